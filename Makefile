@@ -1,0 +1,114 @@
+# failoverd: build, test, install. `make check` is what CI and a newcomer run; it installs its own packages.
+
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= /lib/systemd/system
+DESTDIR    ?=
+VERSION    := 0.1.0
+
+PKGS       := libconfig libsystemd json-c
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WFLAGS     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wno-missing-field-initializers
+CPPFLAGS   += -D_GNU_SOURCE -DVERSION=\"$(VERSION)\" -DSYSCONFDIR=\"$(SYSCONFDIR)\" -Ilib
+
+ifeq ($(SANITIZE),1)
+B          := build/san
+CFLAGS     += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=address,undefined
+else
+B          := build/release
+endif
+
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
+
+LIB_SRC    := $(sort $(wildcard lib/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
+LIB        := $(B)/libfailoverd.a
+D_SRC      := $(filter-out agent/failoverctl.c,$(sort $(wildcard agent/*.c)))
+CTL_SRC    := agent/failoverctl.c
+UNIT_SRC   := $(sort $(wildcard test/unit/test_*.c))
+UNIT_HELP  := $(filter-out $(UNIT_SRC) test/unit/runner.c,$(sort $(wildcard test/unit/*.c)))
+SUITES     := $(patsubst test/unit/test_%.c,%,$(UNIT_SRC))
+
+BINS       := $(B)/failoverd $(B)/failoverctl
+
+.PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz memcheck
+
+all: $(BINS)
+	@ln -sf $(B)/failoverd failoverd; ln -sf $(B)/failoverctl failoverctl
+
+$(B)/%.o: %.c $(wildcard lib/*.h agent/*.h test/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/failoverd: $(D_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/failoverctl: $(if $(wildcard $(CTL_SRC)),$(CTL_SRC:%.c=$(B)/%.o)) $(LIB)
+	$(if $(wildcard $(CTL_SRC)),$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS),@printf '#!/bin/sh\necho "failoverctl: not built yet" >&2; exit 2\n' > $@; chmod +x $@)
+
+# One Check runner collects every suite: each test/unit/test_NAME.c defines Suite *NAME_suite(void).
+$(B)/test/suites.h: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	@printf '%s\n' $(foreach s,$(SUITES),'SUITE($(s))') > $@
+
+$(B)/test/unit/%.o: test/unit/%.c $(wildcard lib/*.h test/unit/*.h) $(B)/test/suites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(B)/test -DTEST_DIR=\"$(CURDIR)/test\" -DBUILD_DIR=\"$(CURDIR)/$(B)\" \
+		$(WFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags check 2>/dev/null) -c -o $@ $<
+
+$(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_HELP:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_FLAGS)
+
+# Installs the Debian packages that build, tests and demo need (SPEC 10). Needs root.
+DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev check frr \
+            frr-pythontools iproute2 procps psmisc util-linux groff-base man-db systemd \
+            valgrind clang libclang-rt-14-dev python3
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS)
+
+need-deps:
+	@test/need-deps || $(MAKE) --no-print-directory deps
+
+unit: $(B)/test/unit/runner $(BINS)
+	CK_DEFAULT_TIMEOUT=60 FAILOVERD_BIN=$(CURDIR)/$(B)/failoverd $(B)/test/unit/runner
+
+golden-check: $(BINS)
+	test/golden-check $(B)/failoverd
+
+# Regenerates test/golden/*.out from *.in. Never run by `make check`: review the diff, then commit.
+golden: $(BINS)
+	test/golden-check --regenerate $(B)/failoverd
+
+integration: $(BINS)
+	FAILOVERD_BUILD=$(CURDIR)/$(B) test/run-integration
+
+check: need-deps
+	$(MAKE) --no-print-directory all unit golden-check
+	$(MAKE) --no-print-directory SANITIZE=1 all unit
+	$(MAKE) --no-print-directory SANITIZE=1 integration
+
+install: $(BINS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/failoverd/conf.d $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
+	test -e $(DESTDIR)$(SYSCONFDIR)/failoverd/failoverd.conf || \
+		install -m 0640 conf/failoverd.conf $(DESTDIR)$(SYSCONFDIR)/failoverd/failoverd.conf
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' units/failoverd.service.in > \
+		$(DESTDIR)$(UNITDIR)/failoverd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/failoverd.service
+	for m in docs/*.[58]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+clean:
+	rm -rf build failoverd failoverctl

@@ -1,0 +1,151 @@
+/* failoverd: command line, one-shot modes (--check, --render, --apply) and the daemon's entry point. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "failoverd.h"
+#include "log.h"
+#include "render.h"
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: failoverd [-c FILE] [-v] [--check | --render [--state STATE] | --apply [--state STATE]]\n"
+                "\n"
+                "Health-driven BGP failover of shared addresses through FRRouting.\n"
+                "With no mode, runs as a daemon in the foreground (systemd Type=notify).\n"
+                "\n"
+                "  -c, --config FILE   configuration file (default " CONF_DEFAULT_PATH ")\n"
+                "      --check         validate the configuration and conf.d, print every error, exit 0 or 1\n"
+                "      --render        print the frr.conf that would be written\n"
+                "      --apply         render, validate, write and apply to FRR once; verify by read-back\n"
+                "      --state STATE   with --render/--apply: primary, secondary, demoted or withdrawn\n"
+                "                      (default: the configured role, healthy)\n"
+                "  -v, --verbose       debug logging\n"
+                "  -h, --help          this help\n"
+                "  -V, --version       print the version\n");
+}
+
+/* Loads the configuration, printing its diagnostics; exits 1 when it is invalid. */
+struct conf *load_conf_or_exit(const char *path, int verbose)
+{
+        struct diag d;
+        struct conf *c = NULL;
+
+        diag_init(&d);
+        int r = conf_load(path, &c, &d);
+        for (size_t i = 0; i < d.n; i++) {
+                if (d.msgs[i].level == DIAG_DEBUG && !verbose)
+                        continue;
+                fprintf(stderr, "%s%s\n", d.msgs[i].level == DIAG_ERROR ? "error: " :
+                        d.msgs[i].level == DIAG_WARNING ? "warning: " : "", d.msgs[i].text);
+        }
+        if (r < 0) {
+                if (r != -EINVAL)
+                        fprintf(stderr, "error: %s: %s\n", path, strerror(-r));
+                fprintf(stderr, "%s: configuration is invalid (%zu error%s)\n", path, d.n_errors,
+                        d.n_errors == 1 ? "" : "s");
+                diag_free(&d);
+                exit(1);
+        }
+        diag_free(&d);
+        return c;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "check", no_argument, NULL, 'K' },
+                { "render", no_argument, NULL, 'R' },
+                { "apply", no_argument, NULL, 'A' },
+                { "state", required_argument, NULL, 'S' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        const char *path = CONF_DEFAULT_PATH;
+        const char *state_arg = NULL;
+        int mode = 0, verbose = 0, o;
+
+        while ((o = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+                switch (o) {
+                case 'c':
+                        path = optarg;
+                        break;
+                case 'K':
+                case 'R':
+                case 'A':
+                        if (mode && mode != o) {
+                                fprintf(stderr, "failoverd: --check, --render and --apply exclude each other\n");
+                                return 2;
+                        }
+                        mode = o;
+                        break;
+                case 'S':
+                        state_arg = optarg;
+                        break;
+                case 'v':
+                        verbose = 1;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                case 'V':
+                        printf("failoverd %s\n", VERSION);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "failoverd: unexpected argument '%s'\n", argv[optind]);
+                usage(stderr);
+                return 2;
+        }
+        enum fo_state st = STATE_INVALID;
+        if (state_arg) {
+                if (mode != 'R' && mode != 'A') {
+                        fprintf(stderr, "failoverd: --state goes with --render or --apply\n");
+                        return 2;
+                }
+                st = state_parse(state_arg);
+                if (st == STATE_INVALID) {
+                        fprintf(stderr, "failoverd: --state: \"%s\": must be primary, secondary, demoted or "
+                                "withdrawn\n", state_arg);
+                        return 2;
+                }
+        }
+        log_init("failoverd", verbose ? LOG_DEBUG : LOG_INFO);
+
+        if (mode == 'K') {
+                struct conf *c = load_conf_or_exit(path, verbose);
+                printf("%s: OK (%zu shared prefix%s, %zu check%s, %zu route server%s)\n", path, c->n_shared_ips,
+                       c->n_shared_ips == 1 ? "" : "es", c->n_checks, c->n_checks == 1 ? "" : "s",
+                       strv_len(c->bgp.route_servers), strv_len(c->bgp.route_servers) == 1 ? "" : "s");
+                conf_free(c);
+                return 0;
+        }
+        if (mode == 'R') {
+                struct conf *c = load_conf_or_exit(path, verbose);
+                enum fo_state states[1] = { st == STATE_INVALID ? state_of_role(c->role) : st };
+                char *text = NULL;
+                if (render_frr_conf(c, states, &text) < 0) {
+                        fprintf(stderr, "failoverd: out of memory\n");
+                        conf_free(c);
+                        return 1;
+                }
+                fputs(text, stdout);
+                free(text);
+                conf_free(c);
+                return fflush(stdout) == 0 ? 0 : 1;
+        }
+        if (mode == 'A')
+                return apply_main(path, st, verbose);
+        return daemon_main(path, verbose);
+}

@@ -1,0 +1,11 @@
+/* Entry points of failoverd's modes, shared between the agent's files. */
+#pragma once
+
+#include "conf.h"
+#include "state.h"
+
+struct conf *load_conf_or_exit(const char *path, int verbose);
+/* --apply: one-shot render, validate, write, apply and verify. Returns the process exit code. */
+int apply_main(const char *path, enum fo_state st, int verbose);
+/* No mode: the daemon. Returns the process exit code. */
+int daemon_main(const char *path, int verbose);

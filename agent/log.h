@@ -1,0 +1,18 @@
+/* Logging: journald with structured fields under systemd, stderr with time and level otherwise. */
+#pragma once
+
+#include <syslog.h>
+
+#include "buf.h"
+
+void log_init(const char *ident, int max_level);
+void log_set_level(int max_level);
+/* fields: NULL, or "KEY=value" strings ended by NULL (sent to journald as fields; ignored on stderr). */
+void log_fields(int level, const char *const *fields, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define log_err(...) log_fields(LOG_ERR, NULL, __VA_ARGS__)
+#define log_warn(...) log_fields(LOG_WARNING, NULL, __VA_ARGS__)
+#define log_notice(...) log_fields(LOG_NOTICE, NULL, __VA_ARGS__)
+#define log_info(...) log_fields(LOG_INFO, NULL, __VA_ARGS__)
+#define log_debug(...) log_fields(LOG_DEBUG, NULL, __VA_ARGS__)
+/* Logs every message of d at its level. */
+void log_diag(const struct diag *d);
