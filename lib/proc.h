@@ -1,0 +1,55 @@
+/* Child processes on sd-event: argv only, own process group, reset signal mask, no inherited descriptors,
+ * stdin /dev/null, stdout+stderr captured through one pipe, timeout with SIGTERM then SIGKILL to the group. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+struct proc;
+
+struct proc_opts {
+        char *const *argv;              /* argv[0] is the program path (execv, no PATH search, no shell) */
+        char *const *envp;              /* NULL: inherit the environment */
+        const char *user;               /* run as this user (groups, gid, uid); NULL: as we are */
+        uint64_t timeout_usec;          /* 0: no timeout */
+        uint64_t kill_grace_usec;       /* between SIGTERM and SIGKILL; 0 means 1 s */
+        size_t output_max;              /* bytes of output kept; the rest is read and dropped. 0 means 64 KiB */
+        bool first_line_only;           /* keep only up to the first newline (check messages) */
+};
+
+struct proc_result {
+        pid_t pid;
+        int exited;                     /* 1 when the child exited normally */
+        int status;                     /* exit code when exited */
+        int signal;                     /* terminating signal, else 0 */
+        bool timed_out;                 /* killed because timeout_usec passed */
+        int exec_errno;                 /* errno when it could not be started (fork, user, exec), else 0 */
+        char *output;                   /* NUL-terminated, never NULL in a callback; may be stolen (set NULL) */
+        size_t output_len;
+        bool output_truncated;
+        uint64_t start_usec;            /* CLOCK_MONOTONIC */
+        uint64_t end_usec;
+};
+
+/* Called once when the child has been reaped and its output read (or its group killed). The proc is freed
+ * right after the callback returns: forget the pointer. r->output may be taken by setting it to NULL. */
+typedef void (*proc_done_fn)(struct proc *p, struct proc_result *r, void *userdata);
+
+/* Starts a child on e. SIGCHLD must be blocked in the calling thread. Returns 0 or -errno. A failed exec is
+ * not an error here: it is reported through the callback with exec_errno set. */
+int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *userdata, struct proc **ret);
+/* Cancels a running child: SIGKILL to its group, reap, free. The callback is not called. Returns NULL. */
+struct proc *proc_free(struct proc *p);
+pid_t proc_pid(const struct proc *p);
+
+/* Runs one child to completion on a private event loop (blocking SIGCHLD meanwhile). Returns 0 or -errno;
+ * the result is the caller's to clear with proc_result_clear. */
+int proc_run(const struct proc_opts *o, struct proc_result *r);
+void proc_result_clear(struct proc_result *r);
+
+/* "exit 3", "killed by SIGKILL", "timed out after 1.0 s", "exec failed: No such file or directory". */
+void proc_describe(const struct proc_result *r, char *out, size_t len);
