@@ -1,0 +1,15 @@
+/* Shared by the unit suites: suite declarations and small fixture helpers. */
+#pragma once
+
+#include <check.h>
+
+#define SUITE(name) Suite *name##_suite(void);
+#include "suites.h"
+#undef SUITE
+
+/* Creates a fresh temporary directory (mkdtemp) and returns its path (static storage per call site). */
+char *unit_tmpdir(void);
+/* Writes text to dir/name with mode; returns the malloc'd path. Aborts the test on failure. */
+char *unit_write(const char *dir, const char *name, const char *text, int mode);
+/* rm -rf dir, without a shell. */
+void unit_rmrf(const char *dir);
