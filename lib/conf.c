@@ -160,6 +160,12 @@ static int get_int(const struct ctx *x, const config_setting_t *grp, const char 
                 return -1;
         }
         long long val = config_setting_get_int64(s);
+        /* libconfig 1.5 wraps a plain integer above 2147483647 into a negative int; only 123L is 64-bit. */
+        if (t == CONFIG_TYPE_INT && val < 0 && max > 2147483647LL) {
+                snprintf(v, sizeof(v), "%lld", val + 4294967296LL);
+                verr(x, DIAG_ERROR, s, k, v, "write numbers above 2147483647 with an L suffix (%sL)", v);
+                return -1;
+        }
         if (val < min || val > max) {
                 snprintf(v, sizeof(v), "%lld", val);
                 verr(x, DIAG_ERROR, s, k, v, "must be between %lld and %lld", min, max);
