@@ -1,0 +1,388 @@
+/* Applying a rendering to FRR (SPEC 6): validate, install atomically, full reload or fast path, read back. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "bgpd.h"
+#include "buf.h"
+#include "file.h"
+#include "proc.h"
+#include "render.h"
+#include "vty.h"
+
+#define MAX_SERVICES 8
+#define TOOL_OUTPUT_MAX (1024 * 1024)
+
+enum step {
+        STEP_DRYRUN,
+        STEP_RELOAD,
+        STEP_FAST,
+        STEP_READBACK,
+};
+
+struct apply {
+        sd_event *event;
+        const struct conf *conf;
+        enum fo_state states[MAX_SERVICES];
+        enum apply_kind kind;
+        bool readback;
+        apply_done_fn done;
+        void *userdata;
+        char *text;             /* the rendering to install */
+        char candidate[4200];   /* where vtysh -C reads it */
+        enum step step;
+        struct proc *child;
+        sd_event_source *defer;
+        struct apply_result result;
+        uint64_t start;
+};
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void finish(struct apply *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void finish(struct apply *a, int error, const char *fmt, ...)
+{
+        if (error) {
+                struct buf b;
+                va_list ap;
+                buf_init(&b);
+                va_start(ap, fmt);
+                buf_vprintf(&b, fmt, ap);
+                va_end(ap);
+                a->result.error = error;
+                free(a->result.message);
+                a->result.message = buf_steal(&b);
+        }
+        if (a->candidate[0])
+                unlink(a->candidate);
+        a->result.usec = now_usec() - a->start;
+        a->done(a, &a->result, a->userdata);
+        apply_result_clear(&a->result);
+        a->child = NULL;
+        apply_free(a);
+}
+
+static void proc_done(struct proc *p, struct proc_result *r, void *userdata);
+
+static int spawn(struct apply *a, char **argv)
+{
+        struct proc_opts o = {
+                .argv = argv,
+                .timeout_usec = (uint64_t)(a->conf->frr.timeout * 1e6),
+                .output_max = TOOL_OUTPUT_MAX,
+        };
+        if (!argv)
+                return -ENOMEM;
+        int r = proc_spawn(a->event, &o, proc_done, a, &a->child);
+        strv_free(argv);
+        return r;
+}
+
+/* Keeps the tool's words for the caller's log. */
+static void keep_output(struct apply *a, const struct proc_result *r)
+{
+        struct buf b;
+        buf_init(&b);
+        if (a->result.output)
+                buf_puts(&b, a->result.output);
+        buf_puts(&b, r->output ? r->output : "");
+        free(a->result.output);
+        a->result.output = buf_steal(&b);
+}
+
+static void trim(char *s)
+{
+        size_t n = strlen(s);
+        while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+                s[--n] = '\0';
+}
+
+/* vtysh exits 0 even when a -c command was refused; FRR marks such lines with "%". */
+static const char *vtysh_error_line(const char *out)
+{
+        for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (*p == '%')
+                        return p;
+        return NULL;
+}
+
+static int install(struct apply *a)
+{
+        bool changed = false;
+        int r = file_write_atomic(a->conf->frr.config, a->text, strlen(a->text), 0640, &changed);
+        if (r < 0) {
+                finish(a, r, "cannot write %s: %s", a->conf->frr.config, strerror(-r));
+                return r;
+        }
+        a->result.file_changed |= changed;
+        return 0;
+}
+
+/* frr-reload.py and vtysh "write" leave FRR's backup beside the file; failoverd's file is the only truth. */
+static void remove_backup(const struct apply *a)
+{
+        char sav[4200];
+        snprintf(sav, sizeof(sav), "%s.sav", a->conf->frr.config);
+        unlink(sav);
+}
+
+static void start_readback(struct apply *a)
+{
+        a->step = STEP_READBACK;
+        int r = spawn(a, vty_argv_show(a->conf, "show running-config"));
+        if (r < 0)
+                finish(a, r, "cannot start vtysh: %s", strerror(-r));
+}
+
+static void after_apply(struct apply *a)
+{
+        if (a->readback)
+                start_readback(a);
+        else
+                finish(a, 0, "ok");
+}
+
+static void start_reload(struct apply *a)
+{
+        a->step = STEP_RELOAD;
+        char **argv;
+        if (access(a->conf->frr.reload, X_OK) == 0) {
+                argv = vty_argv_reload(a->conf, a->conf->frr.config);
+        } else {
+                struct buf b;
+                buf_init(&b);
+                buf_printf(&b, "%s not found: applying with vtysh -f, which cannot remove stale lines",
+                           a->conf->frr.reload);
+                free(a->result.warning);
+                a->result.warning = buf_steal(&b);
+                argv = vty_argv_file(a->conf, a->conf->frr.config);
+        }
+        int r = spawn(a, argv);
+        if (r < 0)
+                finish(a, r, "cannot start %s: %s", a->conf->frr.reload, strerror(-r));
+}
+
+static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
+{
+        struct apply *a = userdata;
+        char what[256];
+        (void)p;
+
+        a->child = NULL;
+        proc_describe(r, what, sizeof(what));
+        bool ok = r->exited && r->status == 0 && !r->timed_out && !r->exec_errno;
+
+        switch (a->step) {
+        case STEP_DRYRUN:
+                if (!ok) {
+                        trim(r->output);
+                        finish(a, r->exec_errno ? -r->exec_errno : -EBADMSG,
+                               "vtysh -C rejected the rendered configuration (%s): %s", what, r->output);
+                        return;
+                }
+                if (install(a) < 0)
+                        return;
+                start_reload(a);
+                return;
+        case STEP_RELOAD:
+                keep_output(a, r);
+                a->result.tool_usec = r->end_usec - r->start_usec;
+                remove_backup(a);
+                if (!ok) {
+                        trim(r->output);
+                        finish(a, r->exec_errno ? -r->exec_errno : -EPROTO, "full apply failed (%s): %s", what,
+                               r->output);
+                        return;
+                }
+                /* Whatever rewrote the file meanwhile, our rendering is what stays on disk. */
+                if (install(a) < 0)
+                        return;
+                after_apply(a);
+                return;
+        case STEP_FAST: {
+                keep_output(a, r);
+                a->result.tool_usec = r->end_usec - r->start_usec;
+                const char *bad = vtysh_error_line(r->output);
+                if (!ok || bad) {
+                        trim(r->output);
+                        finish(a, r->exec_errno ? -r->exec_errno : -EPROTO, "fast path failed (%s): %s", what,
+                               r->output);
+                        return;
+                }
+                if (install(a) < 0)
+                        return;
+                after_apply(a);
+                return;
+        }
+        case STEP_READBACK: {
+                struct bgpd_running run;
+                if (!ok) {
+                        trim(r->output);
+                        finish(a, r->exec_errno ? -r->exec_errno : -EPROTO,
+                               "cannot read bgpd's running config (%s): %s", what, r->output);
+                        return;
+                }
+                if (bgpd_parse_running(r->output, a->conf->bgp.asn, &run) < 0) {
+                        finish(a, -ENOMEM, "out of memory");
+                        return;
+                }
+                a->result.has_router = run.has_router;
+                for (size_t s = 0; s < a->conf->n_services && s < MAX_SERVICES; s++)
+                        a->result.running[s] = run.has_router ? bgpd_service_state(&run, a->conf, s)
+                                                              : STATE_INVALID;
+                a->result.readback_ok = true;
+                bgpd_running_clear(&run);
+                finish(a, 0, "ok");
+                return;
+        }
+        }
+}
+
+static int on_defer(sd_event_source *s, void *userdata)
+{
+        struct apply *a = userdata;
+        int r;
+        (void)s;
+
+        a->defer = sd_event_source_unref(a->defer);
+        switch (a->kind) {
+        case APPLY_FULL:
+                a->step = STEP_DRYRUN;
+                /* The candidate sits beside frr.conf, so a full or read-only disk fails here, before FRR. */
+                char dirbuf[4096], basebuf[4096];
+                snprintf(dirbuf, sizeof(dirbuf), "%s", a->conf->frr.config);
+                snprintf(basebuf, sizeof(basebuf), "%s", a->conf->frr.config);
+                snprintf(a->candidate, sizeof(a->candidate), "%s/.%s.candidate", dirname(dirbuf),
+                         basename(basebuf));
+                r = file_write_atomic(a->candidate, a->text, strlen(a->text), 0600, NULL);
+                if (r < 0) {
+                        finish(a, r, "cannot write %s: %s", a->candidate, strerror(-r));
+                        return 0;
+                }
+                r = spawn(a, vty_argv_dryrun(a->conf, a->candidate));
+                if (r < 0)
+                        finish(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
+                return 0;
+        case APPLY_FAST: {
+                a->step = STEP_FAST;
+                char **cmds = render_fast_path(a->conf, a->states);
+                r = cmds ? spawn(a, vty_argv_commands(a->conf, cmds)) : -ENOMEM;
+                strv_free(cmds);
+                if (r < 0)
+                        finish(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
+                return 0;
+        }
+        case APPLY_READBACK:
+                start_readback(a);
+                return 0;
+        }
+        return 0;
+}
+
+int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, enum apply_kind kind,
+                bool readback, apply_done_fn done, void *userdata, struct apply **ret)
+{
+        struct apply *a = calloc(1, sizeof(*a));
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        if (c->n_services > MAX_SERVICES) {
+                free(a);
+                return -E2BIG;
+        }
+        a->event = sd_event_ref(e);
+        a->conf = c;
+        memcpy(a->states, states, c->n_services * sizeof(*states));
+        a->kind = kind;
+        a->readback = readback;
+        a->done = done;
+        a->userdata = userdata;
+        a->start = now_usec();
+        for (size_t i = 0; i < MAX_SERVICES; i++)
+                a->result.running[i] = STATE_INVALID;
+        if (kind != APPLY_READBACK && (r = render_frr_conf(c, a->states, &a->text)) < 0) {
+                apply_free(a);
+                return r;
+        }
+        /* Start from the loop, so that done never runs inside apply_start. */
+        r = sd_event_add_defer(e, &a->defer, on_defer, a);
+        if (r < 0) {
+                apply_free(a);
+                return r;
+        }
+        if (ret)
+                *ret = a;
+        return 0;
+}
+
+struct apply *apply_free(struct apply *a)
+{
+        if (!a)
+                return NULL;
+        a->child = proc_free(a->child);
+        a->defer = sd_event_source_disable_unref(a->defer);
+        if (a->candidate[0])
+                unlink(a->candidate);
+        apply_result_clear(&a->result);
+        free(a->text);
+        sd_event_unref(a->event);
+        free(a);
+        return NULL;
+}
+
+void apply_result_clear(struct apply_result *r)
+{
+        free(r->message);
+        free(r->warning);
+        free(r->output);
+        r->message = r->warning = r->output = NULL;
+}
+
+struct sync_ctx {
+        struct apply_result *out;
+        bool done;
+};
+
+static void sync_done(struct apply *a, struct apply_result *r, void *userdata)
+{
+        struct sync_ctx *x = userdata;
+        (void)a;
+        *x->out = *r;
+        /* Ownership of the strings moves to the caller. */
+        r->message = r->warning = r->output = NULL;
+        x->done = true;
+}
+
+int apply_run(const struct conf *c, const enum fo_state *states, enum apply_kind kind, bool readback,
+              struct apply_result *out)
+{
+        sd_event *e = NULL;
+        struct sync_ctx x = { .out = out };
+        sigset_t mask, old;
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, &old);
+        r = sd_event_new(&e);
+        if (r >= 0)
+                r = apply_start(e, c, states, kind, readback, sync_done, &x, NULL);
+        while (r >= 0 && !x.done)
+                r = sd_event_run(e, UINT64_MAX);
+        sd_event_unref(e);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return r < 0 ? r : 0;
+}

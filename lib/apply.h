@@ -1,0 +1,46 @@
+/* Applying a rendering to FRR (SPEC 6): validate, install atomically, full reload or fast path, read back.
+ * Every step is a child process on the caller's sd-event loop; nothing blocks. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "conf.h"
+#include "state.h"
+
+enum apply_kind {
+        APPLY_FULL,             /* vtysh -C, install, frr-reload.py --reload (vtysh -f without it) */
+        APPLY_FAST,             /* one vtysh -d bgpd call re-entering the network statements, then install */
+        APPLY_READBACK,         /* only read back what bgpd runs */
+};
+
+struct apply_result {
+        int error;              /* 0, or -errno / -EPROTO (a tool failed) / -EBADMSG (vtysh -C rejected) */
+        char *message;          /* what failed, with the tool's own words; NULL when ok */
+        char *warning;          /* something the operator should know even though it worked; or NULL */
+        char *output;           /* what frr-reload.py / vtysh printed, for the debug log; or NULL */
+        bool file_changed;      /* frr.conf on disk was rewritten */
+        bool readback_ok;       /* read-back done: running[] is valid */
+        enum fo_state running[8];       /* per service: what bgpd runs (STATE_INVALID: inconsistent) */
+        bool has_router;        /* bgpd has our router bgp block */
+        uint64_t usec;          /* whole apply */
+        uint64_t tool_usec;     /* the reload / fast-path vtysh call alone */
+};
+
+struct apply;
+typedef void (*apply_done_fn)(struct apply *a, struct apply_result *r, void *userdata);
+
+/* Starts applying states (one per service of c) the given way, then reads back when readback is set.
+ * c must stay valid until done is called or the apply is freed; states are copied. done is called once;
+ * the apply is freed after it returns. Returns 0 or -errno. */
+int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, enum apply_kind kind,
+                bool readback, apply_done_fn done, void *userdata, struct apply **ret);
+/* Cancels (kills the running tool); done is not called. Returns NULL. */
+struct apply *apply_free(struct apply *a);
+
+/* Blocking wrapper for one-shot use (failoverd --apply). r is the caller's to clear. */
+int apply_run(const struct conf *c, const enum fo_state *states, enum apply_kind kind, bool readback,
+              struct apply_result *r);
+void apply_result_clear(struct apply_result *r);
