@@ -33,6 +33,9 @@ struct proc_result {
         bool output_truncated;
         uint64_t start_usec;            /* CLOCK_MONOTONIC */
         uint64_t end_usec;
+        /* Added by lib/proc.c: */
+        const char *exec_step;          /* with exec_errno: "fork", "user", "setgroups", "setgid", "setuid", "exec"... */
+        uint64_t timeout_usec;          /* the timeout that applied (for proc_describe) */
 };
 
 /* Called once when the child has been reaped and its output read (or its group killed). The proc is freed
@@ -53,3 +56,13 @@ void proc_result_clear(struct proc_result *r);
 
 /* "exit 3", "killed by SIGKILL", "timed out after 1.0 s", "exec failed: No such file or directory". */
 void proc_describe(const struct proc_result *r, char *out, size_t len);
+
+/* Notes on the implementation (lib/proc.c):
+ * - output_truncated means output bytes were dropped; with first_line_only only an over-long first line
+ *   counts (whatever follows the first newline is dropped by design).
+ * - When the child exits its whole process group gets SIGKILL (no grandchild outlives it); the output pipe
+ *   is then read until EOF, but for at most 100 ms (a process that left the group may hold it open).
+ * - The user is looked up before fork (getpwnam_r, getgrouplist); the child only calls setgroups, setgid,
+ *   setuid. An unknown user reports exec_errno ENOENT with exec_step "user", through the callback.
+ * - The callback runs from the event loop, never from inside proc_spawn(). proc_free() from inside the
+ *   callback is ignored (the proc frees itself after the callback). */

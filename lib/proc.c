@@ -1,0 +1,575 @@
+/* Child processes on sd-event: fork+execv in an own process group, output through one pipe, timeout. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "proc.h"
+
+#define OUTPUT_MAX_DEFAULT      (64u * 1024u)
+#define GRACE_USEC_DEFAULT      1000000ULL
+#define EOF_WAIT_USEC           100000ULL       /* after the child exited: a setsid'd grandchild may hold the pipe */
+#define TIMER_ACCURACY_USEC     1000ULL         /* sd-event's default (250 ms) is too coarse for timeouts */
+#define READ_CHUNK              16384
+#define READS_PER_EVENT         16              /* then let other sources run; epoll is level-triggered */
+
+enum step {
+        STEP_NONE,
+        STEP_FORK,
+        STEP_USER,
+        STEP_STDIO,
+        STEP_SIGNALS,
+        STEP_SETGROUPS,
+        STEP_SETGID,
+        STEP_SETUID,
+        STEP_EXEC,
+        _STEP_MAX,
+};
+
+static const char *const step_names[_STEP_MAX] = {
+        [STEP_NONE] = "start",
+        [STEP_FORK] = "fork",
+        [STEP_USER] = "user",
+        [STEP_STDIO] = "stdio",
+        [STEP_SIGNALS] = "signals",
+        [STEP_SETGROUPS] = "setgroups",
+        [STEP_SETGID] = "setgid",
+        [STEP_SETUID] = "setuid",
+        [STEP_EXEC] = "exec",
+};
+
+struct user_ids {
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        int n_groups;
+};
+
+struct proc {
+        sd_event *event;
+        sd_event_source *child_src;
+        sd_event_source *io_src;
+        sd_event_source *timer_src;     /* timeout, then kill grace */
+        sd_event_source *finish_src;    /* after exit: EOF deadline, or a defer when there is nothing to wait for */
+        pid_t pid;                      /* also the process group id */
+        int out_fd;
+        struct buf out;
+        size_t output_max;
+        bool first_line_only;
+        bool line_done;
+        uint64_t grace_usec;
+        bool term_sent;
+        bool exited;                    /* child source fired: sd-event reaps it when that callback returns */
+        bool eof;
+        bool in_callback;
+        struct proc_result r;
+        proc_done_fn done;
+        void *userdata;
+};
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+static int lookup_user(const char *name, struct user_ids *u)
+{
+        long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
+        size_t bufsz = sz > 0 ? (size_t)sz : 16384;
+        char *b = NULL;
+        struct passwd pw, *res = NULL;
+        int r;
+
+        for (;;) {
+                char *nb = realloc(b, bufsz);
+                if (!nb) {
+                        free(b);
+                        return -ENOMEM;
+                }
+                b = nb;
+                r = getpwnam_r(name, &pw, b, bufsz, &res);
+                if (r != ERANGE || bufsz > (1u << 20))
+                        break;
+                bufsz *= 2;
+        }
+        if (r != 0 || !res) {
+                free(b);
+                return r != 0 ? -r : -ENOENT;
+        }
+        u->uid = pw.pw_uid;
+        u->gid = pw.pw_gid;
+
+        int n = 16;
+        for (;;) {
+                gid_t *g = realloc(u->groups, (size_t)n * sizeof(gid_t));
+                if (!g) {
+                        free(b);
+                        return -ENOMEM;
+                }
+                u->groups = g;
+                int m = n;
+                if (getgrouplist(name, u->gid, u->groups, &m) >= 0) {
+                        u->n_groups = m;
+                        break;
+                }
+                if (n >= 65536) {
+                        free(b);
+                        return -E2BIG;
+                }
+                n = m > n ? m : n * 2;
+        }
+        free(b);
+        return 0;
+}
+
+/* In the child: tell the parent which step failed, through the CLOEXEC pipe, and die. */
+static _Noreturn void child_fail(int fd, enum step step, int err)
+{
+        int msg[2] = { (int)step, err };
+        ssize_t n = write(fd, msg, sizeof(msg));
+        (void)n;
+        _exit(127);
+}
+
+static void close_from(int first)
+{
+        if (close_range((unsigned)first, ~0U, 0) == 0)
+                return;
+        struct rlimit rl;
+        rlim_t max = 65536;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < max)
+                max = rl.rlim_cur;
+        for (rlim_t fd = (rlim_t)first; fd < max; fd++)
+                close((int)fd);
+}
+
+/* Between fork and exec: async-signal-safe calls only. */
+static _Noreturn void child_exec(const struct proc_opts *o, const struct user_ids *u, int null_fd, int out_fd,
+                                 int err_fd)
+{
+        (void)setpgid(0, 0);
+
+        /* Lift the descriptors above stdio so that the dup2s below cannot clobber one another. */
+        if (err_fd < 3 && (err_fd = fcntl(err_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                _exit(127);
+        if (null_fd < 3 && (null_fd = fcntl(null_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                child_fail(err_fd, STEP_STDIO, errno);
+        if (out_fd < 3 && (out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                child_fail(err_fd, STEP_STDIO, errno);
+        if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+                child_fail(err_fd, STEP_STDIO, errno);
+        if (err_fd != 3) {
+                if (dup3(err_fd, 3, O_CLOEXEC) < 0)
+                        child_fail(err_fd, STEP_STDIO, errno);
+                err_fd = 3;
+        }
+        close_from(4);
+
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigemptyset(&sa.sa_mask);
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void)sigaction(sig, &sa, NULL);        /* glibc's internal signals fail: fine */
+        sigset_t none;
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+                child_fail(err_fd, STEP_SIGNALS, errno);
+
+        if (u) {
+                if (geteuid() == 0 && setgroups((size_t)u->n_groups, u->groups) < 0)
+                        child_fail(err_fd, STEP_SETGROUPS, errno);
+                if (setgid(u->gid) < 0)
+                        child_fail(err_fd, STEP_SETGID, errno);
+                if (setuid(u->uid) < 0)
+                        child_fail(err_fd, STEP_SETUID, errno);
+        }
+
+        execve(o->argv[0], o->argv, o->envp ? o->envp : environ);
+        child_fail(err_fd, STEP_EXEC, errno);
+}
+
+static void proc_destroy(struct proc *p)
+{
+        p->child_src = sd_event_source_disable_unref(p->child_src);
+        p->io_src = sd_event_source_disable_unref(p->io_src);
+        p->timer_src = sd_event_source_disable_unref(p->timer_src);
+        p->finish_src = sd_event_source_disable_unref(p->finish_src);
+        if (p->out_fd >= 0)
+                close(p->out_fd);
+        free(p->r.output);
+        buf_free(&p->out);
+        sd_event_unref(p->event);
+        free(p);
+}
+
+static void keep_output(struct proc *p, const char *data, size_t n)
+{
+        if (p->first_line_only) {
+                if (p->line_done)
+                        return;
+                const char *nl = memchr(data, '\n', n);
+                if (nl) {
+                        n = (size_t)(nl - data);
+                        p->line_done = true;
+                }
+        }
+        size_t room = p->output_max - p->out.len;
+        if (n > room) {
+                p->r.output_truncated = true;
+                n = room;
+        }
+        if (n > 0)
+                (void)buf_append(&p->out, data, n);     /* on OOM buf drops it and later appends */
+}
+
+/* Reads what is there now. Returns 1 at EOF (or a read error), else 0. */
+static int read_output(struct proc *p, int max_reads)
+{
+        char chunk[READ_CHUNK];
+
+        for (int i = 0; i < max_reads; i++) {
+                ssize_t n = read(p->out_fd, chunk, sizeof(chunk));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return 0;
+                if (n <= 0)
+                        return 1;
+                keep_output(p, chunk, (size_t)n);
+        }
+        return 0;
+}
+
+/* Hands the result over and frees p. Only ever called after the child source's dispatch (child reaped). */
+static void proc_complete(struct proc *p)
+{
+        if (!p->eof && p->out_fd >= 0)
+                (void)read_output(p, READS_PER_EVENT);
+        p->r.end_usec = now_usec();
+        p->r.output_len = p->out.len;
+        p->r.output = buf_steal(&p->out);
+        if (!p->r.output)
+                p->r.output = calloc(1, 1);
+        p->in_callback = true;
+        p->done(p, &p->r, p->userdata);
+        proc_destroy(p);
+}
+
+static int on_finish(sd_event_source *s, void *userdata)
+{
+        (void)s;
+        proc_complete(userdata);
+        return 0;
+}
+
+static int on_finish_time(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        (void)usec;
+        return on_finish(s, userdata);
+}
+
+static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct proc *p = userdata;
+        (void)s;
+        (void)fd;
+        (void)revents;
+
+        if (!read_output(p, READS_PER_EVENT))
+                return 0;
+        p->eof = true;
+        p->io_src = sd_event_source_disable_unref(p->io_src);
+        if (p->exited)
+                proc_complete(p);
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct proc *p = userdata;
+        (void)usec;
+
+        if (p->exited)
+                return 0;
+        if (p->term_sent) {
+                if (kill(-p->pid, SIGKILL) < 0)
+                        (void)kill(p->pid, SIGKILL);
+                return 0;
+        }
+        p->r.timed_out = true;
+        p->term_sent = true;
+        if (kill(-p->pid, SIGTERM) < 0)
+                (void)kill(p->pid, SIGTERM);
+        (void)kill(-p->pid, SIGCONT);   /* a stopped process would never see the SIGTERM */
+        if (sd_event_source_set_time_relative(s, p->grace_usec) < 0 ||
+            sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) < 0) {
+                (void)kill(-p->pid, SIGKILL);
+                (void)kill(p->pid, SIGKILL);
+        }
+        return 0;
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+        struct proc *p = userdata;
+        int r;
+        (void)s;
+
+        if (si->si_code == CLD_EXITED) {
+                p->r.exited = 1;
+                p->r.status = si->si_status;
+        } else if (si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED) {
+                p->r.signal = si->si_status;
+        } else {
+                return 0;       /* stopped or continued: WEXITED only, but be safe */
+        }
+        p->exited = true;
+        /* The leader is a zombie until this callback returns, so the group id cannot have been reused. */
+        (void)kill(-p->pid, SIGKILL);
+        p->timer_src = sd_event_source_disable_unref(p->timer_src);
+
+        /* Complete from a later dispatch: sd-event reaps the child only after this callback returns. */
+        if (p->eof)
+                r = sd_event_add_defer(p->event, &p->finish_src, on_finish, p);
+        else
+                r = sd_event_add_time_relative(p->event, &p->finish_src, CLOCK_MONOTONIC, EOF_WAIT_USEC,
+                                               TIMER_ACCURACY_USEC, on_finish_time, p);
+        if (r < 0)
+                proc_complete(p);       /* out of memory: better early than never */
+        return 0;
+}
+
+int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *userdata, struct proc **ret)
+{
+        int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, null_fd = -1;
+        struct user_ids u = { 0 };
+        enum step fail_step = STEP_NONE;
+        int fail_errno = 0, r;
+
+        if (!e || !o || !o->argv || !o->argv[0] || !done || !ret)
+                return -EINVAL;
+
+        struct proc *p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->event = sd_event_ref(e);
+        p->out_fd = -1;
+        buf_init(&p->out);
+        p->output_max = o->output_max ? o->output_max : OUTPUT_MAX_DEFAULT;
+        p->first_line_only = o->first_line_only;
+        p->grace_usec = o->kill_grace_usec ? o->kill_grace_usec : GRACE_USEC_DEFAULT;
+        p->done = done;
+        p->userdata = userdata;
+        p->r.timeout_usec = o->timeout_usec;
+        p->r.start_usec = now_usec();
+
+        if (o->user) {
+                r = lookup_user(o->user, &u);
+                if (r < 0) {
+                        fail_step = STEP_USER;
+                        fail_errno = -r;
+                        goto not_started;
+                }
+        }
+
+        if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 ||
+            (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        pid_t pid = fork();
+        if (pid < 0) {
+                fail_step = STEP_FORK;
+                fail_errno = errno;
+                goto not_started;
+        }
+        if (pid == 0)
+                child_exec(o, o->user ? &u : NULL, null_fd, out_pipe[1], err_pipe[1]);
+
+        p->pid = pid;
+        p->r.pid = pid;
+        (void)setpgid(pid, pid);        /* the child does it too: whichever runs first, the group exists */
+        close(out_pipe[1]);
+        close(err_pipe[1]);
+        close(null_fd);
+        out_pipe[1] = err_pipe[1] = null_fd = -1;
+        p->out_fd = out_pipe[0];
+        out_pipe[0] = -1;
+
+        /* EOF: exec succeeded (the pipe is CLOEXEC); two ints: the step that failed and its errno. */
+        int msg[2];
+        ssize_t n;
+        do
+                n = read(err_pipe[0], msg, sizeof(msg));
+        while (n < 0 && errno == EINTR);
+        close(err_pipe[0]);
+        err_pipe[0] = -1;
+        if (n == (ssize_t)sizeof(msg)) {
+                p->r.exec_errno = msg[1] > 0 ? msg[1] : EIO;
+                p->r.exec_step = step_names[msg[0] > 0 && msg[0] < _STEP_MAX ? msg[0] : STEP_NONE];
+        }
+        free(u.groups);
+        u.groups = NULL;
+
+        int fl = fcntl(p->out_fd, F_GETFL);
+        if (fl < 0 || fcntl(p->out_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        r = sd_event_add_child(e, &p->child_src, pid, WEXITED, on_child, p);
+        if (r < 0)
+                goto fail;
+        r = sd_event_add_io(e, &p->io_src, p->out_fd, EPOLLIN, on_output, p);
+        if (r < 0)
+                goto fail;
+        if (o->timeout_usec > 0) {
+                r = sd_event_add_time_relative(e, &p->timer_src, CLOCK_MONOTONIC, o->timeout_usec,
+                                               TIMER_ACCURACY_USEC, on_timeout, p);
+                if (r < 0)
+                        goto fail;
+        }
+        *ret = p;
+        return 0;
+
+not_started:
+        /* Reported through the callback, from the loop, like a failed exec. */
+        p->r.exec_errno = fail_errno;
+        p->r.exec_step = step_names[fail_step];
+        p->exited = true;
+        p->eof = true;
+        r = sd_event_add_defer(e, &p->finish_src, on_finish, p);
+        if (r >= 0) {
+                for (int i = 0; i < 2; i++) {
+                        if (out_pipe[i] >= 0)
+                                close(out_pipe[i]);
+                        if (err_pipe[i] >= 0)
+                                close(err_pipe[i]);
+                }
+                if (null_fd >= 0)
+                        close(null_fd);
+                free(u.groups);
+                *ret = p;
+                return 0;
+        }
+fail:
+        for (int i = 0; i < 2; i++) {
+                if (out_pipe[i] >= 0)
+                        close(out_pipe[i]);
+                if (err_pipe[i] >= 0)
+                        close(err_pipe[i]);
+        }
+        if (null_fd >= 0)
+                close(null_fd);
+        free(u.groups);
+        proc_free(p);
+        return r;
+}
+
+struct proc *proc_free(struct proc *p)
+{
+        if (!p || p->in_callback)
+                return NULL;
+        if (p->pid > 0 && !p->exited) {
+                if (kill(-p->pid, SIGKILL) < 0)
+                        (void)kill(p->pid, SIGKILL);
+                p->child_src = sd_event_source_disable_unref(p->child_src);
+                while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        proc_destroy(p);
+        return NULL;
+}
+
+pid_t proc_pid(const struct proc *p)
+{
+        return p ? p->pid : 0;
+}
+
+struct run_ctx {
+        struct proc_result *r;
+        struct proc *p;
+};
+
+static void run_done(struct proc *p, struct proc_result *r, void *userdata)
+{
+        struct run_ctx *ctx = userdata;
+        (void)p;
+        *ctx->r = *r;
+        r->output = NULL;
+        ctx->p = NULL;
+}
+
+int proc_run(const struct proc_opts *o, struct proc_result *r)
+{
+        sigset_t chld, old;
+        sd_event *e = NULL;
+        struct run_ctx ctx = { .r = r };
+        int k;
+
+        if (!o || !r)
+                return -EINVAL;
+        memset(r, 0, sizeof(*r));
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        k = pthread_sigmask(SIG_BLOCK, &chld, &old);
+        if (k != 0)
+                return -k;
+
+        k = sd_event_new(&e);
+        if (k >= 0)
+                k = proc_spawn(e, o, run_done, &ctx, &ctx.p);
+        while (k >= 0 && ctx.p)
+                k = sd_event_run(e, UINT64_MAX);
+        ctx.p = proc_free(ctx.p);
+        sd_event_unref(e);
+        (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return k < 0 ? k : 0;
+}
+
+void proc_result_clear(struct proc_result *r)
+{
+        if (!r)
+                return;
+        free(r->output);
+        memset(r, 0, sizeof(*r));
+}
+
+void proc_describe(const struct proc_result *r, char *out, size_t len)
+{
+        if (!out || len == 0)
+                return;
+        if (r->exec_errno) {
+                const char *step = r->exec_step ? r->exec_step : "exec";
+                if (strcmp(step, "user") == 0 && r->exec_errno == ENOENT)
+                        snprintf(out, len, "start failed: unknown user");
+                else if (strcmp(step, "exec") == 0)
+                        snprintf(out, len, "exec failed: %s", strerror(r->exec_errno));
+                else
+                        snprintf(out, len, "start failed: %s: %s", step, strerror(r->exec_errno));
+        } else if (r->timed_out) {
+                snprintf(out, len, "timed out after %.1f s", (double)r->timeout_usec / 1e6);
+        } else if (r->signal) {
+                const char *name = sigabbrev_np(r->signal);
+                if (name)
+                        snprintf(out, len, "killed by SIG%s", name);
+                else
+                        snprintf(out, len, "killed by signal %d", r->signal);
+        } else if (r->exited) {
+                snprintf(out, len, "exit %d", r->status);
+        } else {
+                snprintf(out, len, "not run");
+        }
+}
