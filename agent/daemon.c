@@ -1,0 +1,454 @@
+/* The daemon: one sd-event loop owning signals, checks, applies to FRR and systemd notification (SPEC 7). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "apply.h"
+#include "check.h"
+#include "daemon.h"
+#include "failoverd.h"
+#include "log.h"
+
+#define RETRY_MIN_MS 500
+#define RETRY_MAX_MS 30000
+
+uint64_t now_mono(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static double now_real(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void kick(struct manager *m);
+
+void manager_update_status(struct manager *m)
+{
+        char line[512];
+        size_t up = 0;
+
+        for (size_t i = 0; i < m->n_checks; i++)
+                if (check_get_state(m->checks[i])->health == HEALTH_UP)
+                        up++;
+        int n = snprintf(line, sizeof(line), "%s%s; checks %zu/%zu up",
+                         m->target == STATE_INVALID ? "starting" : state_name(m->target),
+                         m->drained ? " (drained)" : "", up, m->n_checks);
+        (void)n;
+        if (m->last_apply_error)
+                snprintf(line + strlen(line), sizeof(line) - strlen(line), "; apply failed, retrying");
+        if (m->reload_error)
+                snprintf(line + strlen(line), sizeof(line) - strlen(line), "; reload failed: %s",
+                         m->reload_error);
+        sd_notifyf(0, "STATUS=%s", line);
+}
+
+/* The reason for a state, from the check that decided it. */
+static void describe_reason(struct manager *m, enum fo_state st, int why)
+{
+        if (m->drained) {
+                snprintf(m->reason, sizeof(m->reason), "drained%s%s", m->drain_reason ? ": " : "",
+                         m->drain_reason ? m->drain_reason : "");
+        } else if (why >= 0) {
+                const struct check_result *r = check_get_result(m->checks[why]);
+                snprintf(m->reason, sizeof(m->reason), "check %s %s: %s%s%s", check_name(m->checks[why]),
+                         st == STATE_DEMOTED ? "degraded" : "failed", r->description, r->message[0] ? ": " : "",
+                         r->message);
+        } else {
+                snprintf(m->reason, sizeof(m->reason), "%s", m->n_checks ? "all checks up" : "no checks");
+        }
+}
+
+/* Recomputes the effective state; a change is logged as old -> new (reason) and applied at once. */
+void manager_evaluate(struct manager *m)
+{
+        struct check_state *cs = calloc(m->n_checks ? m->n_checks : 1, sizeof(*cs));
+        int why = -1;
+
+        if (!cs)
+                return;
+        for (size_t i = 0; i < m->n_checks; i++)
+                cs[i] = *check_get_state(m->checks[i]);
+        enum fo_state st = fsm_effective(m->conf->role, m->drained, cs, m->n_checks, &why);
+        free(cs);
+
+        describe_reason(m, st, why);
+        if (st != m->target) {
+                char f1[64], f2[64];
+                snprintf(f1, sizeof(f1), "FAILOVERD_STATE=%s", state_name(st));
+                snprintf(f2, sizeof(f2), "FAILOVERD_PREVIOUS=%s", state_name(m->target));
+                const char *fields[] = { f1, f2, NULL };
+                log_fields(LOG_NOTICE, fields, "%s -> %s (%s)",
+                           m->target == STATE_INVALID ? "start" : state_name(m->target), state_name(st), m->reason);
+                m->previous = m->target;
+                m->target = st;
+                m->target_since = now_real();
+                m->decided_usec = now_mono();
+                m->transitions++;
+        }
+        manager_update_status(m);
+        kick(m);
+}
+
+static bool all_checks_ran(const struct manager *m)
+{
+        for (size_t i = 0; i < m->n_checks; i++)
+                if (check_get_state(m->checks[i])->health == HEALTH_UNKNOWN)
+                        return false;
+        return true;
+}
+
+static void on_check(struct check *c, bool changed, void *userdata)
+{
+        struct manager *m = userdata;
+        const struct check_result *r = check_get_result(c);
+        const struct check_state *s = check_get_state(c);
+
+        if (changed) {
+                char f[96];
+                snprintf(f, sizeof(f), "FAILOVERD_CHECK=%s", check_name(c));
+                const char *fields[] = { f, NULL };
+                log_fields(s->health == HEALTH_UP ? LOG_NOTICE : LOG_WARNING, fields, "check %s: %s (%s)%s%s",
+                           check_name(c), s->health == HEALTH_UP ? "up" : severity_name(s->severity),
+                           r->description, r->message[0] ? ": " : "", r->message);
+        } else {
+                log_debug("check %s: %s%s%s", check_name(c), r->description, r->message[0] ? ": " : "",
+                          r->message);
+        }
+        if (!m->started) {
+                /* Nothing is announced before every check has given its first result. */
+                if (!all_checks_ran(m))
+                        return;
+                m->started = true;
+                m->need_full = true;
+        }
+        if (changed || m->target == STATE_INVALID)
+                manager_evaluate(m);
+        else
+                manager_update_status(m);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct manager *m = userdata;
+        (void)s;
+        (void)usec;
+        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
+        kick(m);
+        return 0;
+}
+
+static void schedule_retry(struct manager *m)
+{
+        m->retry_ms = m->retry_ms ? m->retry_ms * 2 : RETRY_MIN_MS;
+        if (m->retry_ms > RETRY_MAX_MS)
+                m->retry_ms = RETRY_MAX_MS;
+        if (!m->retry_timer)
+                sd_event_add_time_relative(m->event, &m->retry_timer, CLOCK_MONOTONIC,
+                                           (uint64_t)m->retry_ms * 1000, 10 * 1000, on_retry, m);
+}
+
+static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
+{
+        struct manager *m = userdata;
+        const char *kind = m->apply_kind == APPLY_FULL ? "full apply" : "fast path";
+        (void)a;
+
+        m->apply = NULL;
+        m->last_apply_usec = r->usec;
+        if (r->warning)
+                log_warn("%s", r->warning);
+        if (r->output && *r->output)
+                log_debug("%s output: %s", kind, r->output);
+        if (r->error) {
+                log_err("%s to %s failed: %s", kind, state_name(m->apply_state), r->message);
+                free(m->last_apply_error);
+                m->last_apply_error = xstrdup(r->message);
+                if (m->apply_kind == APPLY_FULL)
+                        m->need_full = true;
+                m->applied = STATE_INVALID;     /* unknown: the next attempt decides again */
+                schedule_retry(m);
+                manager_update_status(m);
+                return;
+        }
+        m->retry_ms = 0;
+        m->last_apply_error = (free(m->last_apply_error), NULL);
+        bool verified = r->readback_ok && r->running[0] == m->apply_state;
+        if (!verified) {
+                log_err("%s to %s: read-back shows %s; retrying", kind, state_name(m->apply_state),
+                        r->readback_ok ? state_name(r->running[0]) : "nothing");
+                m->need_full = true;
+                m->applied = STATE_INVALID;
+                schedule_retry(m);
+                manager_update_status(m);
+                return;
+        }
+        m->applied = m->apply_state;
+        log_info("%s: %s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
+                 state_name(m->applied), r->usec / 1000.0, r->tool_usec / 1000.0,
+                 (now_mono() - m->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
+        if (!m->ready) {
+                m->ready = true;
+                manager_update_status(m);
+                sd_notify(0, "READY=1");
+        } else if (m->reloading) {
+                m->reloading = false;
+                manager_update_status(m);
+                sd_notify(0, "READY=1");
+        } else {
+                manager_update_status(m);
+        }
+        kick(m);
+}
+
+/* Starts the next apply when none is in flight: a pending full apply first, else the fast path. */
+static void kick(struct manager *m)
+{
+        if (m->apply || m->retry_timer || !m->started || m->target == STATE_INVALID || m->stopping)
+                return;
+        enum apply_kind kind;
+        if (m->need_full)
+                kind = APPLY_FULL;
+        else if (m->applied != m->target)
+                kind = m->applied == STATE_INVALID ? APPLY_FULL : APPLY_FAST;
+        else
+                return;
+        enum fo_state states[1] = { m->target };
+        int r = apply_start(m->event, m->conf, states, kind, true, on_apply, m, &m->apply);
+        if (r < 0) {
+                log_err("cannot start apply: %s", strerror(-r));
+                schedule_retry(m);
+                return;
+        }
+        m->need_full = false;
+        m->apply_kind = kind;
+        m->apply_state = m->target;
+}
+
+void manager_request_full(struct manager *m)
+{
+        m->need_full = true;
+        kick(m);
+}
+
+static void free_checks(struct manager *m)
+{
+        for (size_t i = 0; i < m->n_checks; i++)
+                check_free(m->checks[i]);
+        free(m->checks);
+        m->checks = NULL;
+        m->n_checks = 0;
+}
+
+/* Builds the check objects of c, reusing (and so keeping the state of) those of m that still exist. */
+static int build_checks(struct manager *m, const struct conf *c)
+{
+        struct check **v = calloc(c->n_checks ? c->n_checks : 1, sizeof(*v));
+        int r = 0;
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_checks; i++) {
+                for (size_t j = 0; j < m->n_checks; j++) {
+                        if (m->checks[j] && strcmp(check_name(m->checks[j]), c->check[i].name) == 0) {
+                                v[i] = m->checks[j];
+                                m->checks[j] = NULL;
+                                r = check_update_conf(v[i], &c->check[i]);
+                                break;
+                        }
+                }
+                if (r < 0)
+                        break;
+                if (!v[i]) {
+                        r = check_new(m->event, &c->check[i], on_check, m, &v[i]);
+                        if (r < 0)
+                                break;
+                        if (m->started)
+                                log_info("check %s added", c->check[i].name);
+                        r = check_start(v[i]);
+                        if (r < 0)
+                                break;
+                }
+        }
+        for (size_t j = 0; j < m->n_checks; j++)
+                if (m->checks[j]) {
+                        log_info("check %s removed", check_name(m->checks[j]));
+                        check_free(m->checks[j]);
+                }
+        free(m->checks);
+        m->checks = v;
+        m->n_checks = c->n_checks;
+        return r;
+}
+
+int manager_reload(struct manager *m)
+{
+        struct diag d;
+        struct conf *c = NULL;
+        char buf[64];
+
+        snprintf(buf, sizeof(buf), "MONOTONIC_USEC=%llu", (unsigned long long)now_mono());
+        sd_notifyf(0, "RELOADING=1\n%s", buf);
+        log_info("reloading %s", m->conf_path);
+
+        diag_init(&d);
+        int r = conf_load(m->conf_path, &c, &d);
+        log_diag(&d);
+        if (r < 0) {
+                char msg[512];
+                const char *first = NULL;
+                for (size_t i = 0; i < d.n && !first; i++)
+                        if (d.msgs[i].level == DIAG_ERROR)
+                                first = d.msgs[i].text;
+                snprintf(msg, sizeof(msg), "%s%s", first ? first : strerror(-r),
+                         d.n_errors > 1 ? " (and more, see the log)" : "");
+                log_err("reload failed, keeping the running configuration: %zu error%s", d.n_errors,
+                        d.n_errors == 1 ? "" : "s");
+                free(m->reload_error);
+                m->reload_error = strdup(msg);
+                diag_free(&d);
+                manager_update_status(m);
+                sd_notify(0, "READY=1");
+                return r;
+        }
+        diag_free(&d);
+        m->reload_error = (free(m->reload_error), NULL);
+
+        /* An apply in flight points into the old config: stop it; the full apply below supersedes it. */
+        m->apply = apply_free(m->apply);
+        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
+        m->retry_ms = 0;
+        r = build_checks(m, c);
+        if (r < 0)
+                log_err("cannot start checks: %s", strerror(-r));
+        struct conf *old = m->conf;
+        m->conf = c;
+        conf_free(old);
+        m->reloading = true;
+        m->need_full = true;
+        if (!m->started && all_checks_ran(m))
+                m->started = true;
+        manager_evaluate(m);
+        if (!m->started) {
+                m->reloading = false;
+                sd_notify(0, "READY=1");
+        }
+        return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct manager *m = userdata;
+        (void)s;
+
+        if (si->ssi_signo == SIGHUP) {
+                manager_reload(m);
+                return 0;
+        }
+        log_info("%s: stopping; the announcement stays as it is", strsignal((int)si->ssi_signo));
+        m->stopping = true;
+        sd_notify(0, "STOPPING=1");
+        sd_event_exit(m->event, 0);
+        return 0;
+}
+
+int manager_init(struct manager *m, const char *path, int verbose)
+{
+        struct diag d;
+        int r;
+
+        memset(m, 0, sizeof(*m));
+        m->target = m->applied = m->previous = STATE_INVALID;
+        m->conf_path = strdup(path);
+        m->verbose = verbose;
+
+        diag_init(&d);
+        r = conf_load(path, &m->conf, &d);
+        log_diag(&d);
+        diag_free(&d);
+        if (r < 0) {
+                log_err("%s: configuration is invalid", path);
+                return r;
+        }
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+                r = sd_event_add_signal(m->event, NULL, sigs[i], on_signal, m);
+                if (r < 0)
+                        return r;
+        }
+        /* Pings WATCHDOG=1 at half of WATCHDOG_USEC from the loop itself: a stuck loop gets us restarted. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return r;
+        return 0;
+}
+
+int manager_start(struct manager *m)
+{
+        log_info("failoverd %s starting: role %s, %zu shared prefix%s, %zu check%s", VERSION,
+                 role_name(m->conf->role), m->conf->n_shared_ips, m->conf->n_shared_ips == 1 ? "" : "es",
+                 m->conf->n_checks, m->conf->n_checks == 1 ? "" : "s");
+        sd_notify(0, "STATUS=starting: running every check once");
+        int r = build_checks(m, m->conf);
+        if (r < 0)
+                return r;
+        if (m->n_checks == 0) {
+                /* No checks at all: always healthy. */
+                m->started = true;
+                m->need_full = true;
+                manager_evaluate(m);
+        }
+        return 0;
+}
+
+void manager_done(struct manager *m)
+{
+        m->apply = apply_free(m->apply);
+        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
+        free_checks(m);
+        m->conf = conf_free(m->conf);
+        free(m->conf_path);
+        free(m->reload_error);
+        free(m->last_apply_error);
+        free(m->drain_reason);
+        m->event = sd_event_unref(m->event);
+}
+
+int daemon_main(const char *path, int verbose)
+{
+        struct manager m;
+        sigset_t mask;
+
+        /* Signals are blocked before anything else and handled only through the loop (signalfd). */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        int r = manager_init(&m, path, verbose);
+        if (r >= 0)
+                r = manager_start(&m);
+        if (r >= 0)
+                r = sd_event_loop(m.event);
+        if (r < 0)
+                log_err("failoverd: %s", strerror(-r));
+        manager_done(&m);
+        return r < 0 ? 1 : 0;
+}
