@@ -1,0 +1,395 @@
+/* Health-check runner (SPEC 4): schedules each check's child on sd-event, grades it, feeds rise/fall. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "checks.h"
+#include "proc.h"
+
+#define KILL_GRACE_USEC         1000000ULL      /* SPEC 4: SIGKILL 1 s after SIGTERM */
+#define TIMER_ACCURACY_USEC     1000ULL
+
+struct check {
+        sd_event *event;
+        struct check_conf conf;         /* our own copy */
+        check_result_fn cb;
+        void *userdata;
+        sd_event_source *timer;         /* armed only while no child runs: runs never overlap */
+        struct proc *proc;
+        struct check_state state;
+        struct check_result result;
+        uint64_t last_start_usec;       /* CLOCK_MONOTONIC; 0: never started */
+        bool in_cb;
+        bool free_pending;
+};
+
+static void check_conf_clear(struct check_conf *cc)
+{
+        free(cc->name);
+        free(cc->script);
+        strv_free(cc->argv);
+        free(cc->conf_file);
+        free(cc->user);
+        memset(cc, 0, sizeof(*cc));
+}
+
+static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
+{
+        memset(dst, 0, sizeof(*dst));
+        if (!src->argv || !src->argv[0] || !(src->interval > 0) || src->timeout < 0)
+                return -EINVAL;
+        *dst = (struct check_conf){
+                .name = xstrdup(src->name ? src->name : src->argv[0]),
+                .script = xstrdup(src->script),
+                .argv = strv_copy(src->argv),
+                .conf_file = xstrdup(src->conf_file),
+                .interval = src->interval,
+                .timeout = src->timeout,
+                .rise = src->rise,
+                .fall = src->fall,
+                .user = xstrdup(src->user),
+        };
+        if (!dst->name || !dst->argv || (src->script && !dst->script) || (src->conf_file && !dst->conf_file) ||
+            (src->user && !dst->user)) {
+                check_conf_clear(dst);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static uint64_t loop_now(struct check *c)
+{
+        uint64_t now = 0;
+        if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0) {
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                now = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+        }
+        return now;
+}
+
+static uint64_t realtime_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+static uint64_t period_usec(const struct check *c)
+{
+        double s = c->conf.interval;
+        if (fsm_changing(&c->state))
+                s /= 4;         /* ExaBGP's fast interval while a streak is under way */
+        uint64_t u = (uint64_t)(s * 1e6);
+        return u > 0 ? u : 1;
+}
+
+/* Next tick on the grid of the last start: ticks that passed while the child ran are skipped. */
+static int schedule_next(struct check *c)
+{
+        if (!c->timer || c->proc)
+                return 0;
+        uint64_t now = loop_now(c), period = period_usec(c), next;
+        if (c->last_start_usec == 0)
+                next = now;
+        else {
+                next = c->last_start_usec + period;
+                if (next <= now)
+                        next = c->last_start_usec + period * ((now - c->last_start_usec) / period + 1);
+        }
+        int r = sd_event_source_set_time(c->timer, next);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
+static void check_destroy(struct check *c)
+{
+        c->proc = proc_free(c->proc);
+        c->timer = sd_event_source_disable_unref(c->timer);
+        check_conf_clear(&c->conf);
+        sd_event_unref(c->event);
+        free(c);
+}
+
+/* Feeds the graded result, re-arms and tells the owner. */
+static void check_finish(struct check *c)
+{
+        c->result.runs++;
+        c->result.end_realtime_usec = realtime_usec();
+        bool changed = fsm_feed(&c->state, c->result.severity, c->conf.rise, c->conf.fall);
+        (void)schedule_next(c);
+        if (c->cb) {
+                c->in_cb = true;
+                c->cb(c, changed, c->userdata);
+                c->in_cb = false;
+        }
+        if (c->free_pending)
+                check_destroy(c);
+}
+
+static void result_reset(struct check *c)
+{
+        uint64_t runs = c->result.runs;
+        memset(&c->result, 0, sizeof(c->result));
+        c->result.runs = runs;
+}
+
+static void on_proc_done(struct proc *p, struct proc_result *r, void *userdata)
+{
+        struct check *c = userdata;
+        (void)p;
+
+        c->proc = NULL;
+        result_reset(c);
+        if (r->exec_errno || r->timed_out)
+                c->result.severity = SEV_FAILED;
+        else
+                c->result.severity = severity_of_exit(r->exited, r->status);  /* a signal: not exited */
+        c->result.exited = r->exited;
+        c->result.status = r->status;
+        c->result.signal = r->signal;
+        c->result.timed_out = r->timed_out;
+        c->result.exec_errno = r->exec_errno;
+        proc_describe(r, c->result.description, sizeof(c->result.description));
+        size_t n = r->output_len < CHECK_MESSAGE_MAX ? r->output_len : CHECK_MESSAGE_MAX;
+        memcpy(c->result.message, r->output, n);
+        while (n > 0 && (c->result.message[n - 1] == '\r' || c->result.message[n - 1] == ' ' ||
+                         c->result.message[n - 1] == '\t'))
+                n--;
+        c->result.message[n] = '\0';
+        c->result.duration_usec = r->end_usec > r->start_usec ? r->end_usec - r->start_usec : 0;
+        c->result.end_usec = r->end_usec;
+        check_finish(c);
+}
+
+/* True when the check would run as root while we are root: then the script security rule applies. */
+static bool runs_as_root(const struct check *c)
+{
+        if (geteuid() != 0)
+                return false;
+        if (!c->conf.user)
+                return true;
+        char b[16384];
+        struct passwd pw, *res = NULL;
+        if (getpwnam_r(c->conf.user, &pw, b, sizeof(b), &res) != 0 || !res)
+                return false;   /* unknown user: it will not run at all (proc reports it) */
+        return res->pw_uid == 0;
+}
+
+static void check_run(struct check *c)
+{
+        char why[sizeof(c->result.message)];
+        int r;
+
+        c->last_start_usec = loop_now(c);
+        if (runs_as_root(c) && (r = check_script_secure(c->conf.argv[0], why, sizeof(why))) < 0) {
+                result_reset(c);
+                c->result.severity = SEV_FAILED;
+                if (r == -EPERM) {
+                        c->result.insecure = true;
+                        snprintf(c->result.description, sizeof(c->result.description), "insecure script");
+                } else {
+                        /* Missing or unreadable: what exec would have said, without running it. */
+                        c->result.exec_errno = -r;
+                        snprintf(c->result.description, sizeof(c->result.description), "exec failed: %s",
+                                 strerror(-r));
+                }
+                snprintf(c->result.message, sizeof(c->result.message), "%s", why);
+                c->result.end_usec = c->last_start_usec;
+                check_finish(c);
+                return;
+        }
+
+        struct proc_opts o = {
+                .argv = c->conf.argv,
+                .user = c->conf.user,
+                .timeout_usec = (uint64_t)(c->conf.timeout * 1e6),
+                .kill_grace_usec = KILL_GRACE_USEC,
+                .output_max = CHECK_MESSAGE_MAX,
+                .first_line_only = true,
+        };
+        r = proc_spawn(c->event, &o, on_proc_done, c, &c->proc);
+        if (r < 0) {
+                c->proc = NULL;
+                result_reset(c);
+                c->result.severity = SEV_FAILED;
+                c->result.exec_errno = -r;
+                snprintf(c->result.description, sizeof(c->result.description), "start failed: %s",
+                         strerror(-r));
+                c->result.end_usec = c->last_start_usec;
+                check_finish(c);
+        }
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct check *c = userdata;
+        (void)s;
+        (void)usec;
+
+        if (c->proc)
+                return 0;       /* cannot happen: the timer is re-armed only when the child is done */
+        check_run(c);
+        return 0;
+}
+
+int check_new(sd_event *e, const struct check_conf *cc, check_result_fn cb, void *userdata, struct check **ret)
+{
+        if (!e || !cc || !ret)
+                return -EINVAL;
+        struct check *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        int r = check_conf_copy(&c->conf, cc);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        c->event = sd_event_ref(e);
+        c->cb = cb;
+        c->userdata = userdata;
+        *ret = c;
+        return 0;
+}
+
+struct check *check_free(struct check *c)
+{
+        if (!c)
+                return NULL;
+        if (c->in_cb) {
+                c->free_pending = true;         /* freed when the callback returns */
+                return NULL;
+        }
+        check_destroy(c);
+        return NULL;
+}
+
+int check_start(struct check *c)
+{
+        if (!c)
+                return -EINVAL;
+        if (c->timer)
+                return 0;
+        return sd_event_add_time(c->event, &c->timer, CLOCK_MONOTONIC, loop_now(c), TIMER_ACCURACY_USEC,
+                                 on_timer, c);
+}
+
+int check_update_conf(struct check *c, const struct check_conf *cc)
+{
+        struct check_conf n;
+        if (!c || !cc)
+                return -EINVAL;
+        int r = check_conf_copy(&n, cc);
+        if (r < 0)
+                return r;
+        check_conf_clear(&c->conf);
+        c->conf = n;
+        if (c->last_start_usec != 0)
+                return schedule_next(c);
+        return 0;
+}
+
+const char *check_name(const struct check *c)
+{
+        return c ? c->conf.name : NULL;
+}
+
+const struct check_conf *check_get_conf(const struct check *c)
+{
+        return c ? &c->conf : NULL;
+}
+
+const struct check_state *check_get_state(const struct check *c)
+{
+        return c ? &c->state : NULL;
+}
+
+const struct check_result *check_get_result(const struct check *c)
+{
+        return c ? &c->result : NULL;
+}
+
+bool check_running(const struct check *c)
+{
+        return c && c->proc;
+}
+
+/* path itself (a file) and each directory above it, following symlinks in each prefix. */
+static int chain_secure(const char *path, char *why, size_t whylen)
+{
+        size_t len = strlen(path);
+        char *p = strdup(path);
+        if (!p) {
+                snprintf(why, whylen, "insecure: out of memory");
+                return -ENOMEM;
+        }
+        while (len > 1 && p[len - 1] == '/')
+                p[--len] = '\0';
+
+        int r = 0;
+        for (bool first = true;; first = false) {
+                struct stat st;
+                if (stat(p, &st) < 0) {
+                        r = -errno;
+                        snprintf(why, whylen, "insecure: cannot stat %s: %s", p, strerror(errno));
+                        break;
+                }
+                if (st.st_uid != 0) {
+                        snprintf(why, whylen, "insecure: %s is not owned by root (uid %u)", p,
+                                 (unsigned)st.st_uid);
+                        r = -EPERM;
+                        break;
+                }
+                bool sticky_dir = !first && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+                if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky_dir) {
+                        snprintf(why, whylen, "insecure: %s is writable by %s", p,
+                                 (st.st_mode & S_IWGRP) ? "group" : "others");
+                        r = -EPERM;
+                        break;
+                }
+                char *slash = strrchr(p, '/');
+                if (!slash || strcmp(p, "/") == 0)
+                        break;
+                if (slash == p)
+                        slash[1] = '\0';
+                else
+                        *slash = '\0';
+        }
+        free(p);
+        return r;
+}
+
+int check_script_secure(const char *path, char *why, size_t whylen)
+{
+        char dummy[1];
+        if (!why || whylen == 0) {
+                why = dummy;
+                whylen = sizeof(dummy);
+        }
+        why[0] = '\0';
+        if (!path || path[0] != '/') {
+                snprintf(why, whylen, "insecure: %s is not an absolute path", path ? path : "(null)");
+                return -EPERM;
+        }
+        int r = chain_secure(path, why, whylen);
+        if (r < 0)
+                return r;
+        /* A symlink: its target and the directories above the target must pass too. */
+        char *real = realpath(path, NULL);
+        if (!real) {
+                r = -errno;
+                snprintf(why, whylen, "insecure: cannot resolve %s: %s", path, strerror(errno));
+                return r;
+        }
+        if (strcmp(real, path) != 0)
+                r = chain_secure(real, why, whylen);
+        free(real);
+        return r;
+}
