@@ -18,6 +18,17 @@ static void clear_host_bits(unsigned char *a, int bytes, int len, bool *changed)
         }
 }
 
+/* Addresses no route server accepts and no host can own as a shared address. */
+static bool announceable(int family, const unsigned char *a)
+{
+        static const unsigned char zero[8];
+        if (family == AF_INET)
+                /* 0/8 "this network", 127/8 loopback, 169.254/16 link-local, 224/4 multicast, 240/4 reserved */
+                return a[0] != 0 && a[0] != 127 && !(a[0] == 169 && a[1] == 254) && a[0] < 224;
+        /* An all-zero network holds ::, ::1 and the IPv4-mapped ::ffff:0:0/96; fe80::/10 link-local; ff00::/8 multicast */
+        return memcmp(a, zero, sizeof(zero)) != 0 && !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80) && a[0] != 0xff;
+}
+
 enum prefix_result prefix_parse_shared(const char *s, struct prefix *out)
 {
         char host[64];
@@ -62,6 +73,8 @@ enum prefix_result prefix_parse_shared(const char *s, struct prefix *out)
 
         bool changed = false;
         clear_host_bits(out->addr, out->family == AF_INET ? 4 : 16, len, &changed);
+        if (!announceable(out->family, out->addr))
+                return PREFIX_EBADSCOPE;
         char a[INET6_ADDRSTRLEN];
         inet_ntop(out->family, out->addr, a, sizeof(a));
         snprintf(out->text, sizeof(out->text), "%s/%d", a, len);
@@ -81,6 +94,8 @@ const char *prefix_strerror(enum prefix_result r)
                 return "IPv4 prefix must be /32";
         case PREFIX_EBADLEN6:
                 return "IPv6 prefix must be /56 or /64";
+        case PREFIX_EBADSCOPE:
+                return "not a unicast address that can be announced (loopback, link-local, multicast or unspecified)";
         }
         return "invalid";
 }

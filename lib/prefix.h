@@ -17,6 +17,7 @@ enum prefix_result {
         PREFIX_EBADADDR = -1,
         PREFIX_EBADLEN4 = -2,           /* IPv4 must be /32 */
         PREFIX_EBADLEN6 = -3,           /* IPv6 must be /56 or /64 */
+        PREFIX_EBADSCOPE = -4,          /* loopback, link-local, multicast, unspecified: never announced */
 };
 
 /* Parses a shared address per SPEC 3: IPv4 /32 (default), IPv6 /64 (default) or /56. */
