@@ -48,10 +48,19 @@ static void quote(struct buf *b, const char *s)
         buf_puts(b, "\"");
 }
 
-static const char *setting_file(const struct ctx *x, const config_setting_t *s)
+/* The file a setting came from. libconfig 1.5 names an @include file as written in the directive, and
+ * read_config() makes those relative to the main file's directory. */
+static const char *setting_file(const struct ctx *x, const config_setting_t *s, char *buf, size_t len)
 {
         const char *f = s ? config_setting_source_file(s) : NULL;
-        return f ? f : x->file;
+        const char *slash = strrchr(x->file, '/');
+
+        if (!f || strcmp(f, x->file) == 0)
+                return x->file;
+        if (f[0] == '/' || !slash)
+                return f;
+        snprintf(buf, len, "%.*s/%s", slash == x->file ? 0 : (int)(slash - x->file), x->file, f);
+        return buf;
 }
 
 /* Records "FILE:LINE: KEY: "VALUE": MESSAGE" (value omitted when NULL). */
@@ -61,10 +70,11 @@ static void verr(const struct ctx *x, enum diag_level lvl, const config_setting_
 {
         struct buf b;
         va_list ap;
+        char path[PATH_MAX];
 
         buf_init(&b);
         if (s && config_setting_source_line(s) > 0)
-                buf_printf(&b, "%s:%u: ", setting_file(x, s), config_setting_source_line(s));
+                buf_printf(&b, "%s:%u: ", setting_file(x, s, path, sizeof(path)), config_setting_source_line(s));
         else
                 buf_printf(&b, "%s: ", x->file);
         if (key)
@@ -145,11 +155,85 @@ static int get_str(const struct ctx *x, const config_setting_t *grp, const char 
         return 1;
 }
 
+/* libconfig 1.5 (Debian 12) keeps a plain integer literal in 32 bits and silently wraps it (4294967296 reads
+ * as 0, 4294967297 as 1), so the literal is read back from its source line. Returns 1 with the literal's text
+ * (sign and digits, no L suffix) in out, 0 when it cannot be found there. */
+static int source_literal(const struct ctx *x, const config_setting_t *s, char *out, size_t outlen)
+{
+        char path[PATH_MAX];
+        const char *file = setting_file(x, s, path, sizeof(path)), *name = config_setting_name(s);
+        unsigned line = config_setting_source_line(s);
+        char *text = NULL;
+        size_t cap = 0, nl;
+        int found = 0;
+        FILE *f;
+
+        if (!file || !name || line == 0 || !(f = fopen(file, "re")))
+                return 0;
+        for (unsigned i = 0; i < line; i++)
+                if (getline(&text, &cap, f) < 0) {
+                        free(text);
+                        fclose(f);
+                        return 0;
+                }
+        fclose(f);
+        nl = strlen(name);
+        for (const char *p = strstr(text, name); p && !found; p = strstr(p + 1, name)) {
+                if (p > text && (isalnum((unsigned char)p[-1]) || strchr("_-*", p[-1])))
+                        continue;
+                const char *q = p + nl;
+                q += strspn(q, " \t");
+                if (*q != '=' && *q != ':')
+                        continue;
+                q++;
+                q += strspn(q, " \t");
+                const char *start = q;
+                if (*q == '-' || *q == '+')
+                        q++;
+                bool hex = q[0] == '0' && (q[1] == 'x' || q[1] == 'X');
+                size_t nd = hex ? strspn(q + 2, "0123456789abcdefABCDEF") + 2 : strspn(q, "0123456789");
+                const char *end = q + nd;
+                const char *after = end + strspn(end, "L");
+                if (nd == 0 || (hex && nd == 2) || isalnum((unsigned char)*after) || *after == '.' ||
+                    (size_t)(end - start) >= outlen)
+                        continue;
+                memcpy(out, start, (size_t)(end - start));
+                out[end - start] = '\0';
+                found = 1;
+        }
+        free(text);
+        return found;
+}
+
+/* The value of an integer setting, its text in v; *exact is false when a wrapped literal was not found. */
+static long long int_value(const struct ctx *x, const config_setting_t *s, char *v, size_t vlen, bool *exact)
+{
+        long long val = config_setting_get_int64(s);
+
+        *exact = true;
+        if (config_setting_type(s) == CONFIG_TYPE_INT && source_literal(x, s, v, vlen)) {
+                const char *digits = v + (v[0] == '-' || v[0] == '+');
+                bool hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
+                errno = 0;
+                long long lit = strtoll(v, NULL, hex ? 16 : 10);
+                if (errno == ERANGE)
+                        return v[0] == '-' ? LLONG_MIN : LLONG_MAX;
+                /* Only trust the text when it wraps to what libconfig read: the line may hold other things. */
+                if ((unsigned)(unsigned long long)lit == (unsigned)(unsigned long long)val)
+                        return lit;
+        }
+        if (config_setting_type(s) == CONFIG_TYPE_INT)
+                *exact = false;
+        snprintf(v, vlen, "%lld", val);
+        return val;
+}
+
 static int get_int(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
                    long long min, long long max, long long *out)
 {
         config_setting_t *s = grp ? config_setting_get_member(grp, name) : NULL;
-        char k[128], v[32];
+        char k[128], v[64];
+        bool exact;
 
         if (!s)
                 return 0;
@@ -159,15 +243,14 @@ static int get_int(const struct ctx *x, const config_setting_t *grp, const char 
                 verr(x, DIAG_ERROR, s, k, NULL, "must be an integer, not %s", type_name(t));
                 return -1;
         }
-        long long val = config_setting_get_int64(s);
-        /* libconfig 1.5 wraps a plain integer above 2147483647 into a negative int; only 123L is 64-bit. */
-        if (t == CONFIG_TYPE_INT && val < 0 && max > 2147483647LL) {
+        long long val = int_value(x, s, v, sizeof(v), &exact);
+        if (!exact && val < 0 && max > 2147483647LL) {
+                /* The literal was not found: a negative value here most likely is a wrapped one. */
                 snprintf(v, sizeof(v), "%lld", val + 4294967296LL);
                 verr(x, DIAG_ERROR, s, k, v, "write numbers above 2147483647 with an L suffix (%sL)", v);
                 return -1;
         }
         if (val < min || val > max) {
-                snprintf(v, sizeof(v), "%lld", val);
                 verr(x, DIAG_ERROR, s, k, v, "must be between %lld and %lld", min, max);
                 return -1;
         }
@@ -197,8 +280,9 @@ static int get_seconds(const struct ctx *x, const config_setting_t *grp, const c
                 return 0;
         key_name(k, sizeof(k), prefix, name);
         int t = config_setting_type(s);
+        bool exact;
         if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
-                val = (double)config_setting_get_int64(s);
+                val = (double)int_value(x, s, v, sizeof(v), &exact);
         else if (t == CONFIG_TYPE_FLOAT)
                 val = config_setting_get_float(s);
         else {
@@ -246,6 +330,16 @@ static int get_strlist(const struct ctx *x, const config_setting_t *grp, const c
                 return -1;
         *list = s;
         return n;
+}
+
+/* A NULL-terminated copy of a checked list of n strings, or NULL when out of memory. */
+static char **strv_from_list(const config_setting_t *list, int n)
+{
+        char **v = calloc((size_t)n + 1, sizeof(char *));
+        for (int i = 0; v && i < n; i++)
+                if (!(v[i] = strdup(config_setting_get_string(config_setting_get_elem(list, (unsigned)i)))))
+                        return strv_free(v);
+        return v;
 }
 
 static bool has_ctrl_or_space(const char *s)
@@ -560,6 +654,14 @@ static void parse_bgp(const struct ctx *x, const config_setting_t *root, struct 
                                 verr(x, DIAG_ERROR, e, key, a, "not an IPv4 or IPv6 address");
                                 continue;
                         }
+                        bool dup = false;
+                        for (int j = 0; j < k; j++)
+                                dup = dup || strcmp(c->bgp.route_servers[j], canon) == 0;
+                        if (dup) {
+                                verr(x, DIAG_ERROR, e, key, a, "duplicate of %s", canon);
+                                free(canon);
+                                continue;
+                        }
                         c->bgp.route_servers[k++] = canon;
                 }
         }
@@ -653,6 +755,12 @@ static void parse_notify(const struct ctx *x, const config_setting_t *root, stru
 
         if (!s)
                 return;
+        if (config_setting_type(s) != CONFIG_TYPE_STRING && config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+            config_setting_type(s) != CONFIG_TYPE_LIST) {
+                verr(x, DIAG_ERROR, s, "notify", NULL, "must be a program path or a list of strings (argv), not %s",
+                     type_name(config_setting_type(s)));
+                return;
+        }
         if (config_setting_type(s) == CONFIG_TYPE_STRING) {
                 get_str(x, root, NULL, "notify", &v);
                 if (!*v)
@@ -678,9 +786,7 @@ static void parse_notify(const struct ctx *x, const config_setting_t *root, stru
                 verr(x, DIAG_ERROR, s, "notify[0]", a0, "must be an absolute path without control characters");
                 return;
         }
-        c->notify = calloc((size_t)n + 1, sizeof(char *));
-        for (int i = 0; c->notify && i < n; i++)
-                c->notify[i] = strdup(config_setting_get_string(config_setting_get_elem(list, (unsigned)i)));
+        c->notify = strv_from_list(list, n);
 }
 
 static int set_defaults(struct conf *c)
@@ -729,11 +835,17 @@ static void derive_route_servers(const struct ctx *x, const config_setting_t *ro
         const config_setting_t *pat = g ? config_setting_get_member(g, "neighbor_pattern") : NULL;
         char addr[256];
 
-        if (c->bgp.route_servers)
+        if (c->bgp.route_servers) {
+                /* An explicit pattern is unused then, but a broken one is still a mistake worth naming. */
+                if (pat && conf_expand_pattern(c->bgp.neighbor_pattern, 0, 1, addr, sizeof(addr)) < 0)
+                        verr(x, DIAG_ERROR, pat, "bgp.neighbor_pattern", c->bgp.neighbor_pattern,
+                             "must contain exactly two %%d (data center, then server number) and no other %%");
                 return;
+        }
         if (c->datacenter < 0) {
                 const config_setting_t *rs = g ? config_setting_get_member(g, "route_servers") : NULL;
-                if (!rs)
+                /* A datacenter that is present but invalid already has its error. */
+                if (!rs && !config_setting_get_member(root, "datacenter"))
                         verr(x, DIAG_ERROR, NULL, "datacenter", NULL,
                              "required key is missing (or set bgp.route_servers)");
                 return;
@@ -755,16 +867,18 @@ static void derive_route_servers(const struct ctx *x, const config_setting_t *ro
         }
 }
 
-static void build_services(struct conf *c)
+static int build_services(struct conf *c)
 {
         c->services = calloc(1, sizeof(*c->services));
         if (!c->services)
-                return;
+                return -ENOMEM;
         c->n_services = 1;
-        c->services[0].name = strdup("default");
+        if (!(c->services[0].name = strdup("default")))
+                return -ENOMEM;
         c->services[0].role = c->role;
         c->services[0].prefixes = c->shared_ips;        /* borrowed: the default service is the top level */
         c->services[0].n_prefixes = c->n_shared_ips;
+        return 0;
 }
 
 static void parse_root(const struct ctx *x, const config_setting_t *root, struct conf *c)
@@ -815,6 +929,38 @@ static void parse_root(const struct ctx *x, const config_setting_t *root, struct
         read_extra(x, root, c);
 }
 
+/* Reads file into cfg, recording why not in d. @include paths are relative to the including file's directory. */
+static int read_config(struct diag *d, config_t *cfg, const char *file)
+{
+        const char *slash = strrchr(file, '/');
+        char dir[PATH_MAX];
+
+        config_init(cfg);
+        if (slash && (size_t)(slash - file) < sizeof(dir)) {
+                snprintf(dir, sizeof(dir), "%.*s", slash == file ? 1 : (int)(slash - file), file);
+                config_set_include_dir(cfg, dir);
+        }
+        errno = 0;
+        if (config_read_file(cfg, file) == CONFIG_TRUE)
+                return 0;
+        if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
+                int e = errno;
+                struct stat st;
+                /* fopen() of a directory succeeds and libconfig then fails without an errno. */
+                if (e == 0)
+                        e = stat(file, &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR : EIO;
+                diag_add(d, DIAG_ERROR, "%s: cannot read: %s", file, strerror(e));
+        } else {
+                const char *text = config_error_text(cfg) ? config_error_text(cfg) : "syntax error";
+                bool plain = strcmp(text, "syntax error") == 0;
+                diag_add(d, DIAG_ERROR, "%s:%d: syntax error%s%s",
+                         config_error_file(cfg) ? config_error_file(cfg) : file, config_error_line(cfg),
+                         plain ? "" : ": ", plain ? "" : text);
+        }
+        config_destroy(cfg);
+        return -EINVAL;
+}
+
 int conf_load(const char *path, struct conf **ret, struct diag *d)
 {
         config_t cfg;
@@ -830,15 +976,7 @@ int conf_load(const char *path, struct conf **ret, struct diag *d)
                 return -ENOMEM;
         }
 
-        config_init(&cfg);
-        if (config_read_file(&cfg, path) != CONFIG_TRUE) {
-                if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-                        diag_add(d, DIAG_ERROR, "%s: cannot read: %s", path, strerror(errno ? errno : EIO));
-                else
-                        diag_add(d, DIAG_ERROR, "%s:%d: syntax error: %s",
-                                 config_error_file(&cfg) ? config_error_file(&cfg) : path,
-                                 config_error_line(&cfg), config_error_text(&cfg));
-                config_destroy(&cfg);
+        if (read_config(d, &cfg, path) < 0) {
                 conf_free(c);
                 return -EINVAL;
         }
@@ -850,7 +988,10 @@ int conf_load(const char *path, struct conf **ret, struct diag *d)
                 conf_free(c);
                 return r;
         }
-        build_services(c);
+        if (build_services(c) < 0) {
+                conf_free(c);
+                return -ENOMEM;
+        }
         if (d->n_errors > errors_before) {
                 conf_free(c);
                 return -EINVAL;
@@ -924,16 +1065,8 @@ static void parse_check_conf(struct diag *d, const char *file, struct check_conf
         struct ctx x = { .d = d, .file = file };
         config_t cfg;
 
-        config_init(&cfg);
-        if (config_read_file(&cfg, file) != CONFIG_TRUE) {
-                if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-                        diag_add(d, DIAG_ERROR, "%s: cannot read: %s", file, strerror(errno ? errno : EIO));
-                else
-                        diag_add(d, DIAG_ERROR, "%s:%d: syntax error: %s", file, config_error_line(&cfg),
-                                 config_error_text(&cfg));
-                config_destroy(&cfg);
+        if (read_config(d, &cfg, file) < 0)
                 return;
-        }
         config_setting_t *root = config_root_setting(&cfg);
         check_keys(&x, root, NULL, keys);
         get_seconds(&x, root, NULL, "interval", 86400, &k->interval);
@@ -954,12 +1087,8 @@ static void parse_check_conf(struct diag *d, const char *file, struct check_conf
                 if (!valid_path(a0))
                         verr(&x, DIAG_ERROR, list, "command[0]", a0,
                              "must be an absolute path (commands are executed directly, without a shell)");
-                else {
-                        k->argv = calloc((size_t)n + 1, sizeof(char *));
-                        for (int i = 0; k->argv && i < n; i++)
-                                k->argv[i] = strdup(config_setting_get_string(
-                                        config_setting_get_elem(list, (unsigned)i)));
-                }
+                else
+                        k->argv = strv_from_list(list, n);
         }
         if (!k->script && n == 0)
                 diag_add(d, DIAG_ERROR, "%s: defines no check: there is no executable script %s beside it "
@@ -981,9 +1110,11 @@ static struct check_conf *get_check(struct check_conf **v, size_t *n, const stru
         if (!nv)
                 return NULL;
         *v = nv;
-        struct check_conf *k = &nv[(*n)++];
+        struct check_conf *k = &nv[*n];
         memset(k, 0, sizeof(*k));
-        k->name = strdup(name);
+        if (!(k->name = strdup(name)))
+                return NULL;
+        (*n)++;
         k->interval = c->checks.interval;
         k->timeout = c->checks.timeout;
         k->rise = c->checks.rise;
