@@ -1,0 +1,291 @@
+/* failoverctl: asks a running failoverd over its control socket (SPEC 7.7, docs/control-protocol.md). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "ctl.h"
+
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILED = 1,        /* the daemon answered with an error, or its answer was unreadable */
+        EXIT_USAGE = 2,
+        EXIT_UNREACHABLE = 3,   /* not running, no socket, connection refused, no answer in time */
+        EXIT_DENIED = 4,
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: failoverctl [-c FILE | -s PATH] [--json] [-t SEC] COMMAND [ARG...]\n"
+                "\n"
+                "Asks the running failoverd through its control socket.\n"
+                "\n"
+                "Commands:\n"
+                "  status [--json]   why this host is or is not carrying traffic, on one screen\n"
+                "  checks            the health checks and their results\n"
+                "  drain [REASON]    withdraw the shared addresses; kept across restarts until resume\n"
+                "  resume            undo drain\n"
+                "  reload            re-read the configuration and conf.d (like SIGHUP)\n"
+                "  ping              tell whether failoverd answers\n"
+                "\n"
+                "Options:\n"
+                "  -c, --config FILE   failoverd's configuration, read for runtime_directory\n"
+                "                      (default " CONF_DEFAULT_PATH ")\n"
+                "  -s, --socket PATH   the control socket (default RUNTIME_DIRECTORY/" CTL_SOCKET_NAME ")\n"
+                "  -j, --json          print failoverd's JSON answer as it is\n"
+                "  -t, --timeout SEC   give up after SEC seconds (default %d)\n"
+                "  -h, --help          this help\n"
+                "  -V, --version       print the version\n"
+                "\n"
+                "Exit status: 0 failoverd answered and did it (status: whatever the state); 1 failoverd\n"
+                "answered with an error; 2 usage error; 3 failoverd not reachable (not running, no\n"
+                "socket, connection refused, no answer in time); 4 permission denied.\n",
+                CTL_DEFAULT_TIMEOUT_MS / 1000);
+}
+
+/* The socket of the daemon that reads config: <runtime_directory>/control, or the default with a warning. */
+static char *socket_from_config(const char *config)
+{
+        struct diag d;
+        struct conf *c = NULL;
+        char *path = NULL;
+
+        diag_init(&d);
+        int r = conf_load(config, &c, &d);
+        if (r >= 0 && ctl_socket_path(c->runtime_directory, &path) >= 0) {
+                conf_free(c);
+                diag_free(&d);
+                return path;
+        }
+        const char *why = NULL;
+        for (size_t i = 0; i < d.n && !why; i++)
+                if (d.msgs[i].level == DIAG_ERROR)
+                        why = d.msgs[i].text;
+        if (r >= 0)
+                fprintf(stderr, "failoverctl: warning: %s: runtime_directory is too long for a socket path; "
+                        "trying %s\n", config, CTL_DEFAULT_PATH);
+        else if (why)
+                fprintf(stderr, "failoverctl: warning: cannot load %s (%s); trying %s\n", config, why,
+                        CTL_DEFAULT_PATH);
+        else
+                fprintf(stderr, "failoverctl: warning: cannot load %s: %s; trying %s\n", config, strerror(-r),
+                        CTL_DEFAULT_PATH);
+        conf_free(c);
+        diag_free(&d);
+        return strdup(CTL_DEFAULT_PATH);
+}
+
+static int unreachable(const char *path, int r, int timeout_ms)
+{
+        switch (-r) {
+        case ENOENT:
+        case ECONNREFUSED:
+        case ENOTDIR:
+        case ENOTSOCK:
+                fprintf(stderr, "failoverctl: cannot reach failoverd at %s: %s (is failoverd running?)\n", path,
+                        strerror(-r));
+                return EXIT_UNREACHABLE;
+        case ETIMEDOUT:
+                fprintf(stderr, "failoverctl: failoverd at %s did not answer within %.1f s\n", path,
+                        timeout_ms / 1000.0);
+                return EXIT_UNREACHABLE;
+        case EACCES:
+        case EPERM:
+                fprintf(stderr, "failoverctl: cannot reach failoverd at %s: %s (run as root or as a member of "
+                        "the socket's group)\n", path, strerror(-r));
+                return EXIT_DENIED;
+        case ENAMETOOLONG:
+                fprintf(stderr, "failoverctl: %s: socket path too long\n", path);
+                return EXIT_USAGE;
+        case EINVAL:
+        case EMSGSIZE:
+                fprintf(stderr, "failoverctl: invalid request (printable ASCII, at most %d bytes)\n",
+                        CTL_REQUEST_MAX - 1);
+                return EXIT_USAGE;
+        case EBADMSG:
+                fprintf(stderr, "failoverctl: unreadable answer from failoverd at %s\n", path);
+                return EXIT_FAILED;
+        default:
+                fprintf(stderr, "failoverctl: talking to failoverd at %s: %s\n", path, strerror(-r));
+                return EXIT_FAILED;
+        }
+}
+
+static const char *reply_str(json_object *o, const char *key)
+{
+        json_object *v;
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static int print_text(struct buf *b, int r)
+{
+        if (r < 0) {
+                fprintf(stderr, "failoverctl: cannot format the answer: %s\n", strerror(-r));
+                return EXIT_FAILED;
+        }
+        fputs(b->data ? b->data : "", stdout);
+        return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "socket", required_argument, NULL, 's' },
+                { "json", no_argument, NULL, 'j' },
+                { "timeout", required_argument, NULL, 't' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        const char *config = NULL, *socket_arg = NULL;
+        int json = 0, timeout_ms = CTL_DEFAULT_TIMEOUT_MS, o;
+
+        /* '+': options stop at COMMAND, so a drain reason may start with '-'. */
+        while ((o = getopt_long(argc, argv, "+c:s:jt:hV", opts, NULL)) != -1) {
+                switch (o) {
+                case 'c':
+                        config = optarg;
+                        break;
+                case 's':
+                        socket_arg = optarg;
+                        break;
+                case 'j':
+                        json = 1;
+                        break;
+                case 't': {
+                        char *end;
+                        errno = 0;
+                        double t = strtod(optarg, &end);
+                        if (errno || end == optarg || *end || !(t > 0 && t <= 3600)) {
+                                fprintf(stderr, "failoverctl: --timeout: \"%s\": must be seconds in (0, 3600]\n",
+                                        optarg);
+                                return EXIT_USAGE;
+                        }
+                        timeout_ms = (int)(t * 1000) > 0 ? (int)(t * 1000) : 1;
+                        break;
+                }
+                case 'h':
+                        usage(stdout);
+                        return EXIT_OK;
+                case 'V':
+                        printf("failoverctl %s\n", VERSION);
+                        return EXIT_OK;
+                default:
+                        usage(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (config && socket_arg) {
+                fprintf(stderr, "failoverctl: -c and --socket exclude each other\n");
+                return EXIT_USAGE;
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "failoverctl: missing COMMAND\n");
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        const char *cmd = argv[optind++];
+        const char *wire = NULL;        /* the protocol command */
+        struct buf reason;
+        buf_init(&reason);
+
+        if (strcmp(cmd, "status") == 0 || strcmp(cmd, "checks") == 0) {
+                for (; optind < argc; optind++) {
+                        if (strcmp(argv[optind], "--json") != 0 && strcmp(argv[optind], "-j") != 0) {
+                                fprintf(stderr, "failoverctl: %s: unexpected argument '%s'\n", cmd, argv[optind]);
+                                return EXIT_USAGE;
+                        }
+                        json = 1;
+                }
+                wire = strcmp(cmd, "status") == 0 ? "status-json" : "checks";
+        } else if (strcmp(cmd, "drain") == 0) {
+                if (optind < argc && strcmp(argv[optind], "--") == 0)
+                        optind++;
+                /* "failoverctl drain kernel upgrade" needs no quotes: the words are the reason. */
+                for (int i = optind; i < argc; i++)
+                        buf_printf(&reason, "%s%s", i > optind ? " " : "", argv[i]);
+                for (size_t i = 0; i < reason.len; i++)
+                        if ((unsigned char)reason.data[i] < 0x20 || (unsigned char)reason.data[i] > 0x7e) {
+                                fprintf(stderr, "failoverctl: drain: the reason must be printable ASCII\n");
+                                buf_free(&reason);
+                                return EXIT_USAGE;
+                        }
+                if (reason.len + sizeof("drain \n") - 1 > CTL_REQUEST_MAX) {
+                        fprintf(stderr, "failoverctl: drain: the reason is longer than %zu bytes\n",
+                                CTL_REQUEST_MAX - (sizeof("drain \n") - 1));
+                        buf_free(&reason);
+                        return EXIT_USAGE;
+                }
+                wire = "drain";
+        } else if (strcmp(cmd, "resume") == 0 || strcmp(cmd, "reload") == 0 || strcmp(cmd, "ping") == 0) {
+                if (optind < argc) {
+                        fprintf(stderr, "failoverctl: %s takes no argument\n", cmd);
+                        return EXIT_USAGE;
+                }
+                wire = cmd;
+        } else {
+                fprintf(stderr, "failoverctl: unknown command '%s'\n", cmd);
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+
+        char *path = socket_arg ? strdup(socket_arg) : socket_from_config(config ? config : CONF_DEFAULT_PATH);
+        if (!path) {
+                fprintf(stderr, "failoverctl: out of memory\n");
+                buf_free(&reason);
+                return EXIT_FAILED;
+        }
+        json_object *reply = NULL;
+        int r = ctl_request(path, wire, reason.len ? reason.data : NULL, timeout_ms, &reply);
+        buf_free(&reason);
+        int ret;
+        if (!reply) {
+                ret = unreachable(path, r, timeout_ms);
+        } else if (json) {
+                puts(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object *ok;
+                ret = r == -EACCES ? EXIT_DENIED :
+                      json_object_object_get_ex(reply, "ok", &ok) && !json_object_get_boolean(ok) ? EXIT_FAILED :
+                      EXIT_OK;
+        } else {
+                json_object *ok;
+                if (json_object_object_get_ex(reply, "ok", &ok) && !json_object_get_boolean(ok)) {
+                        fprintf(stderr, "failoverctl: failoverd refused %s: %s\n", cmd,
+                                reply_str(reply, "error") ? reply_str(reply, "error") : "no reason given");
+                        ret = r == -EACCES ? EXIT_DENIED : EXIT_FAILED;
+                } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "checks") == 0) {
+                        struct buf b;
+                        struct timespec ts;
+                        buf_init(&b);
+                        clock_gettime(CLOCK_REALTIME, &ts);
+                        int f = strcmp(cmd, "status") == 0 ?
+                                ctl_format_status(reply, (double)ts.tv_sec + ts.tv_nsec / 1e9, &b) :
+                                ctl_format_checks(reply, &b);
+                        ret = print_text(&b, f);
+                        buf_free(&b);
+                } else if (strcmp(cmd, "ping") == 0) {
+                        json_object *pid;
+                        printf("failoverd %s (pid %d) is answering at %s\n",
+                               reply_str(reply, "version") ? reply_str(reply, "version") : "?",
+                               json_object_object_get_ex(reply, "pid", &pid) ? json_object_get_int(pid) : 0, path);
+                        ret = EXIT_OK;
+                } else {
+                        const char *msg = reply_str(reply, "message");
+                        printf("%s\n", msg ? msg : "ok");
+                        ret = EXIT_OK;
+                }
+        }
+        json_object_put(reply);
+        free(path);
+        if (fflush(stdout) != 0 && ret == EXIT_OK)
+                ret = EXIT_FAILED;
+        return ret;
+}
