@@ -13,7 +13,7 @@ CC         ?= cc
 CFLAGS     ?= -O2 -g
 WFLAGS     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wno-missing-field-initializers
-CPPFLAGS   += -D_GNU_SOURCE -DVERSION=\"$(VERSION)\" -DSYSCONFDIR=\"$(SYSCONFDIR)\" -Ilib
+CPPFLAGS   += -D_GNU_SOURCE -DVERSION=\"$(VERSION)\" -DSYSCONFDIR=\"$(SYSCONFDIR)\" -iquote lib
 
 ifeq ($(SANITIZE),1)
 B          := build/san

@@ -17,8 +17,10 @@ static void print_result(const char *what, const struct apply_result *r)
                 fprintf(stderr, "error: %s: %s\n", what, r->message ? r->message : strerror(-r->error));
                 return;
         }
-        printf("%s: ok in %.1f ms (tool %.1f ms)%s\n", what, r->usec / 1000.0, r->tool_usec / 1000.0,
-               r->file_changed ? ", frr.conf rewritten" : ", frr.conf unchanged");
+        printf("%s: ok in %.1f ms (tool %.1f ms", what, r->usec / 1000.0, r->tool_usec / 1000.0);
+        if (r->tool_started > 0)
+                printf(", started at %.6f", r->tool_started);
+        printf(")%s\n", r->file_changed ? ", frr.conf rewritten" : ", frr.conf unchanged");
 }
 
 static int run(const struct conf *c, enum fo_state st, enum apply_kind kind, bool readback, const char *what,

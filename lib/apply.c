@@ -84,6 +84,11 @@ static int spawn(struct apply *a, char **argv)
         };
         if (!argv)
                 return -ENOMEM;
+        if (a->step == STEP_RELOAD || a->step == STEP_FAST) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                a->result.tool_started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        }
         int r = proc_spawn(a->event, &o, proc_done, a, &a->child);
         strv_free(argv);
         return r;

@@ -27,6 +27,7 @@ struct apply_result {
         bool has_router;        /* bgpd has our router bgp block */
         uint64_t usec;          /* whole apply */
         uint64_t tool_usec;     /* the reload / fast-path vtysh call alone */
+        double tool_started;    /* unix time the reload / fast-path call was started, for measurements */
 };
 
 struct apply;
