@@ -12,7 +12,7 @@
 
 #include "unit.h"
 
-#include "checks.h"
+#include "check.h"
 
 #define MAX_RESULTS 256
 

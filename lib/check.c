@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "checks.h"
+#include "check.h"
 #include "proc.h"
 
 #define KILL_GRACE_USEC         1000000ULL      /* SPEC 4: SIGKILL 1 s after SIGTERM */
