@@ -1,0 +1,470 @@
+#!/bin/bash
+# lab.sh: the FRR network-namespace lab that failoverd's integration tests, demo and bench run in (SPEC 10).
+#
+# Topology (documentation address ranges only):
+#   PREFIX-sw    switch namespace, bridge br0; every other namespace has a veth "eth0" on it
+#   PREFIX-rs1/2 route servers: zebra + bgpd (AS 65000, pathspace = namespace name), bgp listen range
+#                for 2001:db8:f0::/64 and 192.0.2.0/24, IPv4 + IPv6 unicast, 65000:1 -> local-pref 200,
+#                65000:2 -> local-pref 100, timers 3 9, timers connect 1
+#   PREFIX-hN    hosts: zebra + bgpd with no BGP configuration (failoverd configures them), the shared
+#                addresses 198.51.100.10/32 and 2001:db8:e001:1b8c::1/64 on lo
+#   transport    rsK = 2001:db8:f0::K, 192.0.2.K, fe80::K;  hN = 2001:db8:f0::(10+N), 192.0.2.(10+N),
+#                fe80::(10+N)  (the v6 host part is written with the decimal digits: h1 = 2001:db8:f0::11)
+#
+# As a command (root):  test/lab/lab.sh up 2; test/lab/lab.sh bestpath rs1 198.51.100.10/32; ...; lab.sh down
+# As a library (a test):
+#   . test/lab/lab.sh            # defines lab_* functions (wrappers of this script); sets no shell option
+#   trap lab_down EXIT           # tears everything down, also after a failed test or a partial up
+#   lab_up 2
+#   lab_failoverd_conf h1 primary > "$T/h1.conf"
+#   lab_exec h1 ./build/release/failoverd -c "$T/h1.conf" &
+#   lab_wait_established h1 2 15
+#   t=$EPOCHREALTIME; lab_exec h1 ...trigger...
+#   ms=$(lab_wait_bestpath rs1 198.51.100.10/32 "h1 65000:1" 10 "$t")   # ms from $t to the match
+# Every CLI command below is also a function: "wait-bestpath" -> lab_wait_bestpath, and so on.
+#
+# Environment: LAB_PREFIX (default "folab"; names every namespace, pathspace and directory the lab
+# makes, so that two labs can coexist), LAB_DIR (state directory, default /run/$LAB_PREFIX),
+# LAB_TRANSPORT (v6 | v4 | mixed: which route-server addresses failoverd-conf uses; default v6).
+
+LAB_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
+
+# Sourced: define the functions and stop here. Each runs this script as a new process, so its strict
+# mode holds whatever the caller's context (set -e is ignored inside functions called under "if"/"||").
+if [[ ${BASH_SOURCE[0]} != "$0" ]]; then
+	lab_up() { "$LAB_SH" up "$@"; }
+	lab_down() { "$LAB_SH" down "$@"; }
+	lab_status() { "$LAB_SH" status "$@"; }
+	lab_nodes() { "$LAB_SH" nodes "$@"; }
+	lab_ns() { "$LAB_SH" ns "$@"; }
+	lab_pathspace() { "$LAB_SH" pathspace "$@"; }
+	lab_exec() { "$LAB_SH" exec "$@"; }
+	lab_vtysh() { "$LAB_SH" vtysh "$@"; }
+	lab_vty() { "$LAB_SH" vty "$@"; }
+	lab_bestpath() { "$LAB_SH" bestpath "$@"; }
+	lab_paths() { "$LAB_SH" paths "$@"; }
+	lab_wait_bestpath() { "$LAB_SH" wait-bestpath "$@"; }
+	lab_established() { "$LAB_SH" established "$@"; }
+	lab_wait_established() { "$LAB_SH" wait-established "$@"; }
+	lab_host_conf() { "$LAB_SH" host-conf "$@"; }
+	lab_failoverd_conf() { "$LAB_SH" failoverd-conf "$@"; }
+	lab_link() { "$LAB_SH" link "$@"; }
+	lab_stop() { "$LAB_SH" stop "$@"; }
+	lab_start() { "$LAB_SH" start "$@"; }
+	lab_lo_addr() { "$LAB_SH" lo-addr "$@"; }
+	return 0
+fi
+
+set -euo pipefail
+shopt -s nullglob
+
+HERE=$(dirname "$LAB_SH")
+P=${LAB_PREFIX:-folab}
+[[ $P =~ ^[a-z][a-z0-9]{1,11}$ ]] || { echo "lab.sh: LAB_PREFIX must match [a-z][a-z0-9]{1,11}" >&2; exit 2; }
+DIR=${LAB_DIR:-/run/$P}
+FRR_BIN=/usr/lib/frr
+# Debian's python3 (frrq.py needs only the standard library); a pyenv shim in PATH costs ~150 ms per call.
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=python3
+ETC=/etc/frr
+RUN=/var/run/frr
+NET6=2001:db8:f0::/64
+NET4=192.0.2.0/24
+SHARED4=198.51.100.10
+SHARED6=2001:db8:e001:1b8c::/64
+SHARED6_LO=2001:db8:e001:1b8c::1/64
+RS_ASN=65000
+
+die() { echo "lab.sh: $*" >&2; exit 1; }
+usage() {
+	cat >&2 <<EOF
+usage: lab.sh COMMAND [ARGS]     (LAB_PREFIX=$P, LAB_DIR=$DIR)
+  up [NHOSTS]                         build the lab (default 2 hosts), after cleaning leftovers
+  down                                remove every namespace, process and directory of the lab
+  status                              nodes, daemons, established sessions
+  nodes                               node names: rs1 rs2 h1 ... hN
+  ns NODE | pathspace NODE            the node's namespace / FRR pathspace (the same name)
+  exec NODE CMD...                    run CMD in the node's namespace
+  vtysh NODE CMD...                   vtysh -N PATHSPACE -c CMD [-c CMD...]
+  vty NODE CMD...                     send CMDs straight to the node's bgpd vty socket (fast)
+  bestpath RS PREFIX                  "h1 65000:1" or "none"
+  paths RS PREFIX                     every path: node community localpref aspath [best]
+  wait-bestpath RS PREFIX EXP SECS [SINCE]
+                                      poll every 20 ms; print ms elapsed since SINCE ($EPOCHREALTIME
+                                      taken before the trigger; default: start of polling) on match,
+                                      exit 1 on timeout; EXP "h1", "h1 65000:1" or "none"
+  established NODE                    number of established BGP sessions
+  wait-established NODE N SECS        wait until NODE has exactly N; print elapsed ms, exit 1 on timeout
+  host-conf NODE [KEY]                KEY=VALUE facts a failoverd.conf for host NODE needs
+  failoverd-conf NODE ROLE [CHECKDIR] a complete failoverd.conf for host NODE
+  link NODE up|down|silent            switch port: up, down (carrier lost), silent (frames dropped)
+  stop NODE [DAEMON...]               SIGTERM the node's FRR daemons (default zebra bgpd), wait
+  start NODE                          start the node's zebra + bgpd, boot /etc/frr/PATHSPACE/frr.conf
+  lo-addr NODE add|del ADDR/LEN       add or remove an address on the node's lo
+EOF
+	exit 2
+}
+
+# --- names and addresses ----------------------------------------------------------------------
+
+nhosts() { if [[ -r $DIR/nhosts ]]; then cat "$DIR/nhosts"; else echo 0; fi; }
+nodes() {
+	local i n
+	n=$(nhosts)
+	echo rs1 rs2
+	for ((i = 1; i <= n; i++)); do echo "h$i"; done
+}
+# Host part of a node's transport addresses (decimal digits, also in IPv6).
+node_num() {
+	case $1 in
+	rs1) echo 1 ;; rs2) echo 2 ;;
+	h[1-9] | h[1-9][0-9] | h[1-9][0-9][0-9]) echo $((10 + ${1#h})) ;;
+	*) die "unknown node '$1' (nodes: rs1 rs2 h1..hN)" ;;
+	esac
+}
+check_node() {
+	local n
+	n=$(node_num "$1")
+	[[ -d $RUN/$P-$1 ]] || die "node '$1' is not in the lab (did 'lab.sh up' run? LAB_PREFIX=$P)"
+	: "$n"
+}
+is_lab_name() { [[ $1 =~ ^$P-(sw|rs[0-9]+|h[0-9]+)$ ]]; }
+
+# --- processes --------------------------------------------------------------------------------
+
+# A process counts as gone once it is a zombie: daemons reparented to a non-init PID 1 are never reaped.
+alive() {
+	local st
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ $st != Z ]]
+}
+# Pids of FRR daemons of a pathspace, from their pid files (FRR leaves the files behind at exit).
+frr_pids() {
+	local f pid comm
+	for f in "$RUN/$1"/*.pid; do
+		pid=$(cat "$f" 2>/dev/null) || continue
+		[[ $pid =~ ^[0-9]+$ ]] || continue
+		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+		[[ $comm =~ ^(zebra|bgpd|staticd|watchfrr)$ ]] && alive "$pid" && echo "$pid"
+	done
+	return 0
+}
+# SIGTERM, wait up to 3 s, then SIGKILL.
+terminate() {
+	local pid left i
+	(($#)) || return 0
+	kill -TERM "$@" 2>/dev/null || true
+	for ((i = 0; i < 150; i++)); do
+		left=()
+		for pid; do alive "$pid" && left+=("$pid"); done
+		((${#left[@]})) || return 0
+		sleep 0.02
+	done
+	kill -KILL "${left[@]}" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		left=()
+		for pid; do alive "$pid" && left+=("$pid"); done
+		((${#left[@]})) || return 0
+		sleep 0.02
+	done
+	echo "lab.sh: warning: processes still alive after SIGKILL: ${left[*]}" >&2
+}
+
+# --- up / down --------------------------------------------------------------------------------
+
+cmd_down() {
+	local ns pids=() d
+	for ns in $(ip netns list | awk '{print $1}'); do
+		is_lab_name "$ns" || continue
+		# shellcheck disable=SC2207 # pids are digits
+		pids+=($(ip netns pids "$ns" 2>/dev/null || true))
+	done
+	for d in "$RUN"/"$P"-*; do
+		is_lab_name "${d##*/}" || continue
+		# shellcheck disable=SC2207
+		pids+=($(frr_pids "${d##*/}"))
+	done
+	terminate "${pids[@]}"
+	for ns in $(ip netns list | awk '{print $1}'); do
+		is_lab_name "$ns" && ip netns del "$ns"
+	done
+	for d in "$ETC"/"$P"-* "$RUN"/"$P"-*; do
+		is_lab_name "${d##*/}" && rm -rf -- "$d"
+	done
+	# The state directory is removed only when the lab made it.
+	if [[ -f $DIR/.lab-prefix && $(cat "$DIR/.lab-prefix") == "$P" ]]; then
+		rm -rf -- "$DIR"
+	fi
+	return 0
+}
+
+# Creates NODE's namespace, its veth on the bridge and its addresses.
+net_node() {
+	local node=$1 ns=$P-$1 n
+	n=$(node_num "$node")
+	ip netns add "$ns"
+	ip -n "$P-sw" link add "$node" type veth peer name eth0 netns "$ns"
+	ip -n "$P-sw" -b - <<-EOF
+		link set $node addrgenmode none
+		link set $node master br0 up
+	EOF
+	ip -n "$ns" -b - <<-EOF
+		link set lo up
+		link set eth0 addrgenmode none
+		link set eth0 up
+		addr add fe80::$n/64 dev eth0 nodad
+		addr add ${NET6%::/64}::$n/64 dev eth0 nodad
+		addr add ${NET4%.0/24}.$n/24 dev eth0
+	EOF
+	if [[ $node == h* ]]; then
+		ip -n "$ns" -b - <<-EOF
+			addr add $SHARED4/32 dev lo
+			addr add $SHARED6_LO dev lo nodad
+		EOF
+	fi
+}
+
+# FRR directories of a pathspace, owned by frr as the daemons drop privileges.
+frr_dirs() {
+	local ps=$1 hostconf=$2
+	install -d -o frr -g frr -m 0750 "$ETC/$ps"
+	install -d -o frr -g frr -m 0755 "$RUN" "$RUN/$ps"
+	install -o frr -g frrvty -m 0640 /dev/null "$ETC/$ps/vtysh.conf"
+	install -o frr -g frr -m 0640 /dev/null "$ETC/$ps/frr.conf"
+	printf '%s\n' "$hostconf" >"$ETC/$ps/frr.conf"
+}
+
+# Starts zebra and bgpd in NODE's namespace and loads /etc/frr/PATHSPACE/frr.conf like frrinit does.
+start_frr() {
+	local node=$1 ns=$P-$1 d
+	for d in zebra bgpd; do
+		ip netns exec "$ns" "$FRR_BIN/$d" -d -N "$ns" -F traditional -A 127.0.0.1 \
+			--log "file:$DIR/log/$node-$d.log" 2>>"$DIR/log/$node-start.log" ||
+			die "$node: $d did not start (see $DIR/log/$node-start.log)"
+	done
+	wait_vty "$node"
+	vtysh -N "$ns" -b >>"$DIR/log/$node-start.log" 2>&1 ||
+		die "$node: vtysh -b failed (see $DIR/log/$node-start.log)"
+}
+
+# Waits until the node's bgpd and zebra answer on their vty sockets.
+wait_vty() {
+	local ns=$P-$1 i
+	for ((i = 0; i < 250; i++)); do
+		if [[ -S $RUN/$ns/bgpd.vty && -S $RUN/$ns/zebra.vty ]] &&
+			"$PY" -I "$HERE/frrq.py" "$RUN/$ns/bgpd.vty" cmd 'show version' >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.02
+	done
+	die "$1: bgpd does not answer on $RUN/$ns/bgpd.vty"
+}
+
+cmd_up() {
+	local n=${1:-2} node i pids=() rc=0
+	if ! [[ $n =~ ^[0-9]+$ ]] || ((n < 1 || n > 200)); then die "up: NHOSTS must be 1..200"; fi
+	[[ -x $FRR_BIN/bgpd ]] || die "FRR is not installed ($FRR_BIN/bgpd)"
+	cmd_down
+	install -d -m 0755 "$DIR"
+	echo "$P" >"$DIR/.lab-prefix"
+	echo "$n" >"$DIR/nhosts"
+	install -d -o frr -g frr -m 0755 "$DIR/log"
+
+	ip netns add "$P-sw"
+	ip -n "$P-sw" -b - <<-EOF
+		link set lo up
+		link add br0 type bridge mcast_snooping 0
+		link set br0 addrgenmode none
+		link set br0 up
+	EOF
+	for node in $(nodes); do
+		net_node "$node"
+		if [[ $node == rs* ]]; then
+			i=$(node_num "$node")
+			frr_dirs "$P-$node" "$(sed -e "s|@NAME@|$P-$node|" -e "s|@ASN@|$RS_ASN|" -e "s|@ROUTER_ID@|${NET4%.0/24}.$i|" \
+				-e "s|@NET6@|$NET6|" -e "s|@NET4@|$NET4|" "$HERE/rs-frr.conf")"
+		else
+			frr_dirs "$P-$node" "hostname $P-$node"
+			install -d -m 0755 "$DIR/$node" "$DIR/$node/conf.d" "$DIR/$node/state" "$DIR/$node/run"
+		fi
+	done
+	for node in $(nodes); do
+		start_frr "$node" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || rc=1; done
+	((rc == 0)) || die "up failed; run 'lab.sh down' (or rely on the trap) to clean up"
+}
+
+# --- queries ----------------------------------------------------------------------------------
+
+frrq() {
+	local node=$1
+	shift
+	check_node "$node"
+	exec "$PY" -I "$HERE/frrq.py" "$RUN/$P-$node/bgpd.vty" "$@"
+}
+
+# KEY=VALUE lines describing host NODE, for tests and for failoverd-conf.
+host_conf() {
+	local node=$1 n ps=$P-$1
+	[[ $node == h* ]] || die "host-conf: '$node' is not a host"
+	check_node "$node"
+	n=$(node_num "$node")
+	cat <<-EOF
+		node=$node
+		netns=$ps
+		pathspace=$ps
+		hostname=$ps
+		frr_config=$ETC/$ps/frr.conf
+		frr_confdir=$ETC/$ps
+		vty_socket=$RUN/$ps/bgpd.vty
+		route_servers_v6=${NET6%::/64}::1 ${NET6%::/64}::2
+		route_servers_v4=${NET4%.0/24}.1 ${NET4%.0/24}.2
+		router_id=${NET4%.0/24}.$n
+		addr6=${NET6%::/64}::$n
+		addr4=${NET4%.0/24}.$n
+		linklocal=fe80::$n
+		shared_ips=$SHARED4 $SHARED6
+		dir=$DIR/$node
+		checks_dir=$DIR/$node/conf.d
+		state_dir=$DIR/$node/state
+		runtime_dir=$DIR/$node/run
+		log_dir=$DIR/log
+	EOF
+}
+
+cmd_host_conf() {
+	local out
+	(($# == 1 || $# == 2)) || usage
+	out=$(host_conf "$1")
+	if (($# == 2)); then
+		grep -q "^$2=" <<<"$out" || die "host-conf: no key '$2'"
+		sed -n "s/^$2=//p" <<<"$out"
+	else
+		printf '%s\n' "$out"
+	fi
+}
+
+cmd_failoverd_conf() {
+	local node=$1 role=$2 checks=${3:-} h rs1 rs2
+	[[ $role == primary || $role == secondary ]] || die "failoverd-conf: ROLE must be primary or secondary"
+	h=$(host_conf "$node")
+	get() { sed -n "s/^$1=//p" <<<"$h"; }
+	[[ -n $checks ]] || checks=$(get checks_dir)
+	case ${LAB_TRANSPORT:-v6} in
+	v6) read -r rs1 rs2 <<<"$(get route_servers_v6)" ;;
+	v4) read -r rs1 rs2 <<<"$(get route_servers_v4)" ;;
+	mixed)
+		rs1=$(get route_servers_v6 | cut -d' ' -f1)
+		rs2=$(get route_servers_v4 | cut -d' ' -f2)
+		;;
+	*) die "LAB_TRANSPORT must be v6, v4 or mixed" ;;
+	esac
+	cat <<-EOF
+		# failoverd.conf for lab host $node (generated by test/lab/lab.sh failoverd-conf).
+		role = "$role";
+		hostname = "$(get hostname)";
+		shared_ips = ["$SHARED4", "$SHARED6"];
+
+		bgp = {
+		  router_id = "$(get router_id)";
+		  route_servers = ["$rs1", "$rs2"];
+		};
+
+		frr = {
+		  pathspace = "$(get pathspace)";
+		  config = "$(get frr_config)";
+		};
+
+		checks = {
+		  directory = "$checks";
+		};
+
+		state_directory = "$(get state_dir)";
+		runtime_directory = "$(get runtime_dir)";
+	EOF
+}
+
+cmd_status() {
+	local node ps pids
+	[[ -f $DIR/nhosts ]] || { echo "no lab (LAB_PREFIX=$P)"; return 0; }
+	for node in $(nodes); do
+		ps=$P-$node
+		pids=$(frr_pids "$ps" | tr '\n' ' ')
+		printf '%-4s %-12s daemons: %-14s established: %s\n' "$node" "$ps" "${pids:-none}" \
+			"$("$PY" -I "$HERE/frrq.py" "$RUN/$ps/bgpd.vty" established 2>/dev/null || echo none)"
+	done
+}
+
+cmd_link() {
+	local node=$1 how=$2
+	check_node "$node"
+	case $how in
+	up) bridge -n "$P-sw" link set dev "$node" state 3 && ip -n "$P-sw" link set "$node" up ;;
+	down) ip -n "$P-sw" link set "$node" down ;;
+	silent) bridge -n "$P-sw" link set dev "$node" state 0 ;; # disabled port: drops frames, keeps carrier
+	*) usage ;;
+	esac
+}
+
+cmd_stop() {
+	local node=$1 ps=$P-$1 d pid pids=()
+	shift
+	check_node "$node"
+	(($#)) || set -- zebra bgpd
+	for d; do
+		[[ $d =~ ^(zebra|bgpd)$ ]] || die "stop: unknown daemon '$d'"
+		pid=$(cat "$RUN/$ps/$d.pid" 2>/dev/null) || continue
+		[[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null) == "$d" ]] && alive "$pid" && pids+=("$pid")
+	done
+	terminate "${pids[@]}"
+}
+
+cmd_start() {
+	local node=$1
+	check_node "$node"
+	[[ -z $(frr_pids "$P-$node") ]] || die "start: $node: FRR daemons still running; stop them first"
+	start_frr "$node"
+}
+
+main() {
+	(($#)) || usage
+	local cmd=$1
+	shift
+	case $cmd in
+	up) (($# <= 1)) || usage; cmd_up "$@" ;;
+	down) cmd_down ;;
+	status) cmd_status ;;
+	nodes) nodes ;;
+	ns | pathspace) (($# == 1)) || usage; node_num "$1" >/dev/null; echo "$P-$1" ;;
+	exec) (($# >= 2)) || usage; check_node "$1"; exec ip netns exec "$P-$1" "${@:2}" ;;
+	vtysh)
+		(($# >= 2)) || usage
+		check_node "$1"
+		local a=()
+		for c in "${@:2}"; do a+=(-c "$c"); done
+		exec vtysh -N "$P-$1" "${a[@]}"
+		;;
+	vty) (($# >= 2)) || usage; frrq "$1" cmd "${@:2}" ;;
+	bestpath | paths) (($# == 2)) || usage; frrq "$1" "$cmd" "$2" ;;
+	wait-bestpath) (($# == 4 || $# == 5)) || usage; frrq "$1" wait-bestpath "${@:2}" ;;
+	established) (($# == 1)) || usage; frrq "$1" established ;;
+	wait-established) (($# == 3)) || usage; frrq "$1" wait-established "$2" "$3" ;;
+	host-conf) cmd_host_conf "$@" ;;
+	failoverd-conf) (($# == 2 || $# == 3)) || usage; cmd_failoverd_conf "$@" ;;
+	link) (($# == 2)) || usage; cmd_link "$@" ;;
+	stop) (($# >= 1)) || usage; cmd_stop "$@" ;;
+	start) (($# == 1)) || usage; cmd_start "$1" ;;
+	lo-addr)
+		if (($# != 3)) || ! [[ $2 == add || $2 == del ]]; then usage; fi
+		check_node "$1"
+		if [[ $3 == *:* ]]; then exec ip -n "$P-$1" addr "$2" "$3" dev lo nodad; fi
+		exec ip -n "$P-$1" addr "$2" "$3" dev lo
+		;;
+	-h | --help | help) usage ;;
+	*) usage ;;
+	esac
+}
+
+main "$@"
