@@ -27,3 +27,28 @@ void bgpd_running_clear(struct bgpd_running *r);
 /* The state bgpd runs for service s of c: STATE_WITHDRAWN when none of its prefixes is there, the state
  * whose route-map every prefix carries, or STATE_INVALID when they disagree or carry a foreign route-map. */
 enum fo_state bgpd_service_state(const struct bgpd_running *r, const struct conf *c, size_t s);
+
+/* One route-server session, from `show bgp neighbors json`. */
+struct bgpd_peer {
+        char address[64];
+        char state[32];                 /* bgpState: "Established", "Active", "Connect", "Idle", ... */
+        bool established;
+        uint64_t uptime_msec;           /* bgpTimerUpMsec (time in the current state when not established) */
+        uint64_t connections;           /* connectionsEstablished */
+        uint64_t prefixes_sent;         /* sum of sentPrefixCounter over the address families */
+        char last_reset[128];           /* lastResetDueTo, "" when none */
+};
+
+struct bgpd_status {
+        struct bgpd_peer *peers;
+        size_t n_peers;
+        char router_id[64];             /* "" when unknown */
+};
+
+/* Parses `show bgp neighbors json` (FRR 8.4; keys are peer addresses). Tolerates missing keys; malformed or
+ * truncated JSON returns -EBADMSG. Returns 0 or -errno; *out is the caller's to clear. */
+int bgpd_parse_neighbors(const char *json, struct bgpd_status *out);
+/* Reads routerId from `show bgp vrf default json` or `show bgp summary json` output into out->router_id. */
+int bgpd_parse_router_id(const char *json, struct bgpd_status *out);
+void bgpd_status_clear(struct bgpd_status *s);
+const struct bgpd_peer *bgpd_find_peer(const struct bgpd_status *s, const char *address);

@@ -1,0 +1,46 @@
+/* The Prometheus textfile (SPEC 7.6) rendered from a snapshot of the daemon's state: pure, testable. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "fsm.h"
+#include "state.h"
+
+struct metrics_check {
+        const char *name;
+        enum health health;
+        enum severity severity;
+        double duration_seconds;        /* last run */
+        int last_exit;                  /* exit code, or -1 for signal / timeout / exec failure */
+        uint64_t runs;
+};
+
+struct metrics_peer {
+        const char *address;
+        bool up;
+        double uptime_seconds;
+        uint64_t prefixes_sent;
+};
+
+struct metrics_snapshot {
+        const char *hostname;
+        enum role role;
+        enum fo_state state;            /* effective state decided */
+        bool drained;
+        uint64_t transitions;
+        double apply_seconds;           /* duration of the last apply */
+        bool last_apply_ok;
+        double last_change_timestamp;   /* unix time */
+        const struct metrics_check *checks;
+        size_t n_checks;
+        const struct metrics_peer *peers;
+        size_t n_peers;
+        size_t shared_unassigned;       /* SPEC 9.5 */
+};
+
+/* Appends the Prometheus text exposition format to out, with # HELP and # TYPE for each metric family.
+ * Label values are escaped. Returns 0 or -ENOMEM. */
+int metrics_render(const struct metrics_snapshot *s, struct buf *out);
