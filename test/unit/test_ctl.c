@@ -1,0 +1,934 @@
+/* Unit tests for lib/ctl.c and failoverctl: a real server on an sd-event loop thread, driven by clients. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+#include "ctl.h"
+
+#define NOBODY 65534
+
+static const char sample_status[] =
+        "{ \"schema\":1, \"version\":\"0.1.0\", \"pid\":123, \"hostname\":\"h1\", \"role\":\"primary\","
+        "  \"state\":\"primary\", \"community\":\"65000:1\", \"reason\":\"all checks up\", \"since\":1700000000.123,"
+        "  \"drained\":false, \"drain_reason\":null,"
+        "  \"config\":{\"path\":\"/etc/failoverd/failoverd.conf\", \"reload_error\":null},"
+        "  \"shared_ips\":[{\"prefix\":\"198.51.100.10/32\",\"assigned\":true,\"announced\":true,\"route_map\":\"primary\"},"
+        "                {\"prefix\":\"2001:db8:e001:1b8c::/64\",\"assigned\":true,\"announced\":true,\"route_map\":\"primary\"}],"
+        "  \"checks\":[{\"name\":\"http\",\"health\":\"up\",\"severity\":\"ok\",\"last_exit\":\"exit 0\","
+        "              \"message\":\"OK - 12 ms\",\"last_run_age\":1.2,\"duration\":0.012,\"interval\":1.0,\"rise\":3,"
+        "              \"fall\":2,\"ok_streak\":5,\"bad_streak\":0},"
+        "             {\"name\":\"postgres-replica\",\"health\":\"up\",\"severity\":\"ok\",\"last_exit\":\"exit 0\","
+        "              \"message\":\"OK\",\"last_run_age\":0.4,\"duration\":0.25,\"interval\":1.0,\"rise\":3,"
+        "              \"fall\":2,\"ok_streak\":9,\"bad_streak\":1}],"
+        "  \"route_servers\":[{\"address\":\"2001:db8:f0::1\",\"state\":\"Established\",\"up\":true,\"uptime\":312.0,"
+        "                      \"prefixes_sent\":2,\"last_reset\":\"never\"},"
+        "                     {\"address\":\"2001:db8:f0::2\",\"state\":\"Established\",\"up\":true,\"uptime\":7384.5,"
+        "                      \"prefixes_sent\":2,\"last_reset\":null}],"
+        "  \"bgpd\":{\"reachable\":true, \"established\":2, \"total\":2, \"last_apply_ok\":true,"
+        "           \"last_apply_error\":null, \"last_apply_ms\":45.2},"
+        "  \"transitions\": 3 }";
+
+/* A server on its own loop thread; stop_fd ends the loop. */
+struct fx {
+        char *dir;
+        char *path;
+        sd_event *e;
+        struct ctl_server *srv;
+        sd_event_source *stop_src;
+        int stop_fd;
+        pthread_t th;
+        int running;
+        pthread_mutex_t lock;
+        int calls;
+        char last_cmd[32];
+        char last_arg[CTL_REQUEST_MAX];
+        long last_uid;
+};
+
+static int fake_handler(const char *command, const char *arg, json_object **reply, void *userdata)
+{
+        struct fx *f = userdata;
+        const struct ucred *peer = ctl_server_peer(f->srv);
+
+        pthread_mutex_lock(&f->lock);
+        f->calls++;
+        snprintf(f->last_cmd, sizeof(f->last_cmd), "%s", command);
+        snprintf(f->last_arg, sizeof(f->last_arg), "%s", arg ? arg : "(null)");
+        f->last_uid = peer ? (long)peer->uid : -1;
+        pthread_mutex_unlock(&f->lock);
+
+        if (strcmp(command, "status-json") == 0) {
+                *reply = json_tokener_parse(sample_status);
+                return *reply ? 0 : -ENOMEM;
+        }
+        if (strcmp(command, "drain") == 0) {
+                char msg[CTL_REQUEST_MAX + 16];
+                snprintf(msg, sizeof(msg), "drained: %s", arg ? arg : "no reason");
+                *reply = json_object_new_object();
+                json_object_object_add(*reply, "message", json_object_new_string(msg));
+                return 0;
+        }
+        if (strcmp(command, "resume") == 0) {
+                *reply = json_tokener_parse("{\"ok\":false,\"error\":\"not drained\"}");
+                return 0;
+        }
+        return -EIO;    /* reload */
+}
+
+static int on_stop(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        (void)fd;
+        (void)revents;
+        (void)userdata;
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static void *loop_thread(void *arg)
+{
+        struct fx *f = arg;
+        sd_event_loop(f->e);
+        return NULL;
+}
+
+static void fx_setup(struct fx *f)
+{
+        memset(f, 0, sizeof(*f));
+        pthread_mutex_init(&f->lock, NULL);
+        f->dir = unit_tmpdir();
+        ck_assert_int_ge(ctl_socket_path(f->dir, &f->path), 0);
+        ck_assert_int_ge(sd_event_new(&f->e), 0);
+        ck_assert_int_eq(ctl_server_new(f->e, f->path, fake_handler, f, &f->srv), 0);
+        f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        ck_assert_int_ge(f->stop_fd, 0);
+        ck_assert_int_ge(sd_event_add_io(f->e, &f->stop_src, f->stop_fd, EPOLLIN, on_stop, f), 0);
+}
+
+static void fx_start(struct fx *f)
+{
+        ck_assert_int_eq(pthread_create(&f->th, NULL, loop_thread, f), 0);
+        f->running = 1;
+}
+
+static void fx_teardown(struct fx *f)
+{
+        if (f->running) {
+                uint64_t one = 1;
+                ck_assert_int_eq(write(f->stop_fd, &one, sizeof(one)), (ssize_t)sizeof(one));
+                pthread_join(f->th, NULL);
+        }
+        f->srv = ctl_server_free(f->srv);
+        f->stop_src = sd_event_source_disable_unref(f->stop_src);
+        close(f->stop_fd);
+        f->e = sd_event_unref(f->e);
+        unit_rmrf(f->dir);
+        free(f->dir);
+        free(f->path);
+        pthread_mutex_destroy(&f->lock);
+}
+
+static double mono(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int raw_connect(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(fd, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        return fd;
+}
+
+/* Reads until EOF (or a reset after data) within timeout_s; the text read, malloc'd. Fails on timeout:
+ * reaching EOF is the proof that the server closed the connection. */
+static char *raw_read_all(int fd, double timeout_s)
+{
+        struct buf b;
+        double end = mono() + timeout_s;
+        buf_init(&b);
+        buf_puts(&b, "");
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                int left = (int)((end - mono()) * 1000);
+                ck_assert_msg(left > 0, "server did not close the connection within %.1f s", timeout_s);
+                if (poll(&p, 1, left) <= 0)
+                        continue;
+                char chunk[4096];
+                ssize_t n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+                if (n > 0) {
+                        buf_append(&b, chunk, (size_t)n);
+                        continue;
+                }
+                if (n == 0 || errno == ECONNRESET)
+                        break;
+                ck_assert_int_eq(errno, EAGAIN);
+        }
+        return buf_steal(&b);
+}
+
+static char *raw_exchange(const char *path, const void *data, size_t len)
+{
+        int fd = raw_connect(path);
+        if (len)
+                ck_assert_int_eq(send(fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
+        char *out = raw_read_all(fd, 5);
+        close(fd);
+        return out;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+        ck_assert_msg(hay && strstr(hay, needle), "expected \"%s\" in:\n%s", needle, hay ? hay : "(null)");
+}
+
+static const char *js(json_object *o, const char *key)
+{
+        json_object *v;
+        if (!json_object_object_get_ex(o, key, &v))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static int jok(json_object *o)
+{
+        json_object *v;
+        ck_assert(json_object_object_get_ex(o, "ok", &v));
+        return json_object_get_boolean(v);
+}
+
+START_TEST(test_ctl_parse_request)
+{
+        static const struct {
+                const char *in;
+                const char *cmd;        /* NULL: rejected */
+                const char *arg;
+                const char *err;
+        } cases[] = {
+                { "status", "status", NULL, NULL },
+                { "status-json", "status-json", NULL, NULL },
+                { "ping\r", "ping", NULL, NULL },
+                { "drain", "drain", NULL, NULL },
+                { "drain   kernel upgrade  ", "drain", "kernel upgrade", NULL },
+                { "drain ", "drain", NULL, NULL },
+                { "", NULL, NULL, "empty request" },
+                { "frobnicate", NULL, NULL, "unknown command \"frobnicate\"" },
+                { "STATUS", NULL, NULL, "unknown command" },
+                { "status now", NULL, NULL, "status takes no argument" },
+                { "reload x", NULL, NULL, "reload takes no argument" },
+                { "drain a\tb", NULL, NULL, "printable ASCII (byte 0x09 at offset 7)" },
+                { "drain caf\xc3\xa9", NULL, NULL, "printable ASCII (byte 0xc3" },
+                { "status\x7f", NULL, NULL, "printable ASCII" },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char line[128], err[160] = "";
+                const char *cmd, *arg;
+                snprintf(line, sizeof(line), "%s", cases[i].in);
+                int r = ctl_parse_request(line, &cmd, &arg, err, sizeof(err));
+                if (cases[i].cmd) {
+                        ck_assert_msg(r == 0, "\"%s\": %s", cases[i].in, err);
+                        ck_assert_str_eq(cmd, cases[i].cmd);
+                        if (cases[i].arg)
+                                ck_assert_str_eq(arg, cases[i].arg);
+                        else
+                                ck_assert_ptr_null(arg);
+                } else {
+                        ck_assert_msg(r == -EINVAL, "\"%s\" accepted", cases[i].in);
+                        assert_contains(err, cases[i].err);
+                }
+        }
+}
+END_TEST
+
+START_TEST(test_ctl_duration)
+{
+        static const struct {
+                double s;
+                const char *out;
+        } cases[] = {
+                { 0.012, "12ms" }, { 0.4, "400ms" }, { 1.2, "1.2s" }, { 59.9, "59.9s" }, { 300, "5m" },
+                { 312, "5m12s" }, { 3600, "1h" }, { 11040, "3h04m" }, { 183600, "2d03h" }, { -1, "0ms" },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char out[32];
+                ctl_format_duration(cases[i].s, out, sizeof(out));
+                ck_assert_str_eq(out, cases[i].out);
+        }
+}
+END_TEST
+
+START_TEST(test_ctl_request_roundtrip)
+{
+        struct fx f;
+        json_object *r = NULL;
+
+        fx_setup(&f);
+        fx_start(&f);
+
+        ck_assert_int_eq(ctl_request(f.path, "ping", NULL, 2000, &r), 0);
+        ck_assert(jok(r));
+        ck_assert_str_eq(js(r, "version"), VERSION);
+        ck_assert_int_eq(f.calls, 0);  /* the server answers ping itself */
+        json_object_put(r);
+
+        ck_assert_int_eq(ctl_request(f.path, "status-json", NULL, 2000, &r), 0);
+        ck_assert(jok(r));                      /* added by the server */
+        ck_assert_str_eq(js(r, "state"), "primary");
+        ck_assert_str_eq(js(r, "schema"), "1");
+        ck_assert_str_eq(f.last_cmd, "status-json");
+        ck_assert_int_eq(f.last_uid, (long)geteuid());
+        json_object_put(r);
+
+        ck_assert_int_eq(ctl_request(f.path, "status", NULL, 2000, &r), 0);
+        assert_contains(js(r, "text"), "PRIMARY");
+        assert_contains(js(r, "text"), "route servers: 2/2 established");
+        json_object_put(r);
+
+        ck_assert_int_eq(ctl_request(f.path, "checks", NULL, 2000, &r), 0);
+        json_object *checks;
+        ck_assert(json_object_object_get_ex(r, "checks", &checks));
+        ck_assert_int_eq(json_object_array_length(checks), 2);
+        assert_contains(js(r, "text"), "checks: 2/2 up");
+        json_object_put(r);
+
+        ck_assert_int_eq(ctl_request(f.path, "drain", "kernel upgrade", 2000, &r), 0);
+        ck_assert(jok(r));
+        ck_assert_str_eq(js(r, "message"), "drained: kernel upgrade");
+        ck_assert_str_eq(f.last_arg, "kernel upgrade");
+        json_object_put(r);
+
+        /* The handler's own error reply, and a handler failure: both answered, both ok:false. */
+        ck_assert_int_eq(ctl_request(f.path, "resume", NULL, 2000, &r), 0);
+        ck_assert(!jok(r));
+        ck_assert_str_eq(js(r, "error"), "not drained");
+        json_object_put(r);
+        ck_assert_int_eq(ctl_request(f.path, "reload", NULL, 2000, &r), 0);
+        ck_assert(!jok(r));
+        ck_assert_str_eq(js(r, "code"), "failed");
+        ck_assert_str_eq(js(r, "error"), strerror(EIO));
+        json_object_put(r);
+
+        /* Invalid requests never leave the client. */
+        ck_assert_int_eq(ctl_request(f.path, "frobnicate", NULL, 2000, &r), -EINVAL);
+        ck_assert_ptr_null(r);
+        ck_assert_int_eq(ctl_request(f.path, "status", "now", 2000, &r), -EINVAL);
+        ck_assert_int_eq(ctl_request(f.path, "drain", "caf\xc3\xa9", 2000, &r), -EINVAL);
+        fx_teardown(&f);
+
+        /* No daemon. */
+        ck_assert_int_eq(ctl_request("/nonexistent/failoverd/control", "ping", NULL, 500, &r), -ENOENT);
+        ck_assert_ptr_null(r);
+}
+END_TEST
+
+START_TEST(test_ctl_bad_requests_on_the_wire)
+{
+        struct fx f;
+        char *out;
+
+        fx_setup(&f);
+        fx_start(&f);
+
+        out = raw_exchange(f.path, "frobnicate\n", 11);
+        assert_contains(out, "\"ok\":false");
+        assert_contains(out, "\"code\":\"bad-request\"");
+        assert_contains(out, "unknown command \\\"frobnicate\\\"");
+        free(out);
+
+        out = raw_exchange(f.path, "status now\n", 11);
+        assert_contains(out, "status takes no argument");
+        free(out);
+
+        out = raw_exchange(f.path, "status\x01\n", 8);
+        assert_contains(out, "printable ASCII");
+        free(out);
+        out = raw_exchange(f.path, "drain caf\xc3\xa9\n", 12);
+        assert_contains(out, "printable ASCII");
+        free(out);
+        out = raw_exchange(f.path, "\n", 1);
+        assert_contains(out, "empty request");
+        free(out);
+        ck_assert_int_eq(f.calls, 0);
+
+        /* A request ended by shutdown(SHUT_WR) rather than a newline is served. */
+        int fd = raw_connect(f.path);
+        ck_assert_int_eq(send(fd, "ping", 4, MSG_NOSIGNAL), 4);
+        shutdown(fd, SHUT_WR);
+        out = raw_read_all(fd, 5);
+        assert_contains(out, "\"pong\":true");
+        ck_assert(out[strlen(out) - 1] == '\n');
+        free(out);
+        close(fd);
+
+        /* Only the first line counts: one request per connection. */
+        out = raw_exchange(f.path, "ping\nreload\n", 12);
+        assert_contains(out, "\"pong\":true");
+        free(out);
+        ck_assert_int_eq(f.calls, 0);
+        fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_ctl_oversized)
+{
+        struct fx f;
+        char req[CTL_REQUEST_MAX + 64];
+        char *out;
+
+        fx_setup(&f);
+        fx_start(&f);
+
+        /* Exactly 1024 bytes with the newline: served. */
+        memcpy(req, "drain ", 6);
+        memset(req + 6, 'x', CTL_REQUEST_MAX - 7);
+        req[CTL_REQUEST_MAX - 1] = '\n';
+        out = raw_exchange(f.path, req, CTL_REQUEST_MAX);
+        assert_contains(out, "\"ok\":true");
+        ck_assert_int_eq(strlen(f.last_arg), CTL_REQUEST_MAX - 7);
+        free(out);
+
+        /* One more byte: rejected, and the connection closed (raw_exchange reads to EOF). */
+        memset(req + 6, 'y', CTL_REQUEST_MAX - 6);
+        req[CTL_REQUEST_MAX] = '\n';
+        out = raw_exchange(f.path, req, CTL_REQUEST_MAX + 1);
+        assert_contains(out, "request too long (at most 1024 bytes");
+        assert_contains(out, "\"code\":\"bad-request\"");
+        ck_assert_int_eq(f.calls, 1);
+        free(out);
+
+        /* Far too much with no newline at all. */
+        char big[8192];
+        memset(big, 'z', sizeof(big));
+        out = raw_exchange(f.path, big, sizeof(big));
+        assert_contains(out, "request too long");
+        free(out);
+
+        char arg[CTL_REQUEST_MAX];
+        memset(arg, 'a', sizeof(arg) - 1);
+        arg[sizeof(arg) - 1] = '\0';
+        json_object *r = NULL;
+        ck_assert_int_eq(ctl_request(f.path, "drain", arg, 2000, &r), -EMSGSIZE);
+        ck_assert_ptr_null(r);
+        fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_ctl_slow_client_dropped)
+{
+        struct fx f;
+
+        fx_setup(&f);
+        fx_start(&f);
+
+        double t0 = mono();
+        int fd = raw_connect(f.path);
+        ck_assert_int_eq(send(fd, "sta", 3, MSG_NOSIGNAL), 3);
+        char *out = raw_read_all(fd, 5);
+        double took = mono() - t0;
+        close(fd);
+        ck_assert_msg(took >= 1.8 && took < 3.5, "dropped after %.2f s", took);
+        assert_contains(out, "\"code\":\"timeout\"");
+        free(out);
+
+        /* The loop was never blocked: a ping during someone else's slow connection is answered at once. */
+        fd = raw_connect(f.path);
+        t0 = mono();
+        json_object *r = NULL;
+        ck_assert_int_eq(ctl_request(f.path, "ping", NULL, 1000, &r), 0);
+        ck_assert(mono() - t0 < 0.5);
+        json_object_put(r);
+        close(fd);
+        fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_ctl_connections_bounded)
+{
+        struct fx f;
+        int idle[CTL_MAX_CONNECTIONS];
+        json_object *r = NULL;
+
+        fx_setup(&f);
+        fx_start(&f);
+        for (int i = 0; i < CTL_MAX_CONNECTIONS; i++)
+                idle[i] = raw_connect(f.path);
+        /* The backlog is accepted in order: the 17th connection finds the 16 ahead of it. */
+        ck_assert_int_eq(ctl_request(f.path, "ping", NULL, 2000, &r), 0);
+        ck_assert(!jok(r));
+        ck_assert_str_eq(js(r, "code"), "busy");
+        json_object_put(r);
+        for (int i = 0; i < CTL_MAX_CONNECTIONS; i++)
+                close(idle[i]);
+        /* Once they are gone the server serves again (it notices the closes on its own time). */
+        int ok = 0;
+        for (int i = 0; i < 100 && !ok; i++) {
+                ck_assert_int_eq(ctl_request(f.path, "ping", NULL, 2000, &r), 0);
+                ok = jok(r);
+                json_object_put(r);
+                if (!ok)
+                        usleep(10000);
+        }
+        ck_assert(ok);
+        fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_ctl_socket_file)
+{
+        struct fx f;
+        struct stat st;
+        struct ctl_server *other = NULL;
+        char *stale;
+
+        /* A stale socket (bound, its process gone) is replaced. */
+        char *dir = unit_tmpdir();
+        ck_assert_int_eq(ctl_socket_path(dir, &stale), 0);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", stale);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        close(fd);
+        ck_assert_int_eq(lstat(stale, &st), 0);
+        sd_event *e;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        ck_assert_int_eq(ctl_server_new(e, stale, fake_handler, NULL, &other), 0);
+        other = ctl_server_free(other);
+        ck_assert_int_eq(lstat(stale, &st), -1);        /* removed on free */
+
+        /* Something that is not a socket is never removed. */
+        char *reg = unit_write(dir, "control", "precious\n", 0644);
+        ck_assert_int_eq(ctl_server_new(e, reg, fake_handler, NULL, &other), -EEXIST);
+        ck_assert_ptr_null(other);
+        ck_assert_int_eq(lstat(reg, &st), 0);
+        free(reg);
+
+        char longpath[200];
+        memset(longpath, 'p', sizeof(longpath) - 1);
+        longpath[0] = '/';
+        longpath[sizeof(longpath) - 1] = '\0';
+        ck_assert_int_eq(ctl_server_new(e, longpath, fake_handler, NULL, &other), -ENAMETOOLONG);
+        char *p = NULL;
+        ck_assert_int_eq(ctl_socket_path(longpath, &p), -ENAMETOOLONG);
+        ck_assert_int_eq(ctl_socket_path("/run/failoverd", &p), 0);
+        ck_assert_str_eq(p, CTL_DEFAULT_PATH);
+        free(p);
+        sd_event_unref(e);
+        unit_rmrf(dir);
+        free(dir);
+        free(stale);
+
+        /* Mode 0660 whatever the umask, and a live server is not replaced. */
+        mode_t old = umask(0);
+        fx_setup(&f);
+        umask(old);
+        ck_assert_int_eq(lstat(f.path, &st), 0);
+        ck_assert(S_ISSOCK(st.st_mode));
+        ck_assert_int_eq(st.st_mode & 07777, 0660);
+        ck_assert_int_eq(ctl_server_new(f.e, f.path, fake_handler, NULL, &other), -EADDRINUSE);
+        ck_assert_ptr_null(other);
+        ck_assert_int_eq(lstat(f.path, &st), 0);
+        fx_teardown(&f);
+}
+END_TEST
+
+/* Runs fn in a child that has become nobody (gid nobody, supplementary groups as given); returns its
+ * exit status. */
+static int as_nobody(const gid_t *groups, size_t n, int (*fn)(void *), void *arg)
+{
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                if (setgroups(n, groups) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+                        _exit(99);
+                _exit(fn(arg));
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
+
+/* 0 answered ok; 10 connect() refused (EACCES, no reply); 11 refused by the server (JSON "denied"). */
+static int nobody_ping(void *arg)
+{
+        json_object *r = NULL;
+        int ret = ctl_request(arg, "ping", NULL, 2000, &r);
+        int code = ret == 0 && r && jok(r) ? 0 : ret == -EACCES && !r ? 10 :
+                   ret == -EACCES && r && strcmp(js(r, "code"), "denied") == 0 ? 11 : 20;
+        json_object_put(r);
+        return code;
+}
+
+START_TEST(test_ctl_peer_credentials)
+{
+        struct fx f;
+
+        if (geteuid() != 0)
+                return;         /* needs root to become nobody */
+        fx_setup(&f);
+        fx_start(&f);
+        ck_assert_int_eq(chmod(f.dir, 0711), 0);
+
+        /* root:root 0660: the file mode already keeps nobody out. */
+        ck_assert_int_eq(as_nobody(NULL, 0, nobody_ping, f.path), 10);
+        /* Opened up by hand: the credential check still refuses, with a JSON error. */
+        ck_assert_int_eq(chmod(f.path, 0666), 0);
+        ck_assert_int_eq(as_nobody(NULL, 0, nobody_ping, f.path), 11);
+        /* The socket's group (its group now, after a chgrp) is let in: by primary gid... */
+        ck_assert_int_eq(chown(f.path, (uid_t)-1, NOBODY), 0);
+        ck_assert_int_eq(chmod(f.path, 0660), 0);
+        ck_assert_int_eq(as_nobody(NULL, 0, nobody_ping, f.path), 0);
+        /* ...and by a supplementary group (SO_PEERGROUPS). */
+        gid_t ops = 4242;
+        ck_assert_int_eq(chown(f.path, (uid_t)-1, ops), 0);
+        ck_assert_int_eq(chmod(f.path, 0666), 0);
+        ck_assert_int_eq(as_nobody(NULL, 0, nobody_ping, f.path), 11);
+        ck_assert_int_eq(as_nobody(&ops, 1, nobody_ping, f.path), 0);
+        ck_assert_int_eq(f.calls, 0);
+        fx_teardown(&f);
+}
+END_TEST
+
+/* The descriptors open now, as a bitmap of the first 1024. */
+static void open_fds(unsigned char *set)
+{
+        memset(set, 0, 1024);
+        DIR *d = opendir("/proc/self/fd");
+        ck_assert_ptr_nonnull(d);
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && atoi(de->d_name) < 1024 && atoi(de->d_name) != dirfd(d))
+                        set[atoi(de->d_name)] = 1;
+        closedir(d);
+}
+
+START_TEST(test_ctl_descriptors)
+{
+        unsigned char before[1024], during[1024], after[1024];
+        struct fx f;
+        json_object *r = NULL;
+
+        open_fds(before);
+        fx_setup(&f);
+        fx_start(&f);
+        int idle = raw_connect(f.path);
+        ck_assert_int_eq(ctl_request(f.path, "status", NULL, 2000, &r), 0);
+        json_object_put(r);
+        ck_assert_int_eq(ctl_request(f.path, "ping", NULL, 2000, &r), 0);  /* idle is accepted by now */
+        json_object_put(r);
+        open_fds(during);
+        for (int i = 0; i < 1024; i++)
+                if (during[i] && !before[i])
+                        ck_assert_msg(fcntl(i, F_GETFD) & FD_CLOEXEC, "fd %d without O_CLOEXEC", i);
+        close(idle);
+        fx_teardown(&f);
+        open_fds(after);
+        ck_assert_msg(memcmp(before, after, sizeof(before)) == 0, "descriptors leaked");
+}
+END_TEST
+
+START_TEST(test_ctl_format_status)
+{
+        struct buf b;
+        json_object *st = json_tokener_parse(sample_status);
+
+        setenv("TZ", "UTC", 1);
+        tzset();
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000.123 + 300, &b), 0);
+        assert_contains(b.data, "failoverd 0.1.0 on h1 (pid 123): PRIMARY \xe2\x80\x94 announcing 2 prefixes with "
+                        "65000:1 (all checks up) since 22:13:20 (5m ago)\n");
+        assert_contains(b.data, "\nrole primary, not drained, 3 state changes since start\n");
+        assert_contains(b.data, "\nroute servers: 2/2 established\n");
+        assert_contains(b.data, "\n  2001:db8:f0::1  Established  up 5m12s  sent 2\n");
+        assert_contains(b.data, "\n  2001:db8:f0::2  Established  up 2h03m  sent 2\n");
+        assert_contains(b.data, "\nchecks: 2/2 up\n");
+        assert_contains(b.data, "\n  http              up            exit 0  1.2s ago   12ms   OK - 12 ms\n");
+        assert_contains(b.data, "\n  postgres-replica  up (1/2 bad)  exit 0  400ms ago  250ms  OK\n");
+        assert_contains(b.data, "\nshared addresses:\n  198.51.100.10/32         assigned  announced (primary)\n");
+        assert_contains(b.data, "\nbgpd: reachable, last apply ok (45ms)\n");
+        assert_contains(b.data, "\nconfig: /etc/failoverd/failoverd.conf\n");
+        ck_assert_ptr_null(strstr(b.data, "WARNING"));
+        buf_free(&b);
+        json_object_put(st);
+
+        /* Everything wrong at once: each reason gets its line. */
+        st = json_tokener_parse(sample_status);
+        json_object *cfg, *bgpd, *ips, *checks, *rs;
+        json_object_object_add(st, "state", json_object_new_string("withdrawn"));
+        json_object_object_add(st, "reason", json_object_new_string("drained"));
+        json_object_object_add(st, "drained", json_object_new_boolean(1));
+        json_object_object_add(st, "drain_reason", json_object_new_string("kernel upgrade"));
+        json_object_object_add(st, "since", json_object_new_double(1700000000 - 2 * 86400));
+        json_object_object_add(st, "schema", json_object_new_int(2));
+        json_object_object_get_ex(st, "config", &cfg);
+        json_object_object_add(cfg, "reload_error", json_object_new_string("failoverd.conf:3: bad"));
+        json_object_object_get_ex(st, "bgpd", &bgpd);
+        json_object_object_add(bgpd, "last_apply_ok", json_object_new_boolean(0));
+        json_object_object_add(bgpd, "last_apply_error", json_object_new_string("vtysh exit 1"));
+        json_object_object_add(bgpd, "established", json_object_new_int(0));
+        json_object_object_get_ex(st, "shared_ips", &ips);
+        json_object_object_add(json_object_array_get_idx(ips, 1), "assigned", json_object_new_boolean(0));
+        json_object_object_add(json_object_array_get_idx(ips, 1), "announced", json_object_new_boolean(0));
+        json_object_object_get_ex(st, "checks", &checks);
+        json_object *c0 = json_object_array_get_idx(checks, 0);
+        json_object_object_add(c0, "health", json_object_new_string("down"));
+        json_object_object_add(c0, "severity", json_object_new_string("degraded"));
+        json_object_object_add(c0, "ok_streak", json_object_new_int(2));
+        json_object_object_get_ex(st, "route_servers", &rs);
+        json_object *r0 = json_object_array_get_idx(rs, 0);
+        json_object_object_add(r0, "up", json_object_new_boolean(0));
+        json_object_object_add(r0, "state", json_object_new_string("Active"));
+        json_object_object_add(r0, "last_reset", json_object_new_string("Hold Timer Expired"));
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, ": WITHDRAWN \xe2\x80\x94 not announcing (drained) since 2023-11-12 22:13:20 (2d ago)");
+        assert_contains(b.data, "role primary, DRAINED: kernel upgrade (failoverctl resume to undo)");
+        assert_contains(b.data, "note: status schema 2 is newer");
+        assert_contains(b.data, "WARNING: reload of /etc/failoverd/failoverd.conf failed, running on the previous "
+                        "configuration: failoverd.conf:3: bad\n");
+        assert_contains(b.data, "WARNING: the last apply to FRR failed: vtysh exit 1\n");
+        assert_contains(b.data, "WARNING: no route-server session is established");
+        assert_contains(b.data, "WARNING: 2001:db8:e001:1b8c::/64 is not assigned to a local interface");
+        assert_contains(b.data, "  2001:db8:f0::1  Active       down      sent 2  last reset: Hold Timer Expired\n");
+        assert_contains(b.data, "checks: 1/2 up\n");
+        assert_contains(b.data, "  http              DEGRADED (2/3 ok)");
+        assert_contains(b.data, "  2001:db8:e001:1b8c::/64  NOT ASSIGNED  not announced\n");
+        assert_contains(b.data, "bgpd: reachable, last apply FAILED (45ms)\n");
+        buf_free(&b);
+        json_object_put(st);
+
+        /* Demoted, and a status with nothing in it: no crash, question marks. */
+        st = json_tokener_parse(sample_status);
+        json_object_object_add(st, "state", json_object_new_string("demoted"));
+        json_object_object_add(st, "community", json_object_new_string("65000:2"));
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "DEMOTED \xe2\x80\x94 announcing 2 prefixes demoted (65000:2, AS path prepended)");
+        buf_free(&b);
+        json_object_put(st);
+
+        st = json_object_new_object();
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 0, &b), 0);
+        assert_contains(b.data, "failoverd ? on ?: ? \xe2\x80\x94 state unknown\n");
+        assert_contains(b.data, "checks: none (always healthy)\n");
+        buf_free(&b);
+        ck_assert_int_eq(ctl_format_status(NULL, 0, &b), -EINVAL);
+        json_object_put(st);
+}
+END_TEST
+
+static char *ctl_bin(void)
+{
+        const char *d = getenv("FAILOVERD_BIN");
+        char *copy = strdup(d ? d : BUILD_DIR "/failoverd");
+        struct buf b;
+        buf_init(&b);
+        buf_printf(&b, "%s/failoverctl", dirname(copy));
+        free(copy);
+        return buf_steal(&b);
+}
+
+/* Runs failoverctl with args (NULL-ended; argv[0] is added), as nobody when asked; stdout and stderr
+ * captured into *out / *err (malloc'd). Returns the exit status. */
+static int run_ctl(const char *dir, int nobody, char **out, char **err, ...)
+{
+        char *argv[16];
+        int n = 0;
+        va_list ap;
+        char *bin = ctl_bin();
+        argv[n++] = bin;
+        va_start(ap, err);
+        const char *a;
+        while ((a = va_arg(ap, const char *)) && n < 15)
+                argv[n++] = (char *)a;
+        va_end(ap);
+        argv[n] = NULL;
+
+        char *o = unit_write(dir, "stdout", "", 0666), *e = unit_write(dir, "stderr", "", 0666);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                int fo = open(o, O_WRONLY | O_TRUNC), fe = open(e, O_WRONLY | O_TRUNC);
+                if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
+                        _exit(98);
+                if (nobody && (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0))
+                        _exit(99);
+                execv(argv[0], argv);
+                _exit(97);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        for (int i = 0; i < 2; i++) {
+                FILE *fp = fopen(i ? e : o, "re");
+                ck_assert_ptr_nonnull(fp);
+                struct buf b;
+                buf_init(&b);
+                buf_puts(&b, "");
+                char chunk[4096];
+                size_t k;
+                while ((k = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+                        buf_append(&b, chunk, k);
+                fclose(fp);
+                *(i ? err : out) = buf_steal(&b);
+        }
+        free(o);
+        free(e);
+        free(bin);
+        return WEXITSTATUS(status);
+}
+
+START_TEST(test_ctl_failoverctl_no_daemon_and_usage)
+{
+        char *dir = unit_tmpdir(), *out, *err, none[256];
+        snprintf(none, sizeof(none), "%s/none", dir);
+
+        ck_assert_int_eq(run_ctl(dir, 0, &out, &err, "--socket", none, "status", NULL), 3);
+        char want[512];
+        snprintf(want, sizeof(want), "failoverctl: cannot reach failoverd at %s: No such file or directory (is "
+                 "failoverd running?)\n", none);
+        ck_assert_str_eq(err, want);
+        ck_assert_str_eq(out, "");
+        free(out);
+        free(err);
+
+        static const char *const bad[][4] = {
+                { NULL }, { "frobnicate", NULL }, { "status", "extra", NULL }, { "resume", "now", NULL },
+                { "-c", "/x.conf", "--socket", "/x" }, { "--timeout", "0", "ping", NULL }, { "--bogus", "ping", NULL },
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                int rc = run_ctl(dir, 0, &out, &err, bad[i][0], bad[i][0] ? bad[i][1] : NULL,
+                                 bad[i][0] && bad[i][1] ? bad[i][2] : NULL,
+                                 bad[i][0] && bad[i][1] && bad[i][2] ? bad[i][3] : NULL, NULL);
+                ck_assert_msg(rc == 2, "case %zu: exit %d, stderr %s", i, rc, err);
+                ck_assert(strlen(err) > 0);
+                free(out);
+                free(err);
+        }
+        ck_assert_int_eq(run_ctl(dir, 0, &out, &err, "--help", NULL), 0);
+        assert_contains(out, "Exit status: 0");
+        free(out);
+        free(err);
+        unit_rmrf(dir);
+        free(dir);
+}
+END_TEST
+
+START_TEST(test_ctl_failoverctl_with_daemon)
+{
+        struct fx f;
+        char *out, *err;
+
+        fx_setup(&f);
+        fx_start(&f);
+
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, "status", NULL), 0);
+        assert_contains(out, "): PRIMARY \xe2\x80\x94 announcing 2 prefixes with 65000:1 (all checks up)");
+        assert_contains(out, "\nchecks: 2/2 up\n");
+        ck_assert_str_eq(err, "");
+        free(out);
+        free(err);
+
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, "status", "--json", NULL), 0);
+        assert_contains(out, "\"schema\": 1,");
+        json_object *o = json_tokener_parse(out);
+        ck_assert_ptr_nonnull(o);
+        json_object_put(o);
+        free(out);
+        free(err);
+
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, "checks", NULL), 0);
+        assert_contains(out, "checks: 2/2 up\n  http ");
+        ck_assert_ptr_null(strstr(out, "route servers"));
+        free(out);
+        free(err);
+
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, "drain", "kernel", "upgrade", NULL), 0);
+        ck_assert_str_eq(out, "drained: kernel upgrade\n");
+        free(out);
+        free(err);
+
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, "resume", NULL), 1);
+        ck_assert_str_eq(err, "failoverctl: failoverd refused resume: not drained\n");
+        free(out);
+        free(err);
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, "reload", NULL), 1);
+        free(out);
+        free(err);
+
+        /* The socket path from the daemon's configuration. */
+        char conf[2048];
+        snprintf(conf, sizeof(conf),
+                 "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
+                 "checks = { directory = \"%s/conf.d\"; };\nruntime_directory = \"%s\";\n", f.dir, f.dir);
+        char *cpath = unit_write(f.dir, "failoverd.conf", conf, 0644);
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "-c", cpath, "ping", NULL), 0);
+        assert_contains(out, "is answering at ");
+        assert_contains(out, f.path);
+        free(out);
+        free(err);
+        free(cpath);
+
+        /* Permission denied: exit 4. */
+        if (geteuid() == 0) {
+                ck_assert_int_eq(chmod(f.dir, 0711), 0);
+                ck_assert_int_eq(run_ctl(f.dir, 1, &out, &err, "--socket", f.path, "status", NULL), 4);
+                assert_contains(err, "Permission denied (run as root or as a member of the socket's group)");
+                free(out);
+                free(err);
+                ck_assert_int_eq(chmod(f.path, 0666), 0);
+                ck_assert_int_eq(run_ctl(f.dir, 1, &out, &err, "--socket", f.path, "status", NULL), 4);
+                assert_contains(err, "failoverd refused status: permission denied: uid 65534");
+                free(out);
+                free(err);
+        }
+        fx_teardown(&f);
+}
+END_TEST
+
+Suite *ctl_suite(void)
+{
+        Suite *s = suite_create("ctl");
+        TCase *tc = tcase_create("protocol");
+        tcase_add_test(tc, test_ctl_parse_request);
+        tcase_add_test(tc, test_ctl_duration);
+        tcase_add_test(tc, test_ctl_request_roundtrip);
+        tcase_add_test(tc, test_ctl_bad_requests_on_the_wire);
+        tcase_add_test(tc, test_ctl_oversized);
+        tcase_add_test(tc, test_ctl_slow_client_dropped);
+        tcase_add_test(tc, test_ctl_connections_bounded);
+        tcase_add_test(tc, test_ctl_socket_file);
+        tcase_add_test(tc, test_ctl_peer_credentials);
+        tcase_add_test(tc, test_ctl_descriptors);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("format");
+        tcase_add_test(tc, test_ctl_format_status);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("failoverctl");
+        tcase_add_test(tc, test_ctl_failoverctl_no_daemon_and_usage);
+        tcase_add_test(tc, test_ctl_failoverctl_with_daemon);
+        suite_add_tcase(s, tc);
+        return s;
+}
