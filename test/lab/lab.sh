@@ -99,7 +99,8 @@ usage: lab.sh COMMAND [ARGS]     (LAB_PREFIX=$P, LAB_DIR=$DIR)
   failoverd-conf NODE ROLE [CHECKDIR] a complete failoverd.conf for host NODE
   link NODE up|down|silent            switch port: up, down (carrier lost), silent (frames dropped)
   stop NODE [DAEMON...]               SIGTERM the node's FRR daemons (default zebra bgpd), wait
-  start NODE                          start the node's zebra + bgpd, boot /etc/frr/PATHSPACE/frr.conf
+  start NODE [--no-config]            start the node's stopped daemons, then load (vtysh -b)
+                                      /etc/frr/PATHSPACE/frr.conf as frrinit.sh does, unless --no-config
   lo-addr NODE add|del ADDR/LEN       add or remove an address on the node's lo
 EOF
 	exit 2
@@ -198,11 +199,19 @@ cmd_down() {
 	return 0
 }
 
+# No SLAAC: bgpd's extended-nexthop capability makes zebra send router advertisements, and an
+# autoconfigured address would become the hosts' BGP source address. Set before eth0 exists.
+ns_add() {
+	ip netns add "$1"
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+		net.ipv6.conf.all.autoconf=0 net.ipv6.conf.default.autoconf=0
+}
+
 # Creates NODE's namespace, its veth on the bridge and its addresses.
 net_node() {
 	local node=$1 ns=$P-$1 n
 	n=$(node_num "$node")
-	ip netns add "$ns"
+	ns_add "$ns"
 	ip -n "$P-sw" link add "$node" type veth peer name eth0 netns "$ns"
 	ip -n "$P-sw" -b - <<-EOF
 		link set $node addrgenmode none
@@ -234,15 +243,21 @@ frr_dirs() {
 	printf '%s\n' "$hostconf" >"$ETC/$ps/frr.conf"
 }
 
-# Starts zebra and bgpd in NODE's namespace and loads /etc/frr/PATHSPACE/frr.conf like frrinit does.
+# Starts NODE's zebra and bgpd (those not running) and, unless BOOT is "no", loads
+# /etc/frr/PATHSPACE/frr.conf with vtysh -b as frrinit.sh does.
 start_frr() {
-	local node=$1 ns=$P-$1 d
+	local node=$1 boot=${2:-yes} ns=$P-$1 d pid
 	for d in zebra bgpd; do
+		pid=$(cat "$RUN/$ns/$d.pid" 2>/dev/null) || pid=
+		if [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null) == "$d" ]] && alive "$pid"; then
+			continue
+		fi
 		ip netns exec "$ns" "$FRR_BIN/$d" -d -N "$ns" -F traditional -A 127.0.0.1 \
 			--log "file:$DIR/log/$node-$d.log" 2>>"$DIR/log/$node-start.log" ||
 			die "$node: $d did not start (see $DIR/log/$node-start.log)"
 	done
 	wait_vty "$node"
+	[[ $boot == no ]] && return 0
 	vtysh -N "$ns" -b >>"$DIR/log/$node-start.log" 2>&1 ||
 		die "$node: vtysh -b failed (see $DIR/log/$node-start.log)"
 }
@@ -270,7 +285,7 @@ cmd_up() {
 	echo "$n" >"$DIR/nhosts"
 	install -d -o frr -g frr -m 0755 "$DIR/log"
 
-	ip netns add "$P-sw"
+	ns_add "$P-sw"
 	ip -n "$P-sw" -b - <<-EOF
 		link set lo up
 		link add br0 type bridge mcast_snooping 0
@@ -422,10 +437,10 @@ cmd_stop() {
 }
 
 cmd_start() {
-	local node=$1
+	local node=$1 boot=yes
+	if [[ ${2:-} == --no-config ]]; then boot=no; elif (($# > 1)); then usage; fi
 	check_node "$node"
-	[[ -z $(frr_pids "$P-$node") ]] || die "start: $node: FRR daemons still running; stop them first"
-	start_frr "$node"
+	start_frr "$node" "$boot"
 }
 
 main() {
@@ -455,7 +470,7 @@ main() {
 	failoverd-conf) (($# == 2 || $# == 3)) || usage; cmd_failoverd_conf "$@" ;;
 	link) (($# == 2)) || usage; cmd_link "$@" ;;
 	stop) (($# >= 1)) || usage; cmd_stop "$@" ;;
-	start) (($# == 1)) || usage; cmd_start "$1" ;;
+	start) (($# == 1 || $# == 2)) || usage; cmd_start "$@" ;;
 	lo-addr)
 		if (($# != 3)) || ! [[ $2 == add || $2 == del ]]; then usage; fi
 		check_node "$1"
