@@ -1,8 +1,13 @@
 /* Reading bgpd's state back: running-config text and JSON output of show commands (FRR 8.4). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "bgpd.h"
 
@@ -42,9 +47,10 @@ int bgpd_parse_running(const char *text, long long asn, struct bgpd_running *out
                         continue;
                 char prefix[64], kw[16], rm[64];
                 int n = sscanf(line, "  network %63s %15s %63s", prefix, kw, rm);
-                if (n == 1 && add_network(out, prefix, NULL) < 0)
-                        return -ENOMEM;
-                if (n == 3 && strcmp(kw, "route-map") == 0 && add_network(out, prefix, rm) < 0)
+                /* "network P backdoor" or "network P label-index N" is announced all the same, with no
+                 * route-map of ours: it must count as present (and so as a foreign state), not as absent. */
+                bool has_rm = n == 3 && strcmp(kw, "route-map") == 0;
+                if (n >= 1 && add_network(out, prefix, has_rm ? rm : NULL) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -79,4 +85,290 @@ enum fo_state bgpd_service_state(const struct bgpd_running *r, const struct conf
         if (found == 0)
                 return STATE_WITHDRAWN;
         return found == svc->n_prefixes ? st : STATE_INVALID;
+}
+
+/* JSON from vtysh: FRR 8.4 nests `show bgp neighbors json` about 6 deep; anything past this is not FRR's. */
+#define JSON_MAX_DEPTH 64
+
+/* Parses one whole JSON object: truncated text, trailing garbage and non-objects are -EBADMSG. */
+static int json_parse_object(const char *text, json_object **ret)
+{
+        *ret = NULL;
+        if (!text)
+                return -EINVAL;
+        size_t len = strlen(text);
+        if (len > INT_MAX)
+                return -EFBIG;
+        json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+        if (!tok)
+                return -ENOMEM;
+        json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+        enum json_tokener_error err = json_tokener_get_error(tok);
+        size_t end = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (!o || err != json_tokener_success) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        for (size_t i = end; i < len; i++)
+                if (!strchr(" \t\r\n", text[i])) {
+                        json_object_put(o);
+                        return -EBADMSG;
+                }
+        if (!json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return -EBADMSG;
+        }
+        *ret = o;
+        return 0;
+}
+
+/* Copies a string member into dst; false (dst untouched) when absent, not a string, holding a NUL or too
+ * long: a field we cannot trust is skipped rather than cut. */
+static bool json_get_str(json_object *o, const char *key, char *dst, size_t size)
+{
+        json_object *v;
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return false;
+        const char *s = json_object_get_string(v);
+        size_t n = (size_t)json_object_get_string_len(v);
+        if (!s || n >= size || memchr(s, '\0', n))
+                return false;
+        memcpy(dst, s, n);
+        dst[n] = '\0';
+        return true;
+}
+
+/* Reads a non-negative counter; negatives read as 0, huge values saturate (json-c already saturates
+ * integers), NaN, infinities and non-numbers are skipped. */
+static bool json_get_u64(json_object *o, const char *key, uint64_t *out)
+{
+        json_object *v;
+        if (!json_object_object_get_ex(o, key, &v))
+                return false;
+        if (json_object_is_type(v, json_type_int)) {
+                *out = json_object_get_uint64(v);       /* 0 for negatives */
+                return true;
+        }
+        if (json_object_is_type(v, json_type_double)) {
+                double d = json_object_get_double(v);
+                if (!isfinite(d))
+                        return false;
+                *out = d <= 0 ? 0 : d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
+                return true;
+        }
+        return false;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+        return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Peers in address order (IPv4, then IPv6, numerically; then anything else such as interface names). */
+static int addr_rank(const char *s, unsigned char *a)
+{
+        memset(a, 0, 16);
+        if (inet_pton(AF_INET, s, a) == 1)
+                return 0;
+        if (inet_pton(AF_INET6, s, a) == 1)
+                return 1;
+        return 2;
+}
+
+static int peer_cmp(const void *x, const void *y)
+{
+        const struct bgpd_peer *p = x, *q = y;
+        unsigned char a[16], b[16];
+        int ra = addr_rank(p->address, a), rb = addr_rank(q->address, b);
+        if (ra != rb)
+                return ra < rb ? -1 : 1;
+        int c = ra < 2 ? memcmp(a, b, 16) : 0;
+        return c ? c : strcmp(p->address, q->address);
+}
+
+static struct bgpd_peer *peer_get(struct bgpd_status *s, const char *address, int *err)
+{
+        for (size_t i = 0; i < s->n_peers; i++)
+                if (strcmp(s->peers[i].address, address) == 0)
+                        return &s->peers[i];
+        struct bgpd_peer *p = realloc(s->peers, (s->n_peers + 1) * sizeof(*p));
+        if (!p) {
+                *err = -ENOMEM;
+                return NULL;
+        }
+        s->peers = p;
+        p = &s->peers[s->n_peers++];
+        memset(p, 0, sizeof(*p));
+        memcpy(p->address, address, strlen(address) + 1);
+        return p;
+}
+
+static void status_drop_peers(struct bgpd_status *s)
+{
+        free(s->peers);
+        s->peers = NULL;
+        s->n_peers = 0;
+}
+
+/* A usable peer key: non-empty and short enough to keep whole. */
+static bool peer_key_ok(const char *key)
+{
+        return key && key[0] && strlen(key) < sizeof(((struct bgpd_peer *)0)->address);
+}
+
+static void neighbor_fill(struct bgpd_peer *p, json_object *n)
+{
+        json_object *afi;
+        uint64_t v;
+
+        json_get_str(n, "bgpState", p->state, sizeof(p->state));
+        p->established = strcmp(p->state, "Established") == 0;
+        /* FRR 8.4 prints bgpTimerUpMsec only while Established; lastResetTimerMsecs is the time since the
+         * session last went down, which is the time in the current state for a peer that is not up. */
+        if (p->established)
+                json_get_u64(n, "bgpTimerUpMsec", &p->uptime_msec);
+        else
+                json_get_u64(n, "lastResetTimerMsecs", &p->uptime_msec);
+        json_get_u64(n, "connectionsEstablished", &p->connections);
+        json_get_str(n, "lastResetDueTo", p->last_reset, sizeof(p->last_reset));
+        if (json_object_object_get_ex(n, "addressFamilyInfo", &afi) && json_object_is_type(afi, json_type_object)) {
+                json_object_object_foreach(afi, name, af) {
+                        (void)name;
+                        if (json_object_is_type(af, json_type_object) && json_get_u64(af, "sentPrefixCounter", &v))
+                                p->prefixes_sent = add_sat(p->prefixes_sent, v);
+                }
+        }
+}
+
+/* Sets out->peers and out->n_peers (leaving router_id alone, so that bgpd_parse_router_id may come first);
+ * on error they are NULL and 0. Pass a zeroed or cleared status. */
+int bgpd_parse_neighbors(const char *json, struct bgpd_status *out)
+{
+        json_object *root;
+        int r = 0;
+
+        out->peers = NULL;
+        out->n_peers = 0;
+        r = json_parse_object(json, &root);
+        if (r < 0)
+                return r;
+        json_object_object_foreach(root, key, n) {
+                if (!peer_key_ok(key) || !json_object_is_type(n, json_type_object))
+                        continue;
+                struct bgpd_peer *p = peer_get(out, key, &r);
+                if (!p)
+                        break;
+                neighbor_fill(p, n);
+        }
+        json_object_put(root);
+        if (r < 0) {
+                status_drop_peers(out);
+                return r;
+        }
+        if (out->n_peers > 1)
+                qsort(out->peers, out->n_peers, sizeof(*out->peers), peer_cmp);
+        return 0;
+}
+
+static bool router_id_from(json_object *o, struct bgpd_status *out)
+{
+        char id[sizeof(out->router_id)];
+        unsigned char a[4];
+        if (!json_get_str(o, "routerId", id, sizeof(id)) || inet_pton(AF_INET, id, a) != 1)
+                return false;
+        memcpy(out->router_id, id, strlen(id) + 1);
+        return true;
+}
+
+int bgpd_parse_router_id(const char *json, struct bgpd_status *out)
+{
+        json_object *root;
+
+        out->router_id[0] = '\0';
+        int r = json_parse_object(json, &root);
+        if (r < 0)
+                return r;
+        /* `show bgp vrf default json` has it at the top; `show bgp summary json` once per address family. */
+        if (!router_id_from(root, out)) {
+                json_object_object_foreach(root, key, af) {
+                        (void)key;
+                        if (json_object_is_type(af, json_type_object) && router_id_from(af, out))
+                                break;
+                }
+        }
+        json_object_put(root);
+        return 0;
+}
+
+int bgpd_parse_summary(const char *json, struct bgpd_status *out)
+{
+        json_object *root, *peers;
+        uint64_t v;
+        int r;
+
+        out->peers = NULL;
+        out->n_peers = 0;
+        out->router_id[0] = '\0';
+        r = json_parse_object(json, &root);
+        if (r < 0)
+                return r;
+        json_object_object_foreach(root, afname, af) {
+                (void)afname;
+                if (!json_object_is_type(af, json_type_object))
+                        continue;
+                if (!out->router_id[0])
+                        router_id_from(af, out);
+                if (!json_object_object_get_ex(af, "peers", &peers) || !json_object_is_type(peers, json_type_object))
+                        continue;
+                json_object_object_foreach(peers, key, n) {
+                        if (!peer_key_ok(key) || !json_object_is_type(n, json_type_object))
+                                continue;
+                        struct bgpd_peer *p = peer_get(out, key, &r);
+                        if (!p)
+                                goto out;
+                        /* The session is one per peer: the first address family that names it decides. */
+                        if (!p->state[0] && json_get_str(n, "state", p->state, sizeof(p->state))) {
+                                p->established = strcmp(p->state, "Established") == 0;
+                                json_get_u64(n, "peerUptimeMsec", &p->uptime_msec);
+                                json_get_u64(n, "connectionsEstablished", &p->connections);
+                        }
+                        if (json_get_u64(n, "pfxSnt", &v))
+                                p->prefixes_sent = add_sat(p->prefixes_sent, v);
+                }
+        }
+out:
+        json_object_put(root);
+        if (r < 0) {
+                status_drop_peers(out);
+                return r;
+        }
+        if (out->n_peers > 1)
+                qsort(out->peers, out->n_peers, sizeof(*out->peers), peer_cmp);
+        return 0;
+}
+
+void bgpd_status_clear(struct bgpd_status *s)
+{
+        if (!s)
+                return;
+        free(s->peers);
+        memset(s, 0, sizeof(*s));
+}
+
+const struct bgpd_peer *bgpd_find_peer(const struct bgpd_status *s, const char *address)
+{
+        unsigned char a[16], b[16];
+
+        if (!s || !address)
+                return NULL;
+        /* Configured addresses may be spelled differently from FRR's (upper case, zeros): compare values. */
+        int ra = addr_rank(address, a);
+        for (size_t i = 0; i < s->n_peers; i++) {
+                if (strcmp(s->peers[i].address, address) == 0)
+                        return &s->peers[i];
+                if (ra < 2 && addr_rank(s->peers[i].address, b) == ra && memcmp(a, b, 16) == 0)
+                        return &s->peers[i];
+        }
+        return NULL;
 }

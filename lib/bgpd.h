@@ -52,3 +52,7 @@ int bgpd_parse_neighbors(const char *json, struct bgpd_status *out);
 int bgpd_parse_router_id(const char *json, struct bgpd_status *out);
 void bgpd_status_clear(struct bgpd_status *s);
 const struct bgpd_peer *bgpd_find_peer(const struct bgpd_status *s, const char *address);
+/* Reads `show bgp summary json` (FRR 8.4: one object per address family, each with routerId and peers):
+ * state, peerUptimeMsec, connectionsEstablished, pfxSnt summed over the families; no reset reason. Sets
+ * peers, n_peers and router_id; on error they are empty. Returns 0 or -errno (-EBADMSG when malformed). */
+int bgpd_parse_summary(const char *json, struct bgpd_status *out);
