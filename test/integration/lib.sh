@@ -40,10 +40,35 @@ set_flag() { echo "$2" > "$T/$1.flag"; }
 # Starts failoverd for NODE in its namespace, logging to $T/NODE.log; remembers the pid.
 start_failoverd() {
 	local node=$1; shift
-	lab_exec "$node" "$FAILOVERD" -c "$T/$node.conf" "$@" >> "$T/$node.log" 2>&1 &
+	# ip netns exec execs failoverd itself, so $! is the daemon's pid (signals reach it directly).
+	ip netns exec "$(lab_ns "$node")" "$FAILOVERD" -c "$T/$node.conf" "$@" >> "$T/$node.log" 2>&1 &
 	PIDS+=($!)
 	declare -g "PID_$node=$!"
 }
+# A NOTIFY_SOCKET listener (a path: abstract sockets do not cross network namespaces) logging each
+# datagram as one line to $T/notify.log; sets NOTIFY_SOCK. Not for $(...): the listener would hold it open.
+start_notify_listener() {
+	python3 -u -c '
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        m = s.recv(4096).decode(errors="replace")
+        f.write(m.replace("\n", " | ") + "\n"); f.flush()
+' "$T/notify.sock" "$T/notify.log" </dev/null >/dev/null 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do [ -S "$T/notify.sock" ] && break; sleep 0.02; done
+	NOTIFY_SOCK=$T/notify.sock
+}
+wait_notify() {
+	local pat=$1 secs=${2:-10} i=0
+	while ! grep -qE "$pat" "$T/notify.log" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt $((secs * 20)) ] && { cat "$T/notify.log"; fail "no '$pat' from sd_notify after ${secs}s"; }
+		sleep 0.05
+	done
+}
+
 # Waits until NODE's log has a line matching a pattern.
 wait_log() {
 	local node=$1 pat=$2 secs=${3:-15} i=0
