@@ -1,0 +1,240 @@
+/* The Prometheus textfile (SPEC 7.6) rendered from a snapshot of the daemon's state: pure, testable. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+#ifndef VERSION
+#define VERSION "unknown"
+#endif
+
+/* Shortest text that reads back as the same double; Prometheus spells the specials NaN, +Inf, -Inf. */
+static void fmt_double(char *out, size_t size, double v)
+{
+        if (isnan(v)) {
+                snprintf(out, size, "NaN");
+                return;
+        }
+        if (isinf(v)) {
+                snprintf(out, size, v > 0 ? "+Inf" : "-Inf");
+                return;
+        }
+        for (int prec = 1; prec <= 17; prec++) {
+                snprintf(out, size, "%.*g", prec, v);
+                if (strtod(out, NULL) == v)
+                        return;
+        }
+}
+
+/* Label values: the exposition format escapes exactly backslash, double quote and line feed. */
+static void put_label_value(struct buf *b, const char *s)
+{
+        for (const char *p = s ? s : ""; *p; p++) {
+                if (*p == '\\')
+                        buf_puts(b, "\\\\");
+                else if (*p == '"')
+                        buf_puts(b, "\\\"");
+                else if (*p == '\n')
+                        buf_puts(b, "\\n");
+                else
+                        buf_append(b, p, 1);
+        }
+}
+
+static void family(struct buf *b, const char *name, const char *type, const char *help)
+{
+        buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{label="value"} (no braces when label is NULL), then the value is appended by the caller. */
+static void series(struct buf *b, const char *name, const char *label, const char *value)
+{
+        buf_puts(b, name);
+        if (label) {
+                buf_printf(b, "{%s=\"", label);
+                put_label_value(b, value);
+                buf_puts(b, "\"}");
+        }
+        buf_puts(b, " ");
+}
+
+static void sample_u(struct buf *b, const char *name, const char *label, const char *lv, uint64_t v)
+{
+        series(b, name, label, lv);
+        buf_printf(b, "%" PRIu64 "\n", v);
+}
+
+static void sample_d(struct buf *b, const char *name, const char *label, const char *lv, double v)
+{
+        char num[40];
+        fmt_double(num, sizeof(num), v);
+        series(b, name, label, lv);
+        buf_printf(b, "%s\n", num);
+}
+
+static const char *str(const char *s)
+{
+        return s ? s : "";
+}
+
+static const char *check_name(const void *c)
+{
+        return str(((const struct metrics_check *)c)->name);
+}
+
+static const char *peer_address(const void *p)
+{
+        return str(((const struct metrics_peer *)p)->address);
+}
+
+static int check_cmp(const void *x, const void *y)
+{
+        const void *const *a = x, *const *b = y;
+        int c = strcmp(check_name(*a), check_name(*b));
+        /* Same name: the caller's order (elements of one array), so the first one given wins. */
+        return c ? c : *a < *b ? -1 : *a > *b;
+}
+
+static int peer_cmp(const void *x, const void *y)
+{
+        const void *const *a = x, *const *b = y;
+        int c = strcmp(peer_address(*a), peer_address(*b));
+        /* Same name: the caller's order (elements of one array), so the first one given wins. */
+        return c ? c : *a < *b ? -1 : *a > *b;
+}
+
+/* Pointers to the items sorted by name, one per name: a series must not appear twice, whatever the caller
+ * passed. Returns the count kept, or -ENOMEM. */
+static long sorted_unique(const void *items, size_t n, size_t size, const char *(*name)(const void *),
+                          int (*cmp)(const void *, const void *), const void ***ret)
+{
+        *ret = NULL;
+        if (n == 0)
+                return 0;
+        const void **v = calloc(n, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                v[i] = (const char *)items + i * size;
+        qsort(v, n, sizeof(*v), cmp);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (k == 0 || strcmp(name(v[k - 1]), name(v[i])) != 0)
+                        v[k++] = v[i];
+        *ret = v;
+        return (long)k;
+}
+
+#define CHECK(i) ((const struct metrics_check *)cv[i])
+#define PEER(i) ((const struct metrics_peer *)pv[i])
+
+int metrics_render(const struct metrics_snapshot *s, struct buf *out)
+{
+        const void **cv, **pv;
+        long nc = sorted_unique(s->checks, s->checks ? s->n_checks : 0, sizeof(*s->checks), check_name, check_cmp,
+                                &cv);
+        long np = sorted_unique(s->peers, s->peers ? s->n_peers : 0, sizeof(*s->peers), peer_address, peer_cmp,
+                                &pv);
+        if (nc < 0 || np < 0) {
+                free(cv);
+                free(pv);
+                return -ENOMEM;
+        }
+
+        family(out, "failoverd_info", "gauge", "Always 1; labels carry the host name and the failoverd version.");
+        buf_puts(out, "failoverd_info{hostname=\"");
+        put_label_value(out, s->hostname);
+        buf_puts(out, "\",version=\"");
+        put_label_value(out, VERSION);
+        buf_puts(out, "\"} 1\n");
+
+        family(out, "failoverd_state", "gauge",
+               "Effective state of the shared addresses: 1 for the current state, 0 for the others.");
+        for (int i = 0; i < _STATE_MAX; i++)
+                sample_u(out, "failoverd_state", "state", state_name((enum fo_state)i), s->state == (enum fo_state)i);
+
+        family(out, "failoverd_role", "gauge", "Configured role: 1 for the configured role, 0 for the other.");
+        sample_u(out, "failoverd_role", "role", role_name(ROLE_PRIMARY), s->role == ROLE_PRIMARY);
+        sample_u(out, "failoverd_role", "role", role_name(ROLE_SECONDARY), s->role == ROLE_SECONDARY);
+
+        family(out, "failoverd_drained", "gauge", "1 while drained by failoverctl drain, else 0.");
+        sample_u(out, "failoverd_drained", NULL, NULL, s->drained);
+
+        family(out, "failoverd_transitions_total", "counter", "Effective-state changes since the daemon started.");
+        sample_u(out, "failoverd_transitions_total", NULL, NULL, s->transitions);
+
+        family(out, "failoverd_last_change_timestamp_seconds", "gauge",
+               "Unix time of the last effective-state change (or of the start).");
+        sample_d(out, "failoverd_last_change_timestamp_seconds", NULL, NULL, s->last_change_timestamp);
+
+        family(out, "failoverd_apply_duration_seconds", "gauge", "Duration of the last apply to FRR.");
+        sample_d(out, "failoverd_apply_duration_seconds", NULL, NULL, s->apply_seconds);
+
+        family(out, "failoverd_last_apply_success", "gauge", "1 when the last apply to FRR succeeded, else 0.");
+        sample_u(out, "failoverd_last_apply_success", NULL, NULL, s->last_apply_ok);
+
+        /* A check with no result yet has no up/severity sample rather than a NaN that alerts would misread. */
+        family(out, "failoverd_check_up", "gauge", "1 while the check is up, 0 while down; absent before its first result.");
+        for (long i = 0; i < nc; i++)
+                if (CHECK(i)->health == HEALTH_UP || CHECK(i)->health == HEALTH_DOWN)
+                        sample_u(out, "failoverd_check_up", "check", CHECK(i)->name, CHECK(i)->health == HEALTH_UP);
+
+        family(out, "failoverd_check_severity", "gauge",
+               "What the check contributes to the state: 0 ok, 1 degraded, 2 failed; absent before its first result.");
+        for (long i = 0; i < nc; i++)
+                if (CHECK(i)->health == HEALTH_UP || CHECK(i)->health == HEALTH_DOWN)
+                        sample_u(out, "failoverd_check_severity", "check", CHECK(i)->name,
+                                 CHECK(i)->severity == SEV_OK ? 0 : CHECK(i)->severity == SEV_DEGRADED ? 1 : 2);
+
+        family(out, "failoverd_check_duration_seconds", "gauge", "Duration of the check's last run; absent before it ran.");
+        for (long i = 0; i < nc; i++)
+                if (CHECK(i)->runs > 0)
+                        sample_d(out, "failoverd_check_duration_seconds", "check", CHECK(i)->name,
+                                 CHECK(i)->duration_seconds);
+
+        family(out, "failoverd_check_last_exit", "gauge",
+               "Exit code of the check's last run, -1 for a signal, timeout or exec failure; absent before it ran.");
+        for (long i = 0; i < nc; i++)
+                if (CHECK(i)->runs > 0)
+                        sample_d(out, "failoverd_check_last_exit", "check", CHECK(i)->name, CHECK(i)->last_exit);
+
+        family(out, "failoverd_check_runs_total", "counter", "Runs of the check since the daemon started.");
+        for (long i = 0; i < nc; i++)
+                sample_u(out, "failoverd_check_runs_total", "check", CHECK(i)->name, CHECK(i)->runs);
+
+        uint64_t established = 0;
+        family(out, "failoverd_route_server_up", "gauge", "1 while the BGP session with the route server is Established.");
+        for (long i = 0; i < np; i++) {
+                sample_u(out, "failoverd_route_server_up", "peer", PEER(i)->address, PEER(i)->up);
+                established += PEER(i)->up;
+        }
+
+        family(out, "failoverd_route_server_uptime_seconds", "gauge",
+               "Time the BGP session has been Established; 0 while it is not.");
+        for (long i = 0; i < np; i++)
+                sample_d(out, "failoverd_route_server_uptime_seconds", "peer", PEER(i)->address,
+                         PEER(i)->up ? PEER(i)->uptime_seconds : 0.0);
+
+        family(out, "failoverd_route_server_prefixes_sent", "gauge", "Prefixes bgpd sends to the route server.");
+        for (long i = 0; i < np; i++)
+                sample_u(out, "failoverd_route_server_prefixes_sent", "peer", PEER(i)->address,
+                         PEER(i)->prefixes_sent);
+
+        family(out, "failoverd_route_servers", "gauge", "Route servers configured.");
+        sample_u(out, "failoverd_route_servers", NULL, NULL, (uint64_t)np);
+
+        family(out, "failoverd_route_servers_established", "gauge", "Route servers with an Established session.");
+        sample_u(out, "failoverd_route_servers_established", NULL, NULL, established);
+
+        family(out, "failoverd_shared_addresses_unassigned", "gauge",
+               "Shared addresses not assigned to any local interface: bgpd will not announce them (import-check).");
+        sample_u(out, "failoverd_shared_addresses_unassigned", NULL, NULL, (uint64_t)s->shared_unassigned);
+
+        free(cv);
+        free(pv);
+        return out->oom ? -ENOMEM : 0;
+}
