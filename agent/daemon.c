@@ -175,8 +175,9 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
                 log_err("%s to %s failed: %s", kind, state_name(m->apply_state), r->message);
                 free(m->last_apply_error);
                 m->last_apply_error = xstrdup(r->message);
-                if (m->apply_kind == APPLY_FULL)
-                        m->need_full = true;
+                /* vtysh stops at the first refused -c (a "no network" bgpd no longer has, after a hand
+                 * edit or a restart): whatever failed, a full apply is what repairs it. */
+                m->need_full = true;
                 m->applied = STATE_INVALID;     /* unknown: the next attempt decides again */
                 schedule_retry(m);
                 manager_update_status(m);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 
 enum step {
         STEP_DRYRUN,
+        STEP_RUNNING,
         STEP_RELOAD,
         STEP_FAST,
         STEP_READBACK,
@@ -35,6 +37,8 @@ struct apply {
         void *userdata;
         char *text;             /* the rendering to install */
         char candidate[4200];   /* where vtysh -C reads it */
+        char reload_dir[4200];  /* private directory of the copy frr-reload.py gets */
+        char reload_file[4300];
         enum step step;
         struct proc *child;
         sd_event_source *defer;
@@ -47,6 +51,16 @@ static uint64_t now_usec(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void cleanup_files(struct apply *a)
+{
+        if (a->candidate[0])
+                unlink(a->candidate);
+        if (a->reload_file[0])
+                unlink(a->reload_file);
+        if (a->reload_dir[0])
+                rmdir(a->reload_dir);
 }
 
 static void finish(struct apply *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -64,8 +78,7 @@ static void finish(struct apply *a, int error, const char *fmt, ...)
                 free(a->result.message);
                 a->result.message = buf_steal(&b);
         }
-        if (a->candidate[0])
-                unlink(a->candidate);
+        cleanup_files(a);
         a->result.usec = now_usec() - a->start;
         a->done(a, &a->result, a->userdata);
         apply_result_clear(&a->result);
@@ -158,12 +171,63 @@ static void after_apply(struct apply *a)
                 finish(a, 0, "ok");
 }
 
-static void start_reload(struct apply *a)
+/* zebra always shows the kernel's forwarding state in its running config, and frr-reload.py removes
+ * every running line the new file lacks: without these lines a full apply would turn forwarding on
+ * (measured, docs/frr-facts.md). Forwarding is not failoverd's to change, so it is kept as it runs,
+ * unless the rendering (frr.extra) says otherwise for that family. */
+static void preserved_lines(const char *running, const char *rendering, struct buf *out)
 {
-        a->step = STEP_RELOAD;
+        static const char *const fam[] = { "ip forwarding", "ipv6 forwarding" };
+        char line[256], neg[64];
+
+        for (size_t f = 0; f < 2; f++) {
+                bool ours = false;
+                snprintf(neg, sizeof(neg), "no %s", fam[f]);
+                for (const char *p = rendering; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                        if (strncmp(p, fam[f], strlen(fam[f])) == 0 || strncmp(p, neg, strlen(neg)) == 0)
+                                ours = true;
+                for (const char *p = running; !ours && p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+                        size_t len = strcspn(p, "\n");
+                        snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
+                        if (strcmp(line, fam[f]) == 0 || strcmp(line, neg) == 0)
+                                buf_printf(out, "%s\n", line);
+                }
+        }
+}
+
+/* frr-reload.py ends with "write" unless FILE is CONFDIR/frr.conf: it gets a copy named frr.conf in a
+ * private directory, which is also its CONFDIR; the copy carries the preserved lines. */
+static int write_reload_copy(struct apply *a, const char *running)
+{
+        struct buf b;
+        int r = 0;
+
+        buf_init(&b);
+        buf_puts(&b, a->text);
+        preserved_lines(running, a->text, &b);
+        if (b.oom)
+                r = -ENOMEM;
+        if (r == 0 && mkdir(a->reload_dir, 0700) < 0 && errno != EEXIST)
+                r = -errno;
+        if (r == 0)
+                r = file_write_atomic(a->reload_file, b.data, b.len, 0600, NULL);
+        buf_free(&b);
+        return r;
+}
+
+static void start_reload(struct apply *a, const char *running)
+{
         char **argv;
+        int r;
+
+        a->step = STEP_RELOAD;
         if (access(a->conf->frr.reload, X_OK) == 0) {
-                argv = vty_argv_reload(a->conf, a->conf->frr.config);
+                r = write_reload_copy(a, running);
+                if (r < 0) {
+                        finish(a, r, "cannot write %s: %s", a->reload_file, strerror(-r));
+                        return;
+                }
+                argv = vty_argv_reload(a->conf, a->reload_file);
         } else {
                 struct buf b;
                 buf_init(&b);
@@ -173,7 +237,7 @@ static void start_reload(struct apply *a)
                 a->result.warning = buf_steal(&b);
                 argv = vty_argv_file(a->conf, a->conf->frr.config);
         }
-        int r = spawn(a, argv);
+        r = spawn(a, argv);
         if (r < 0)
                 finish(a, r, "cannot start %s: %s", a->conf->frr.reload, strerror(-r));
 }
@@ -198,7 +262,19 @@ static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
                 }
                 if (install(a) < 0)
                         return;
-                start_reload(a);
+                a->step = STEP_RUNNING;
+                int e = spawn(a, vty_argv_show_all(a->conf, "show running-config"));
+                if (e < 0)
+                        finish(a, e, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-e));
+                return;
+        case STEP_RUNNING:
+                if (!ok) {
+                        trim(r->output);
+                        finish(a, r->exec_errno ? -r->exec_errno : -EPROTO,
+                               "cannot read FRR's running config (%s): %s", what, r->output);
+                        return;
+                }
+                start_reload(a, r->output);
                 return;
         case STEP_RELOAD:
                 keep_output(a, r);
@@ -268,8 +344,10 @@ static int on_defer(sd_event_source *s, void *userdata)
                 char dirbuf[4096], basebuf[4096];
                 snprintf(dirbuf, sizeof(dirbuf), "%s", a->conf->frr.config);
                 snprintf(basebuf, sizeof(basebuf), "%s", a->conf->frr.config);
-                snprintf(a->candidate, sizeof(a->candidate), "%s/.%s.candidate", dirname(dirbuf),
-                         basename(basebuf));
+                const char *dir = dirname(dirbuf);
+                snprintf(a->candidate, sizeof(a->candidate), "%s/.%s.candidate", dir, basename(basebuf));
+                snprintf(a->reload_dir, sizeof(a->reload_dir), "%s/.failoverd-reload", dir);
+                snprintf(a->reload_file, sizeof(a->reload_file), "%s/frr.conf", a->reload_dir);
                 r = file_write_atomic(a->candidate, a->text, strlen(a->text), 0600, NULL);
                 if (r < 0) {
                         finish(a, r, "cannot write %s: %s", a->candidate, strerror(-r));
@@ -338,8 +416,7 @@ struct apply *apply_free(struct apply *a)
                 return NULL;
         a->child = proc_free(a->child);
         a->defer = sd_event_source_disable_unref(a->defer);
-        if (a->candidate[0])
-                unlink(a->candidate);
+        cleanup_files(a);
         apply_result_clear(&a->result);
         free(a->text);
         sd_event_unref(a->event);

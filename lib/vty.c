@@ -53,6 +53,11 @@ char **vty_argv_show(const struct conf *c, const char *cmd)
         return push(vtysh_base(c), "-d", "bgpd", "-c", cmd, NULL);
 }
 
+char **vty_argv_show_all(const struct conf *c, const char *cmd)
+{
+        return push(vtysh_base(c), "-c", cmd, NULL);
+}
+
 char **vty_argv_dryrun(const struct conf *c, const char *file)
 {
         return push(calloc(1, sizeof(char *)), c->frr.vtysh, "-C", "-f", file, NULL);
@@ -68,9 +73,9 @@ char **vty_argv_reload(const struct conf *c, const char *file)
         char dir[4096];
 
         /* frr-reload.py ends with "write" (replacing the file with FRR's dump) unless the file it is given
-         * is CONFDIR/frr.conf; so CONFDIR is the file's own directory. With a pathspace it looks for
-         * CONFDIR/NAME/vtysh.conf, which does not exist there, and then assumes the integrated config,
-         * which is what we want. */
+         * is CONFDIR/frr.conf; so CONFDIR is the file's own directory (the caller names it frr.conf). With
+         * a pathspace it looks for CONFDIR/NAME/vtysh.conf, which does not exist there, and then assumes
+         * the integrated config, which is what we want. */
         snprintf(dir, sizeof(dir), "%s", file);
         char **v = push(calloc(1, sizeof(char *)), c->frr.reload, "--reload", "--stdout", NULL);
         /* frr-reload.py runs "vtysh" from PATH unless told where ours is. */

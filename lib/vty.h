@@ -7,6 +7,8 @@
 char **vty_argv_commands(const struct conf *c, char *const *cmds);
 /* vtysh [-N PATHSPACE] -d bgpd -c CMD: one show command. */
 char **vty_argv_show(const struct conf *c, const char *cmd);
+/* vtysh [-N PATHSPACE] -c CMD: one show command to every daemon (zebra's lines included). */
+char **vty_argv_show_all(const struct conf *c, const char *cmd);
 /* vtysh -C -f FILE: FRR's own parser checks a file without touching any daemon. */
 char **vty_argv_dryrun(const struct conf *c, const char *file);
 /* vtysh [-N PATHSPACE] -f FILE: the fallback full apply when frr-reload.py is missing. */

@@ -16,6 +16,10 @@ say "1. --apply on the primary and the secondary"
 lab_exec h1 "$FAILOVERD" -c "$T/h1.conf" --apply | tee "$T/out1"
 lab_exec h2 "$FAILOVERD" -c "$T/h2.conf" --apply
 grep -q "verified: bgpd originates 2 shared prefixes as primary" "$T/out1" || fail "no verification line"
+# frr-reload.py removes running lines the file lacks; zebra shows "no ip forwarding": it must stay off.
+assert_eq "$(lab_exec h1 sysctl -n net.ipv4.ip_forward)" 0 "IPv4 forwarding after a full apply"
+assert_eq "$(lab_exec h1 sysctl -n net.ipv6.conf.all.forwarding)" 0 "IPv6 forwarding after a full apply"
+ls -a "$(lab_host_conf h1 frr_confdir)" | grep -qE 'candidate|failoverd-reload|\.sav' && fail "temporary files left in /etc/frr"
 lab_wait_established h1 2 20 >/dev/null || fail "h1 sessions"
 lab_wait_established h2 2 20 >/dev/null || fail "h2 sessions"
 expect_best $V4 "h1 65000:1" 15
