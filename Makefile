@@ -38,7 +38,7 @@ SUITES     := $(patsubst test/unit/test_%.c,%,$(UNIT_SRC))
 
 BINS       := $(B)/failoverd $(B)/failoverctl
 
-.PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz memcheck
+.PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz fuzz-short memcheck docs-check
 
 all: $(BINS)
 	@ln -sf $(B)/failoverd failoverd; ln -sf $(B)/failoverctl failoverctl
@@ -94,10 +94,34 @@ golden: $(BINS)
 integration: $(BINS)
 	FAILOVERD_BUILD=$(CURDIR)/$(B) test/run-integration
 
+# Man pages render without warnings and document every key the parser accepts.
+docs-check: $(BINS)
+	@if [ -x test/docs-check ]; then test/docs-check; else echo "docs-check: test/docs-check not written yet"; fi
+
+# libFuzzer harnesses (clang): `make fuzz` runs each for FUZZ_SECONDS; `make check` runs a short bounded pass.
+FUZZ_SECONDS ?= 60
+fuzz:
+	test/fuzz/run $(FUZZ_SECONDS)
+fuzz-short:
+	@if [ -x test/fuzz/run ]; then test/fuzz/run 10; else echo "fuzz: test/fuzz/run not written yet"; fi
+
+# The unit suites under valgrind memcheck: zero errors, zero leaks.
+memcheck: $(B)/test/unit/runner
+	CK_FORK=no FAILOVERD_BIN=$(CURDIR)/$(B)/failoverd valgrind --error-exitcode=1 --leak-check=full \
+		--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+		--child-silent-after-fork=yes --track-fds=no $(B)/test/unit/runner
+
+demo: need-deps all
+	test/demo/demo.sh
+
+bench: need-deps all
+	test/bench/bench.sh
+
 check: need-deps
-	$(MAKE) --no-print-directory all unit golden-check
+	$(MAKE) --no-print-directory all unit golden-check docs-check
 	$(MAKE) --no-print-directory SANITIZE=1 all unit
 	$(MAKE) --no-print-directory SANITIZE=1 integration
+	$(MAKE) --no-print-directory fuzz-short
 
 install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/failoverd/conf.d $(DESTDIR)$(UNITDIR)
