@@ -45,7 +45,7 @@ void manager_update_status(struct manager *m)
         int n = snprintf(line, sizeof(line), "%s%s; checks %zu/%zu up",
                          m->target == STATE_INVALID ? "starting" : state_name(m->target),
                          m->drained ? " (drained)" : "", up, m->n_checks);
-        (void)n;
+        watch_status_line(m, line + n, sizeof(line) - (size_t)n);
         if (m->last_apply_error)
                 snprintf(line + strlen(line), sizeof(line) - strlen(line), "; apply failed, retrying");
         if (m->reload_error)
@@ -96,6 +96,8 @@ void manager_evaluate(struct manager *m)
                 m->target_since = now_real();
                 m->decided_usec = now_mono();
                 m->transitions++;
+                kick(m);        /* the fast path first: the hook and the metrics can wait a millisecond */
+                control_state_changed(m);
         }
         manager_update_status(m);
         kick(m);
@@ -186,6 +188,7 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
         m->retry_ms = 0;
         m->last_apply_error = (free(m->last_apply_error), NULL);
         bool verified = r->readback_ok && r->running[0] == m->apply_state;
+        control_write_metrics(m);
         if (!verified) {
                 log_err("%s to %s: read-back shows %s; retrying", kind, state_name(m->apply_state),
                         r->readback_ok ? state_name(r->running[0]) : "nothing");
@@ -235,6 +238,11 @@ static void kick(struct manager *m)
         m->need_full = false;
         m->apply_kind = kind;
         m->apply_state = m->target;
+}
+
+bool manager_busy(const struct manager *m)
+{
+        return m->apply || m->retry_timer || m->need_full || m->target != m->applied;
 }
 
 void manager_request_full(struct manager *m)
@@ -335,6 +343,9 @@ int manager_reload(struct manager *m)
                 log_err("cannot start checks: %s", strerror(-r));
         struct conf *old = m->conf;
         m->conf = c;
+        m->assigned = (free(m->assigned), NULL);
+        m->assigned_known = false;
+        watch_check_addresses(m, true);
         conf_free(old);
         m->reloading = true;
         m->need_full = true;
@@ -445,11 +456,17 @@ int daemon_main(const char *path, int verbose)
 
         int r = manager_init(&m, path, verbose);
         if (r >= 0)
+                r = control_init(&m);
+        if (r >= 0)
+                r = watch_init(&m);
+        if (r >= 0)
                 r = manager_start(&m);
         if (r >= 0)
                 r = sd_event_loop(m.event);
         if (r < 0)
                 log_err("failoverd: %s", strerror(-r));
+        watch_done(&m);
+        control_done(&m);
         manager_done(&m);
         return r < 0 ? 1 : 0;
 }

@@ -7,10 +7,14 @@
 #include <systemd/sd-event.h>
 
 #include "apply.h"
+#include "bgpd.h"
 #include "conf.h"
 #include "state.h"
 
 struct check;
+struct ctl_server;
+struct proc;
+struct vtysock;
 
 struct manager {
         sd_event *event;
@@ -45,6 +49,31 @@ struct manager {
 
         bool drained;
         char *drain_reason;
+
+        /* The bgpd watch (agent/watch.c). */
+        sd_event_source *watch_timer;
+        struct vtysock *watch_query;
+        struct proc *watch_proc;        /* vtysh fallback */
+        char *watch_outputs[4];         /* vtysh fallback: replies so far */
+        size_t watch_step;
+        bool watch_vtysh;               /* FAILOVERD_WATCH=vtysh: read bgpd through vtysh children */
+        bool bgpd_known;                /* the watch has answered at least once */
+        bool bgpd_reachable;
+        long bgpd_pid;
+        struct bgpd_status bgpd;        /* sessions as last read */
+        struct bgpd_running running;    /* network statements as last read */
+        bool running_valid;
+        size_t established;
+        char *warned_router_id;
+        bool *assigned;                 /* per shared prefix (SPEC 9.5) */
+        size_t n_unassigned;
+        bool assigned_known;
+
+        /* Control socket, notify hook (agent/control.c). */
+        struct ctl_server *ctl;
+        sd_event_source *reload_defer;
+        struct proc **notify_procs;
+        size_t n_notify_procs;
 };
 
 uint64_t now_mono(void);
@@ -55,3 +84,16 @@ void manager_evaluate(struct manager *m);
 void manager_update_status(struct manager *m);
 void manager_request_full(struct manager *m);
 int manager_reload(struct manager *m);
+bool manager_busy(const struct manager *m);
+
+/* agent/watch.c */
+int watch_init(struct manager *m);
+void watch_done(struct manager *m);
+void watch_check_addresses(struct manager *m, bool log_all);
+void watch_status_line(const struct manager *m, char *out, size_t len);
+
+/* agent/control.c */
+int control_init(struct manager *m);
+void control_done(struct manager *m);
+void control_state_changed(struct manager *m);
+void control_write_metrics(struct manager *m);

@@ -1,0 +1,444 @@
+/* The daemon's outside: control socket and status JSON (SPEC 7.7), persisted drain (SPEC 5), notify hook
+ * (SPEC 7.5) and metrics textfile (SPEC 7.6). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "check.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "file.h"
+#include "log.h"
+#include "metrics.h"
+#include "proc.h"
+
+#define DRAIN_FILE "drain"
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+        char tmp[4096];
+        snprintf(tmp, sizeof(tmp), "%s", path);
+        for (char *p = tmp + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static void drain_path(const struct manager *m, char *out, size_t len)
+{
+        snprintf(out, len, "%s/" DRAIN_FILE, m->conf->state_directory);
+}
+
+/* The drain survives restarts and reboots: a file in state_directory holding the reason. */
+static void load_drain(struct manager *m)
+{
+        char path[4200], *text = NULL;
+
+        drain_path(m, path, sizeof(path));
+        int r = file_read(path, 4096, &text, NULL);
+        if (r == -ENOENT)
+                return;
+        m->drained = true;
+        if (r == 0) {
+                text[strcspn(text, "\n")] = '\0';
+                m->drain_reason = *text ? strdup(text) : NULL;
+        }
+        free(text);
+        log_notice("drained since before this start%s%s (failoverctl resume to end it)",
+                   m->drain_reason ? ": " : "", m->drain_reason ? m->drain_reason : "");
+}
+
+static int save_drain(struct manager *m, bool drained)
+{
+        char path[4200];
+        int r = mkdir_p(m->conf->state_directory, 0750);
+
+        drain_path(m, path, sizeof(path));
+        if (r < 0)
+                return r;
+        if (!drained)
+                return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+        char line[1100];
+        snprintf(line, sizeof(line), "%s\n", m->drain_reason ? m->drain_reason : "");
+        return file_write_atomic(path, line, strlen(line), 0640, NULL);
+}
+
+static json_object *jstr(const char *s)
+{
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static const char *community_of(const struct manager *m)
+{
+        switch (m->target) {
+        case STATE_PRIMARY:
+                return m->conf->bgp.community_primary;
+        case STATE_SECONDARY:
+        case STATE_DEMOTED:
+                return m->conf->bgp.community_secondary;
+        default:
+                return NULL;
+        }
+}
+
+static double mono_to_age(uint64_t mono)
+{
+        return mono ? (double)(now_mono() - mono) / 1e6 : -1;
+}
+
+static json_object *status_json(struct manager *m)
+{
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "schema", json_object_new_int(1));
+        json_object_object_add(o, "version", json_object_new_string(VERSION));
+        json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+        json_object_object_add(o, "hostname", json_object_new_string(m->conf->hostname));
+        json_object_object_add(o, "role", json_object_new_string(role_name(m->conf->role)));
+        json_object_object_add(o, "state", json_object_new_string(m->target == STATE_INVALID ? "starting"
+                                                                                              : state_name(m->target)));
+        json_object_object_add(o, "applied", jstr(m->applied == STATE_INVALID ? NULL : state_name(m->applied)));
+        json_object_object_add(o, "community", jstr(community_of(m)));
+        json_object_object_add(o, "reason", json_object_new_string(m->reason));
+        json_object_object_add(o, "since", m->target_since > 0 ? json_object_new_double(m->target_since) : NULL);
+        json_object_object_add(o, "drained", json_object_new_boolean(m->drained));
+        json_object_object_add(o, "drain_reason", jstr(m->drain_reason));
+
+        json_object *cfg = json_object_new_object();
+        json_object_object_add(cfg, "path", json_object_new_string(m->conf_path));
+        json_object_object_add(cfg, "reload_error", jstr(m->reload_error));
+        json_object_object_add(o, "config", cfg);
+
+        json_object *ips = json_object_new_array();
+        for (size_t i = 0; i < m->conf->n_shared_ips; i++) {
+                const struct prefix *p = &m->conf->shared_ips[i];
+                const struct bgpd_network *net = NULL;
+                for (size_t j = 0; m->running_valid && j < m->running.n_networks; j++)
+                        if (strcmp(m->running.networks[j].prefix, p->text) == 0)
+                                net = &m->running.networks[j];
+                json_object *e = json_object_new_object();
+                json_object_object_add(e, "prefix", json_object_new_string(p->text));
+                json_object_object_add(e, "assigned", m->assigned_known ? json_object_new_boolean(m->assigned[i])
+                                                                         : NULL);
+                json_object_object_add(e, "announced", m->running_valid ? json_object_new_boolean(net != NULL)
+                                                                         : NULL);
+                json_object_object_add(e, "route_map", jstr(net && net->route_map[0] ? net->route_map : NULL));
+                json_object_array_add(ips, e);
+        }
+        json_object_object_add(o, "shared_ips", ips);
+
+        json_object *checks = json_object_new_array();
+        for (size_t i = 0; i < m->n_checks; i++) {
+                const struct check_state *s = check_get_state(m->checks[i]);
+                const struct check_result *r = check_get_result(m->checks[i]);
+                const struct check_conf *cc = check_get_conf(m->checks[i]);
+                json_object *e = json_object_new_object();
+                json_object_object_add(e, "name", json_object_new_string(check_name(m->checks[i])));
+                json_object_object_add(e, "health", json_object_new_string(health_name(s->health)));
+                json_object_object_add(e, "severity", json_object_new_string(severity_name(s->severity)));
+                json_object_object_add(e, "last_exit", r->runs ? json_object_new_string(r->description) : NULL);
+                json_object_object_add(e, "message", r->runs ? json_object_new_string(r->message) : NULL);
+                json_object_object_add(e, "last_run_age", r->end_usec ? json_object_new_double(mono_to_age(r->end_usec))
+                                                                      : NULL);
+                json_object_object_add(e, "duration", r->runs ? json_object_new_double(r->duration_usec / 1e6) : NULL);
+                json_object_object_add(e, "interval", json_object_new_double(cc->interval));
+                json_object_object_add(e, "rise", json_object_new_int(cc->rise));
+                json_object_object_add(e, "fall", json_object_new_int(cc->fall));
+                json_object_object_add(e, "ok_streak", json_object_new_int(s->ok_streak));
+                json_object_object_add(e, "bad_streak", json_object_new_int(s->bad_streak));
+                json_object_array_add(checks, e);
+        }
+        json_object_object_add(o, "checks", checks);
+
+        json_object *rss = json_object_new_array();
+        for (char **rs = m->conf->bgp.route_servers; rs && *rs; rs++) {
+                const struct bgpd_peer *p = m->bgpd_reachable ? bgpd_find_peer(&m->bgpd, *rs) : NULL;
+                json_object *e = json_object_new_object();
+                json_object_object_add(e, "address", json_object_new_string(*rs));
+                json_object_object_add(e, "state", jstr(p ? p->state : NULL));
+                json_object_object_add(e, "up", json_object_new_boolean(p && p->established));
+                json_object_object_add(e, "uptime", p && p->established ? json_object_new_double(p->uptime_msec / 1e3)
+                                                                        : NULL);
+                json_object_object_add(e, "prefixes_sent", p ? json_object_new_int64((int64_t)p->prefixes_sent) : NULL);
+                json_object_object_add(e, "last_reset", jstr(p && p->last_reset[0] ? p->last_reset : NULL));
+                json_object_array_add(rss, e);
+        }
+        json_object_object_add(o, "route_servers", rss);
+
+        json_object *b = json_object_new_object();
+        json_object_object_add(b, "reachable", m->bgpd_known ? json_object_new_boolean(m->bgpd_reachable) : NULL);
+        json_object_object_add(b, "established", json_object_new_int((int)m->established));
+        json_object_object_add(b, "total", json_object_new_int((int)strv_len(m->conf->bgp.route_servers)));
+        json_object_object_add(b, "last_apply_ok", json_object_new_boolean(!m->last_apply_error &&
+                                                                          m->applied != STATE_INVALID));
+        json_object_object_add(b, "last_apply_error", jstr(m->last_apply_error));
+        json_object_object_add(b, "last_apply_ms", json_object_new_double(m->last_apply_usec / 1000.0));
+        json_object_object_add(o, "bgpd", b);
+        json_object_object_add(o, "transitions", json_object_new_int((int)m->transitions));
+        return o;
+}
+
+static json_object *message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_object *message(const char *fmt, ...)
+{
+        char text[1200];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "ok", json_object_new_boolean(1));
+        json_object_object_add(o, "message", json_object_new_string(text));
+        return o;
+}
+
+static json_object *refusal(const char *text)
+{
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "ok", json_object_new_boolean(0));
+        json_object_object_add(o, "error", json_object_new_string(text));
+        return o;
+}
+
+static int on_reload_defer(sd_event_source *s, void *userdata)
+{
+        struct manager *m = userdata;
+        (void)s;
+        m->reload_defer = sd_event_source_disable_unref(m->reload_defer);
+        manager_reload(m);
+        return 0;
+}
+
+static int handler(const char *command, const char *arg, json_object **reply, void *userdata)
+{
+        struct manager *m = userdata;
+        const struct ucred *who = ctl_server_peer(m->ctl);
+        long uid = who ? (long)who->uid : -1;
+
+        if (strcmp(command, "status-json") == 0) {
+                *reply = status_json(m);
+                return 0;
+        }
+        if (strcmp(command, "drain") == 0) {
+                bool was = m->drained;
+                char *old = m->drain_reason;
+                m->drained = true;
+                m->drain_reason = arg ? strdup(arg) : NULL;
+                int r = save_drain(m, true);
+                if (r < 0) {
+                        free(m->drain_reason);
+                        m->drain_reason = old;
+                        m->drained = was;
+                        log_err("drain requested by uid %ld, but it cannot be persisted: %s", uid, strerror(-r));
+                        *reply = refusal("cannot persist the drain in state_directory");
+                        return 0;
+                }
+                free(old);
+                log_notice("drain requested by uid %ld%s%s", uid, arg ? ": " : "", arg ? arg : "");
+                manager_evaluate(m);
+                *reply = message("drained%s%s: the shared addresses are withdrawn until failoverctl resume",
+                                 arg ? ": " : "", arg ? arg : "");
+                return 0;
+        }
+        if (strcmp(command, "resume") == 0) {
+                if (!m->drained) {
+                        *reply = refusal("not drained");
+                        return 0;
+                }
+                int r = save_drain(m, false);
+                if (r < 0) {
+                        *reply = refusal("cannot remove the drain file from state_directory");
+                        return 0;
+                }
+                m->drained = false;
+                m->drain_reason = (free(m->drain_reason), NULL);
+                log_notice("resume requested by uid %ld", uid);
+                manager_evaluate(m);
+                *reply = message("resumed: state %s (%s)", state_name(m->target), m->reason);
+                return 0;
+        }
+        if (strcmp(command, "reload") == 0) {
+                /* The server must not be freed under the handler: the reload runs from the loop. */
+                if (!m->reload_defer)
+                        sd_event_add_defer(m->event, &m->reload_defer, on_reload_defer, m);
+                log_info("reload requested by uid %ld", uid);
+                *reply = message("reloading %s; see failoverctl status for the result", m->conf_path);
+                return 0;
+        }
+        return -EOPNOTSUPP;
+}
+
+int control_init(struct manager *m)
+{
+        char *path = NULL;
+        int r;
+
+        load_drain(m);
+        r = mkdir_p(m->conf->runtime_directory, 0750);
+        if (r < 0) {
+                log_err("cannot create %s: %s", m->conf->runtime_directory, strerror(-r));
+                return r;
+        }
+        r = ctl_socket_path(m->conf->runtime_directory, &path);
+        if (r >= 0)
+                r = ctl_server_new(m->event, path, handler, m, &m->ctl);
+        if (r == -EADDRINUSE)
+                log_err("%s: another failoverd answers on this control socket", path);
+        else if (r < 0)
+                log_err("cannot listen on %s: %s", path ? path : m->conf->runtime_directory, strerror(-r));
+        free(path);
+        return r;
+}
+
+static void on_notify_done(struct proc *p, struct proc_result *r, void *userdata)
+{
+        struct manager *m = userdata;
+        char what[160];
+
+        for (size_t i = 0; i < m->n_notify_procs; i++)
+                if (m->notify_procs[i] == p)
+                        m->notify_procs[i] = m->notify_procs[--m->n_notify_procs];
+        proc_describe(r, what, sizeof(what));
+        if (!r->exited || r->status != 0)
+                log_warn("notify %s: %s%s%s", m->conf->notify[0], what, r->output[0] ? ": " : "", r->output);
+}
+
+static char *env_pair(const char *k, const char *v)
+{
+        struct buf b;
+        buf_init(&b);
+        buf_printf(&b, "%s=%s", k, v);
+        return buf_steal(&b);
+}
+
+/* Runs the notify hook (SPEC 7.5) with the change in its environment; argv only, no shell. */
+static void run_notify(struct manager *m)
+{
+        extern char **environ;
+        size_t n = strv_len(environ);
+        char **env = calloc(n + 5, sizeof(char *));
+        struct proc *p = NULL;
+
+        if (!env)
+                return;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (strncmp(environ[i], "FAILOVERD_", 10) != 0 && strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
+                        env[k++] = strdup(environ[i]);
+        env[k++] = env_pair("FAILOVERD_STATE", state_name(m->target));
+        env[k++] = env_pair("FAILOVERD_PREVIOUS", m->previous == STATE_INVALID ? "none" : state_name(m->previous));
+        env[k++] = env_pair("FAILOVERD_ROLE", role_name(m->conf->role));
+        env[k++] = env_pair("FAILOVERD_REASON", m->reason);
+        struct proc_opts o = {
+                .argv = m->conf->notify,
+                .envp = env,
+                .timeout_usec = (uint64_t)(m->conf->frr.timeout * 1e6),
+                .output_max = 512,
+                .first_line_only = true,
+        };
+        struct proc **v = realloc(m->notify_procs, (m->n_notify_procs + 1) * sizeof(*v));
+        if (v) {
+                m->notify_procs = v;
+                int r = proc_spawn(m->event, &o, on_notify_done, m, &p);
+                if (r < 0)
+                        log_err("cannot run notify %s: %s", m->conf->notify[0], strerror(-r));
+                else
+                        m->notify_procs[m->n_notify_procs++] = p;
+        }
+        strv_free(env);
+}
+
+void control_state_changed(struct manager *m)
+{
+        if (m->conf->notify)
+                run_notify(m);
+        control_write_metrics(m);
+}
+
+void control_write_metrics(struct manager *m)
+{
+        struct metrics_check *mc;
+        struct metrics_peer *mp;
+        size_t nrs = strv_len(m->conf->bgp.route_servers);
+        struct buf b;
+
+        if (!m->conf->metrics_file)
+                return;
+        mc = calloc(m->n_checks + 1, sizeof(*mc));
+        mp = calloc(nrs + 1, sizeof(*mp));
+        if (!mc || !mp) {
+                free(mc);
+                free(mp);
+                return;
+        }
+        for (size_t i = 0; i < m->n_checks; i++) {
+                const struct check_state *s = check_get_state(m->checks[i]);
+                const struct check_result *r = check_get_result(m->checks[i]);
+                mc[i] = (struct metrics_check){
+                        .name = check_name(m->checks[i]),
+                        .health = s->health,
+                        .severity = s->severity,
+                        .duration_seconds = r->duration_usec / 1e6,
+                        .last_exit = r->exited ? r->status : -1,
+                        .runs = r->runs,
+                };
+        }
+        for (size_t i = 0; i < nrs; i++) {
+                const struct bgpd_peer *p = m->bgpd_reachable ? bgpd_find_peer(&m->bgpd, m->conf->bgp.route_servers[i])
+                                                              : NULL;
+                mp[i] = (struct metrics_peer){
+                        .address = m->conf->bgp.route_servers[i],
+                        .up = p && p->established,
+                        .uptime_seconds = p && p->established ? p->uptime_msec / 1e3 : 0,
+                        .prefixes_sent = p ? p->prefixes_sent : 0,
+                };
+        }
+        struct metrics_snapshot snap = {
+                .hostname = m->conf->hostname,
+                .role = m->conf->role,
+                .state = m->target,
+                .drained = m->drained,
+                .transitions = m->transitions,
+                .apply_seconds = m->last_apply_usec / 1e6,
+                .last_apply_ok = !m->last_apply_error && m->applied != STATE_INVALID,
+                .last_change_timestamp = m->target_since,
+                .checks = mc,
+                .n_checks = m->n_checks,
+                .peers = mp,
+                .n_peers = nrs,
+                .shared_unassigned = m->n_unassigned,
+        };
+        buf_init(&b);
+        int r = metrics_render(&snap, &b);
+        if (r >= 0)
+                r = file_write_atomic(m->conf->metrics_file, b.data, b.len, 0644, NULL);
+        if (r < 0)
+                log_warn("cannot write %s: %s", m->conf->metrics_file, strerror(-r));
+        buf_free(&b);
+        free(mc);
+        free(mp);
+}
+
+void control_done(struct manager *m)
+{
+        m->ctl = ctl_server_free(m->ctl);
+        m->reload_defer = sd_event_source_disable_unref(m->reload_defer);
+        for (size_t i = 0; i < m->n_notify_procs; i++)
+                proc_free(m->notify_procs[i]);
+        free(m->notify_procs);
+        m->notify_procs = NULL;
+        m->n_notify_procs = 0;
+}

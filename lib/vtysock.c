@@ -1,0 +1,200 @@
+/* bgpd's vty Unix socket, read directly on sd-event (no vtysh child). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "vtysock.h"
+
+#define MAX_CMDS 8
+#define REPLY_MAX (8 * 1024 * 1024)
+
+struct vtysock {
+        sd_event_source *io;
+        sd_event_source *timer;
+        sd_event_source *defer;
+        int fd;
+        char *cmds[MAX_CMDS + 1];
+        size_t n_cmds;
+        size_t cur;             /* command being answered */
+        size_t sent;            /* bytes of the current command sent */
+        struct buf reply[MAX_CMDS];
+        int status[MAX_CMDS];
+        int error;
+        vtysock_done_fn done;
+        void *userdata;
+};
+
+int vtysock_path(const char *pathspace, const char *daemon, char *out, size_t len)
+{
+        int n = pathspace && *pathspace ? snprintf(out, len, "/var/run/frr/%s/%s.vty", pathspace, daemon)
+                                        : snprintf(out, len, "/var/run/frr/%s.vty", daemon);
+        return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static void complete(struct vtysock *q, int error)
+{
+        char *outs[MAX_CMDS];
+
+        for (size_t i = 0; i < q->n_cmds; i++) {
+                if (!q->reply[i].data)
+                        buf_puts(&q->reply[i], "");
+                outs[i] = q->reply[i].data ? q->reply[i].data : (char *)"";
+        }
+        q->io = sd_event_source_disable_unref(q->io);
+        q->timer = sd_event_source_disable_unref(q->timer);
+        q->done(q, error, outs, q->status, q->userdata);
+        vtysock_free(q);
+}
+
+/* Scans the current reply for the end marker; moves to the next command when found. */
+static int consume(struct vtysock *q)
+{
+        struct buf *b = &q->reply[q->cur];
+        if (b->len < 4 || b->data[b->len - 4] != '\0' || b->data[b->len - 3] != '\0' || b->data[b->len - 2] != '\0')
+                return 0;
+        q->status[q->cur] = (unsigned char)b->data[b->len - 1];
+        b->len -= 4;
+        b->data[b->len] = '\0';
+        q->cur++;
+        q->sent = 0;
+        return 1;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct vtysock *q = userdata;
+        (void)s;
+
+        if (revents & EPOLLOUT && q->cur < q->n_cmds) {
+                const char *c = q->cmds[q->cur];
+                size_t len = strlen(c) + 1;     /* the NUL ends the command */
+                while (q->sent < len) {
+                        ssize_t n = send(fd, c + q->sent, len - q->sent, MSG_NOSIGNAL);
+                        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                                break;
+                        if (n < 0) {
+                                complete(q, -errno);
+                                return 0;
+                        }
+                        q->sent += (size_t)n;
+                }
+                if (q->sent == len)
+                        sd_event_source_set_io_events(q->io, EPOLLIN);
+        }
+        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                char chunk[16384];
+                for (;;) {
+                        ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0 && errno == EAGAIN)
+                                break;
+                        if (n <= 0) {
+                                complete(q, n == 0 ? -ECONNRESET : -errno);
+                                return 0;
+                        }
+                        /* A reply never spans two commands: FRR answers one before reading the next. */
+                        struct buf *b = &q->reply[q->cur];
+                        if (b->len + (size_t)n > REPLY_MAX || buf_append(b, chunk, (size_t)n) < 0) {
+                                complete(q, -EFBIG);
+                                return 0;
+                        }
+                        if (consume(q)) {
+                                if (q->cur == q->n_cmds) {
+                                        complete(q, 0);
+                                        return 0;
+                                }
+                                sd_event_source_set_io_events(q->io, EPOLLOUT | EPOLLIN);
+                        }
+                }
+        }
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        (void)s;
+        (void)usec;
+        complete(userdata, -ETIMEDOUT);
+        return 0;
+}
+
+static int on_defer(sd_event_source *s, void *userdata)
+{
+        struct vtysock *q = userdata;
+        (void)s;
+        q->defer = sd_event_source_disable_unref(q->defer);
+        complete(q, q->error);
+        return 0;
+}
+
+int vtysock_query(sd_event *e, const char *path, char *const *cmds, uint64_t timeout_usec, vtysock_done_fn done,
+                  void *userdata, struct vtysock **ret)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct vtysock *q;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        q->fd = -1;
+        q->done = done;
+        q->userdata = userdata;
+        for (; cmds[q->n_cmds]; q->n_cmds++) {
+                if (q->n_cmds == MAX_CMDS || !(q->cmds[q->n_cmds] = strdup(cmds[q->n_cmds]))) {
+                        r = q->n_cmds == MAX_CMDS ? -E2BIG : -ENOMEM;
+                        vtysock_free(q);
+                        return r;
+                }
+                buf_init(&q->reply[q->n_cmds]);
+        }
+        memcpy(sa.sun_path, path, strlen(path));
+        q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (q->fd < 0) {
+                r = -errno;
+                vtysock_free(q);
+                return r;
+        }
+        if (connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+                /* Not an error of the call: reported through done, like every other answer. */
+                q->error = -errno;
+                r = sd_event_add_defer(e, &q->defer, on_defer, q);
+        } else {
+                r = sd_event_add_io(e, &q->io, q->fd, EPOLLOUT | EPOLLIN, on_io, q);
+                if (r >= 0)
+                        r = sd_event_add_time_relative(e, &q->timer, CLOCK_MONOTONIC, timeout_usec, 1000,
+                                                       on_timeout, q);
+        }
+        if (r < 0) {
+                vtysock_free(q);
+                return r;
+        }
+        if (ret)
+                *ret = q;
+        return 0;
+}
+
+struct vtysock *vtysock_free(struct vtysock *q)
+{
+        if (!q)
+                return NULL;
+        q->io = sd_event_source_disable_unref(q->io);
+        q->timer = sd_event_source_disable_unref(q->timer);
+        q->defer = sd_event_source_disable_unref(q->defer);
+        if (q->fd >= 0)
+                close(q->fd);
+        for (size_t i = 0; i < q->n_cmds; i++) {
+                free(q->cmds[i]);
+                buf_free(&q->reply[i]);
+        }
+        free(q);
+        return NULL;
+}
