@@ -305,6 +305,10 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 static void schedule(struct manager *m)
 {
         uint64_t usec = (uint64_t)(m->conf->bgp.poll_interval * 1e6);
+        /* While bgpd is away, knock often (a refused connect costs nothing): it gets its config back
+         * within a quarter second of answering. */
+        if (m->bgpd_known && !m->bgpd_reachable && usec > 250000)
+                usec = 250000;
         if (!m->watch_timer) {
                 sd_event_add_time_relative(m->event, &m->watch_timer, CLOCK_MONOTONIC, usec, 10000, on_timer, m);
                 return;

@@ -12,6 +12,9 @@ cleanup() {
 	local rc=$?
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ $rc != 0 ]; then
+		for f in "$T"/*.log; do [ -e "$f" ] && { echo "--- last lines of $(basename "$f")"; tail -25 "$f"; }; done
+	fi
 	lab_down >/dev/null 2>&1 || true
 	rm -rf "$T"
 	exit $rc
