@@ -260,44 +260,51 @@ static void free_checks(struct manager *m)
         m->n_checks = 0;
 }
 
-/* Builds the check objects of c, reusing (and so keeping the state of) those of m that still exist. */
-static int build_checks(struct manager *m, const struct conf *c)
+/* Builds the check objects of c, reusing (and so keeping the state of) those of m that still exist.
+ * m->checks[j] belongs to m->conf->check[j]; prev is NULL at start-up. */
+static int build_checks(struct manager *m, const struct conf *prev, const struct conf *c)
 {
-        struct check **v = calloc(c->n_checks ? c->n_checks : 1, sizeof(*v));
+        size_t n = c->n_checks;
+        struct check **v = calloc(n ? n : 1, sizeof(*v));
+        enum conf_check_change *change = calloc(n ? n : 1, sizeof(*change));
+        int *old = calloc(n ? n : 1, sizeof(*old));
+        bool *removed = calloc(m->n_checks ? m->n_checks : 1, sizeof(*removed));
         int r = 0;
 
-        if (!v)
+        if (!v || !change || !old || !removed) {
+                free(v), free(change), free(old), free(removed);
                 return -ENOMEM;
-        for (size_t i = 0; i < c->n_checks; i++) {
-                for (size_t j = 0; j < m->n_checks; j++) {
-                        if (m->checks[j] && strcmp(check_name(m->checks[j]), c->check[i].name) == 0) {
-                                v[i] = m->checks[j];
-                                m->checks[j] = NULL;
-                                r = check_update_conf(v[i], &c->check[i]);
-                                break;
-                        }
-                }
-                if (r < 0)
-                        break;
-                if (!v[i]) {
-                        r = check_new(m->event, &c->check[i], on_check, m, &v[i]);
-                        if (r < 0)
-                                break;
-                        if (m->started)
-                                log_info("check %s added", c->check[i].name);
-                        r = check_start(v[i]);
-                        if (r < 0)
-                                break;
-                }
         }
-        for (size_t j = 0; j < m->n_checks; j++)
-                if (m->checks[j]) {
-                        log_info("check %s removed", check_name(m->checks[j]));
-                        check_free(m->checks[j]);
+        conf_diff_checks(prev, c, change, old, removed);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                if (old[i] >= 0) {
+                        v[i] = m->checks[old[i]];
+                        m->checks[old[i]] = NULL;
+                        if (change[i] == CHECK_CHANGED) {
+                                log_info("check %s changed", c->check[i].name);
+                                r = check_update_conf(v[i], &c->check[i]);
+                        }
+                        continue;
                 }
+                r = check_new(m->event, &c->check[i], on_check, m, &v[i]);
+                if (r >= 0 && prev)
+                        log_info("check %s added", c->check[i].name);
+                if (r >= 0)
+                        r = check_start(v[i]);
+        }
+        for (size_t j = 0; j < m->n_checks; j++) {
+                if (!m->checks[j])
+                        continue;
+                if (removed[j])
+                        log_info("check %s removed", check_name(m->checks[j]));
+                check_free(m->checks[j]);
+        }
         free(m->checks);
         m->checks = v;
-        m->n_checks = c->n_checks;
+        m->n_checks = n;
+        free(change);
+        free(old);
+        free(removed);
         return r;
 }
 
@@ -338,7 +345,7 @@ int manager_reload(struct manager *m)
         m->apply = apply_free(m->apply);
         m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
         m->retry_ms = 0;
-        r = build_checks(m, c);
+        r = build_checks(m, m->conf, c);
         if (r < 0)
                 log_err("cannot start checks: %s", strerror(-r));
         struct conf *old = m->conf;
@@ -415,7 +422,7 @@ int manager_start(struct manager *m)
                  role_name(m->conf->role), m->conf->n_shared_ips, m->conf->n_shared_ips == 1 ? "" : "es",
                  m->conf->n_checks, m->conf->n_checks == 1 ? "" : "s");
         sd_notify(0, "STATUS=starting: running every check once");
-        int r = build_checks(m, m->conf);
+        int r = build_checks(m, NULL, m->conf);
         if (r < 0)
                 return r;
         if (m->n_checks == 0) {

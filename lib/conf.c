@@ -1220,3 +1220,33 @@ oom:
         free_checks(v, n);
         return -ENOMEM;
 }
+
+static bool same_check(const struct check_conf *a, const struct check_conf *b)
+{
+        size_t n = strv_len(a->argv);
+        if (n != strv_len(b->argv))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(a->argv[i], b->argv[i]) != 0)
+                        return false;
+        return a->interval == b->interval && a->timeout == b->timeout && a->rise == b->rise &&
+               a->fall == b->fall && ((!a->user && !b->user) || (a->user && b->user && strcmp(a->user, b->user) == 0));
+}
+
+void conf_diff_checks(const struct conf *prev, const struct conf *next, enum conf_check_change *change,
+                      int *old_index, bool *removed)
+{
+        for (size_t j = 0; prev && j < prev->n_checks; j++)
+                removed[j] = true;
+        for (size_t i = 0; i < next->n_checks; i++) {
+                old_index[i] = -1;
+                change[i] = CHECK_ADDED;
+                for (size_t j = 0; prev && j < prev->n_checks; j++) {
+                        if (strcmp(prev->check[j].name, next->check[i].name) != 0)
+                                continue;
+                        old_index[i] = (int)j;
+                        removed[j] = false;
+                        change[i] = same_check(&prev->check[j], &next->check[i]) ? CHECK_KEPT : CHECK_CHANGED;
+                }
+        }
+}

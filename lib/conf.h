@@ -98,6 +98,18 @@ int conf_scan_checks(struct conf *c, struct diag *d);
 
 const struct check_conf *conf_find_check(const struct conf *c, const char *name);
 
+enum conf_check_change {
+        CHECK_ADDED,            /* in new only */
+        CHECK_KEPT,             /* same name, same settings */
+        CHECK_CHANGED,          /* same name, other argv, interval, timeout, rise, fall or user */
+};
+
+/* The reload plan for checks (SPEC 7.3): for each check of next, how it relates to prev (old_index[i] is its
+ * index in prev, or -1 when added); removed[j] is set for each check of prev that next no longer has.
+ * prev may be NULL (start-up: everything is added). Both arrays are the caller's, sized n_checks. */
+void conf_diff_checks(const struct conf *prev, const struct conf *next, enum conf_check_change *change,
+                      int *old_index, bool *removed);
+
 /* Expands a neighbor pattern with exactly two %d. Returns 0, or -EINVAL when the pattern is not of that form. */
 int conf_expand_pattern(const char *pattern, int datacenter, int index, char *out, size_t outlen);
 

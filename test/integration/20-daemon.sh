@@ -58,6 +58,20 @@ ok "RELOADING=1 with MONOTONIC_USEC"
 [ "$(grep -c '^READY=1' "$T/notify.log")" -ge 2 ] || fail "no READY=1 after the reload"
 ok "READY=1 after the reload"
 
+say "(d) SIGHUP with a check added, then removed: the existing check keeps its state"
+ups=$(grep -c 'check flag: up' "$T/h1.log")
+printf '#!/bin/sh\necho second\nexit 0\n' > "$T/h1.conf.d/second"; chmod 755 "$T/h1.conf.d/second"
+kill -HUP "$PID_h1"
+wait_log h1 'check second added'
+wait_log h1 'check second: up'
+assert_eq "$("$FAILOVERCTL" -c "$T/h1.conf" status --json | python3 -c 'import json,sys; print(" ".join(c["name"]+":"+c["health"] for c in json.load(sys.stdin)["checks"]))')" \
+	"flag:up second:up" "checks after the reload"
+rm "$T/h1.conf.d/second"
+kill -HUP "$PID_h1"
+wait_log h1 'check second removed'
+assert_eq "$(grep -c 'check flag: up' "$T/h1.log")" "$ups" "flag did not start over (no new 'up' transition)"
+expect_best $V4 "h1 65000:1" 5
+
 say "(d') SIGHUP with a broken config: keeps running and announcing"
 cp "$T/h1.conf" "$T/h1.good"
 sed -i 's|shared_ips = \[|shared_ips = ["2001:db8::/48", |' "$T/h1.conf"

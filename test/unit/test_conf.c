@@ -1150,6 +1150,61 @@ START_TEST(test_example_conf_d)
 }
 END_TEST
 
+/* conf_diff_checks: the SIGHUP plan for checks (added, kept, changed, removed). */
+START_TEST(test_conf_diff_checks)
+{
+        char *dir = unit_tmpdir(), path[512];
+        struct diag dg;
+        struct conf *a = NULL, *b = NULL;
+
+        snprintf(path, sizeof(path), "%s/conf.d", dir);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        free(unit_write(path, "keep", "#!/bin/sh\nexit 0\n", 0755));
+        free(unit_write(path, "change", "#!/bin/sh\nexit 0\n", 0755));
+        free(unit_write(path, "gone", "#!/bin/sh\nexit 0\n", 0755));
+        char text[1024];
+        snprintf(text, sizeof(text), "role = \"primary\";\nshared_ips = [\"198.51.100.10\"];\n"
+                 "bgp = { route_servers = [\"192.0.2.1\"]; };\nchecks = { directory = \"%s\"; };\n", path);
+        char *conf = unit_write(dir, "failoverd.conf", text, 0644);
+        diag_init(&dg);
+        ck_assert_int_eq(conf_load(conf, &a, &dg), 0);
+        snprintf(text, sizeof(text), "%s/gone", path);
+        unlink(text);
+        free(unit_write(path, "new", "#!/bin/sh\nexit 0\n", 0755));
+        free(unit_write(path, "change.conf", "interval = 5;\n", 0644));
+        ck_assert_int_eq(conf_load(conf, &b, &dg), 0);
+        diag_free(&dg);
+
+        /* a: change gone keep; b: change keep new (sorted by name) */
+        ck_assert_int_eq(a->n_checks, 3);
+        ck_assert_int_eq(b->n_checks, 3);
+        enum conf_check_change ch[3];
+        int old[3];
+        bool removed[3] = { false, false, false };
+        conf_diff_checks(a, b, ch, old, removed);
+        ck_assert_str_eq(b->check[0].name, "change");
+        ck_assert_int_eq(ch[0], CHECK_CHANGED);
+        ck_assert_int_eq(old[0], 0);
+        ck_assert_str_eq(b->check[1].name, "keep");
+        ck_assert_int_eq(ch[1], CHECK_KEPT);
+        ck_assert_int_eq(old[1], 2);
+        ck_assert_str_eq(b->check[2].name, "new");
+        ck_assert_int_eq(ch[2], CHECK_ADDED);
+        ck_assert_int_eq(old[2], -1);
+        ck_assert(!removed[0] && removed[1] && !removed[2]);   /* "gone" */
+
+        /* Start-up: no previous config, everything is added. */
+        conf_diff_checks(NULL, b, ch, old, removed);
+        for (int i = 0; i < 3; i++)
+                ck_assert(ch[i] == CHECK_ADDED && old[i] == -1);
+        conf_free(a);
+        conf_free(b);
+        free(conf);
+        unit_rmrf(dir);
+        free(dir);
+}
+END_TEST
+
 Suite *conf_suite(void)
 {
         Suite *s = suite_create("conf");
@@ -1158,6 +1213,7 @@ Suite *conf_suite(void)
         tc = tcase_create("file");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_defaults);
+        tcase_add_test(tc, test_conf_diff_checks);
         tcase_add_test(tc, test_default_checks_directory);
         tcase_add_test(tc, test_services_model);
         tcase_add_test(tc, test_unknown_keys);
@@ -1212,3 +1268,4 @@ Suite *conf_suite(void)
         suite_add_tcase(s, tc);
         return s;
 }
+
