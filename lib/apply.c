@@ -242,6 +242,22 @@ static void start_reload(struct apply *a, const char *running)
                 finish(a, r, "cannot start %s: %s", a->conf->frr.reload, strerror(-r));
 }
 
+/* The reload or the fast path has run: keep its words, fail with them, or install and go on. */
+static void tool_done(struct apply *a, struct proc_result *r, bool ok, const char *what, const char *label)
+{
+        keep_output(a, r);
+        a->result.tool_usec = r->end_usec - r->start_usec;
+        if (!ok) {
+                trim(r->output);
+                finish(a, r->exec_errno ? -r->exec_errno : -EPROTO, "%s failed (%s): %s", label, what, r->output);
+                return;
+        }
+        /* Whatever rewrote the file meanwhile, our rendering is what stays on disk. */
+        if (install(a) < 0)
+                return;
+        after_apply(a);
+}
+
 static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
 {
         struct apply *a = userdata;
@@ -277,35 +293,12 @@ static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
                 start_reload(a, r->output);
                 return;
         case STEP_RELOAD:
-                keep_output(a, r);
-                a->result.tool_usec = r->end_usec - r->start_usec;
                 remove_backup(a);
-                if (!ok) {
-                        trim(r->output);
-                        finish(a, r->exec_errno ? -r->exec_errno : -EPROTO, "full apply failed (%s): %s", what,
-                               r->output);
-                        return;
-                }
-                /* Whatever rewrote the file meanwhile, our rendering is what stays on disk. */
-                if (install(a) < 0)
-                        return;
-                after_apply(a);
+                tool_done(a, r, ok, what, "full apply");
                 return;
-        case STEP_FAST: {
-                keep_output(a, r);
-                a->result.tool_usec = r->end_usec - r->start_usec;
-                const char *bad = vtysh_error_line(r->output);
-                if (!ok || bad) {
-                        trim(r->output);
-                        finish(a, r->exec_errno ? -r->exec_errno : -EPROTO, "fast path failed (%s): %s", what,
-                               r->output);
-                        return;
-                }
-                if (install(a) < 0)
-                        return;
-                after_apply(a);
+        case STEP_FAST:
+                tool_done(a, r, ok && !vtysh_error_line(r->output), what, "fast path");
                 return;
-        }
         case STEP_READBACK: {
                 struct bgpd_running run;
                 if (!ok) {
