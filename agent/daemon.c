@@ -42,9 +42,16 @@ void manager_update_status(struct manager *m)
         for (size_t i = 0; i < m->n_checks; i++)
                 if (check_get_state(m->checks[i])->health == HEALTH_UP)
                         up++;
-        int n = snprintf(line, sizeof(line), "%s%s; checks %zu/%zu up",
+        char since[32] = "";
+        if (m->target_since > 0) {
+                struct tm tm;
+                time_t t = (time_t)m->target_since;
+                localtime_r(&t, &tm);
+                strftime(since, sizeof(since), " since %H:%M:%S", &tm);
+        }
+        int n = snprintf(line, sizeof(line), "%s%s%s; checks %zu/%zu up",
                          m->target == STATE_INVALID ? "starting" : state_name(m->target),
-                         m->drained ? " (drained)" : "", up, m->n_checks);
+                         m->drained ? " (drained)" : "", since, up, m->n_checks);
         watch_status_line(m, line + n, sizeof(line) - (size_t)n);
         if (m->last_apply_error)
                 snprintf(line + strlen(line), sizeof(line) - strlen(line), "; apply failed, retrying");

@@ -21,7 +21,7 @@ ok "READY=1 after the first full apply"
 expect_best $V4 "h1 65000:1" 20
 expect_best $V6 "h1 65000:1" 20
 wait_path rs1 $V4 "^h2 65000:2"
-wait_notify '^STATUS=primary; checks 1/1 up'
+wait_notify '^STATUS=primary since [0-9:]{8}; checks 1/1 up; route servers 2/2 established'
 ok "STATUS= says primary, checks 1/1 up"
 wait_notify '^WATCHDOG=1' 5
 ok "WATCHDOG=1 pings with WATCHDOG_USEC set"
@@ -55,6 +55,7 @@ kill -HUP "$PID_h1"
 expect_best $NEW "h1 65000:1" 15
 wait_notify '^RELOADING=1 \| MONOTONIC_USEC=[0-9]+'
 ok "RELOADING=1 with MONOTONIC_USEC"
+for i in $(seq 100); do [ "$(grep -c '^READY=1' "$T/notify.log")" -ge 2 ] && break; sleep 0.05; done
 [ "$(grep -c '^READY=1' "$T/notify.log")" -ge 2 ] || fail "no READY=1 after the reload"
 ok "READY=1 after the reload"
 
