@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Hostile input at the daemon (issue 7): FRR-line injection through config values never reaches vtysh
+# (a recording vtysh wrapper), insecure check scripts are not run as root, and the control socket refuses
+# unknown, oversized, non-printable and slow requests and peers outside its group.
+. "$(dirname "$0")/lib.sh"
+V4=198.51.100.10/32
+show_log() { local rc=$?; [ $rc = 0 ] || grep -v 'check flag\|^%' "$T/h1.log" | tail -40; return $rc; }
+trap 'show_log; cleanup' EXIT
+
+lab_up 1
+PS=$(lab_pathspace h1)
+# Records every call, one line per argument (an argument with a newline spans lines), then runs vtysh.
+cat > "$T/vtysh" <<EOS
+#!/bin/sh
+{ echo "CALL \$#"; for a in "\$@"; do printf 'ARG %s\\n' "\$a"; done; } >> "$T/vtysh.calls"
+exec /usr/bin/vtysh "\$@"
+EOS
+chmod 755 "$T/vtysh"
+lab_failoverd_conf h1 primary "$(make_flag_check h1)" |
+	sed "s|^\(  config = .*;\)$|\1 vtysh = \"$T/vtysh\";|" > "$T/good.conf"
+grep -q "vtysh = \"$T/vtysh\"" "$T/good.conf" || fail "config edit failed"
+# Every call's arguments: the recorded lines must all be CALL/ARG lines, none may carry the marker.
+calls_clean() {
+	[ -f "$T/vtysh.calls" ] || return 0
+	! grep -v -E '^(CALL [0-9]+|ARG .*)$' "$T/vtysh.calls" && ! grep -q injected "$T/vtysh.calls"
+}
+
+say "(a) injection through config values: refused at start, before any vtysh call"
+inject() {   # NAME SED-EXPRESSION (applied to good.conf)
+	sed "$2" "$T/good.conf" > "$T/bad-$1.conf"
+	grep -q injected "$T/bad-$1.conf" || fail "$1: the edit did not apply"
+}
+inject hostname 's|^hostname = .*|hostname = "h1\\nrouter bgp 65099 injected";|'
+inject community 's|^bgp = {|bgp = { communities = { primary = "65000:1\\nline vty injected"; };|'
+inject route-server 's|route_servers = \["|route_servers = ["2001:db8:f0::9\\n neighbor injected remote-as 1", "|'
+inject router-id 's|router_id = "\([^"]*\)"|router_id = "\1\\ninjected"|'
+inject pathspace 's|pathspace = "\([^"]*\)"|pathspace = "\1\\ninjected"|'
+inject extra 's|^frr = {|frr = { extra = "/tmp/x\\ninjected";|'
+inject config-path 's|^  config = "\([^"]*\)"|  config = "\1\\ninjected"|'
+inject shared-ip 's|shared_ips = \[|shared_ips = ["198.51.100.11/32\\n network 203.0.113.1/32 injected", |'
+sed -e 's|route_servers = .*|neighbor_pattern = "2001:db8:%d:34::%d\\ninjected";|' -e 's|^role = .*|&\ndatacenter = 4;|' \
+	"$T/good.conf" > "$T/bad-pattern.conf"
+for f in "$T"/bad-*.conf; do
+	rc=0; ip netns exec "$(lab_ns h1)" "$FAILOVERD" -c "$f" > "$T/out" 2>&1 || rc=$?
+	[ $rc = 1 ] || { cat "$T/out"; fail "$(basename "$f"): failoverd exited $rc, expected 1"; }
+	grep -qE '\[error\]|error: ' "$T/out" || fail "$(basename "$f"): no error message"
+done
+[ ! -e "$T/vtysh.calls" ] || fail "vtysh was called: $(head -5 "$T/vtysh.calls")"
+ok "$(ls "$T"/bad-*.conf | wc -l) configurations with injected lines refused at start; vtysh never called"
+# The default host name is the system's: a newline in it (sethostname takes any bytes) is refused too.
+sed '/^hostname = /d' "$T/good.conf" > "$T/nohost.conf"
+# hostname(1) refuses such a name; sethostname(2) does not.
+rc=0; ip netns exec "$(lab_ns h1)" unshare --uts python3 -c '
+import ctypes, os, sys
+n = b"h1\nrouter bgp 1 injected"
+if ctypes.CDLL(None, use_errno=True).sethostname(n, len(n)) != 0: sys.exit("sethostname failed")
+os.execv(sys.argv[1], sys.argv[1:])' "$FAILOVERD" -c "$T/nohost.conf" --render > "$T/out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q 'system host name is not valid' "$T/out" || { cat "$T/out"; fail "a system host name with a newline was accepted (exit $rc)"; }
+ok "a system host name with a newline is refused"
+
+say "(a') the same values by SIGHUP to a running daemon: refused, never reach vtysh"
+cp "$T/good.conf" "$T/h1.conf"
+start_failoverd h1
+wait_log h1 'primary in effect' 20
+expect_best $V4 "h1 65000:1" 20
+for f in "$T"/bad-*.conf; do
+	n=$(grep -c 'reload failed' "$T/h1.log" || true)
+	cp "$f" "$T/h1.conf"; kill -HUP "$PID_h1"
+	for _ in $(seq 100); do [ "$(grep -c 'reload failed' "$T/h1.log")" -gt "$n" ] && break; sleep 0.05; done
+	[ "$(grep -c 'reload failed' "$T/h1.log")" -gt "$n" ] || fail "$(basename "$f") was not refused on SIGHUP"
+done
+set_flag h1 2; expect_best $V4 none 10; set_flag h1 0; expect_best $V4 "h1 65000:1" 10
+calls=$(grep -c '^CALL' "$T/vtysh.calls")
+calls_clean || { grep -n -v -E '^(CALL [0-9]+|ARG .*)$' "$T/vtysh.calls" | head; fail "an argument with a newline or an injected value reached vtysh"; }
+ok "$calls vtysh calls recorded, none with a newline in an argument or an injected value"
+cp "$T/good.conf" "$T/h1.conf"
+
+say "(b) script security: insecure checks are not run as root, count as failed, the log says why"
+kill -TERM "$PID_h1"; wait "$PID_h1" || true
+for kind in world-writable-dir not-root-owned; do
+	d=$T/$kind.d; mkdir -p "$d"; chmod 755 "$d"
+	printf '#!/bin/sh\ntouch %s\nexit 0\n' "$T/$kind.ran" > "$d/probe"; chmod 755 "$d/probe"
+	case $kind in
+	world-writable-dir) chmod 0777 "$d"; why="insecure: $d is writable by" ;;
+	not-root-owned) chown nobody "$d/probe"; why="insecure: $d/probe is not owned by root" ;;
+	esac
+	sed "s|^  directory = .*|  directory = \"$d\";|" "$T/good.conf" > "$T/h1.conf"
+	: > "$T/h1.log"
+	start_failoverd h1
+	wait_log h1 "check probe: .*$why" 10
+	wait_log h1 'start -> withdrawn' 5
+	sleep 2.5
+	[ ! -e "$T/$kind.ran" ] || fail "$kind: the insecure check was run"
+	kill -TERM "$PID_h1"; wait "$PID_h1" || true
+	ok "$kind: not run, failed (withdrawn), logged: $(grep -o -m1 'insecure: .*' "$T/h1.log")"
+done
+cp "$T/good.conf" "$T/h1.conf"
+
+say "(c) the control socket"
+: > "$T/h1.log"
+start_failoverd h1
+RUNDIR=$(lab_host_conf h1 runtime_dir)
+SOCK=$RUNDIR/control
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+[ -S "$SOCK" ] || fail "no control socket at $SOCK"
+wait_log h1 'primary in effect' 20
+# Let nobody reach the socket's directory, so that only the socket's own checks stand in the way.
+d=$RUNDIR; while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+cat > "$T/client.py" <<'EOS'
+import socket, sys, time
+path, payload = sys.argv[1], sys.argv[2].encode().decode("unicode_escape").encode("latin-1")
+if sys.argv[3:] == ["big"]:
+    payload = b"status" + b"x" * 100000 + b"\n"
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+try:
+    s.connect(path)
+except OSError as e:
+    print("connect:", e.strerror); sys.exit(3)
+try:
+    s.sendall(payload)
+except OSError as e:
+    print("send:", e.strerror)
+data = b""
+try:
+    while True:
+        c = s.recv(65536)
+        if not c: break
+        data += c
+except OSError as e:
+    print("recv:", e.strerror)
+print(data.decode(errors="replace").strip())
+EOS
+ask() { python3 "$T/client.py" "$SOCK" "$@"; }
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+fds() { ls "/proc/$PID_h1/fd" | wc -l; }
+fd0=$(fds)
+ask 'ping\n' | grep -q '"pong":true' || fail "ping"
+"$FAILOVERCTL" --help > /dev/null 2>&1 || true
+r=$(ask 'frobnicate\n'); grep -q '"code":"bad-request"' <<<"$r" || fail "unknown command: $r"
+ok "unknown command refused: $r"
+r=$(ask '' big); grep -q '"code":"bad-request"' <<<"$r" || fail "oversized request: $r"
+ok "100 kB request refused: ${r:0:120}"
+r=$(ask 'sta\x01tus\n'); grep -q '"code":"bad-request"' <<<"$r" || fail "non-printable request: $r"
+ok "non-printable request refused"
+r=$(ask 'status\n'); grep -q '"ok":true' <<<"$r" || fail "status as root: $r"
+r=$(as_nobody /usr/bin/python3 "$T/client.py" "$SOCK" 'status\n' || true)
+grep -q 'Permission denied' <<<"$r" || fail "nobody connected through mode $(stat -c %a "$SOCK"): $r"
+ok "nobody is refused by the socket's mode: $r"
+rc=0; as_nobody "$FAILOVERCTL" -s "$SOCK" status > "$T/out" 2>&1 || rc=$?
+[ $rc != 0 ] || fail "failoverctl as nobody succeeded"
+ok "failoverctl as nobody fails (exit $rc: $(head -1 "$T/out"))"
+chmod 0666 "$SOCK"
+r=$(as_nobody /usr/bin/python3 "$T/client.py" "$SOCK" 'drain evil\n' || true)
+grep -q '"code":"denied"' <<<"$r" || fail "nobody got past a loosened socket mode: $r"
+ok "with the mode loosened by hand, peer credentials still refuse nobody: ${r:0:100}"
+chgrp nogroup "$SOCK"; chmod 0660 "$SOCK"
+r=$(setpriv --reuid=nobody --regid=54321 --groups=nogroup -- /usr/bin/python3 "$T/client.py" "$SOCK" 'ping\n' || true)
+grep -q '"pong":true' <<<"$r" || fail "a member of the socket's group was refused: $r"
+ok "a member of the socket's group is served"
+# A peer that sends nothing is cut after 2 s; 16 idle peers at once leave the 17th a "busy".
+r=$(python3 - "$SOCK" <<'EOS' || true
+import socket, sys, time
+def reply(s):
+    try:
+        s.settimeout(5)
+        data = b""
+        while True:
+            c = s.recv(4096)
+            if not c: break
+            data += c
+        return data.decode(errors="replace").strip()
+    except OSError as e:
+        return "error: %s" % e
+socks = []
+for i in range(16):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1]); socks.append(s)
+time.sleep(0.2)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1])
+try:
+    s.sendall(b"ping\n")
+except OSError as e:
+    pass
+busy = reply(s)
+t = time.time(); first = reply(socks[0])
+print(busy, "|", first, "| idle peer cut after %.1f s" % (time.time() - t + 0.2))
+EOS
+)
+grep -q '"code":"busy"' <<<"$r" || fail "17th connection: $r"
+grep -q '"code":"timeout"' <<<"$r" || fail "idle connection: $r"
+ok "17th connection busy, idle ones cut: ${r:0:200}"
+sleep 2.5
+[ "$(grep -c 'drain' "$T/h1.log" || true)" = 0 ] || fail "a refused peer drained the host"
+expect_best $V4 "h1 65000:1" 5
+fd1=$(fds)
+echo "MEASURED control socket abuse: daemon descriptors $fd0 before, $fd1 after"
+[ "$fd1" -le "$fd0" ] || fail "descriptors leaked: $fd0 -> $fd1"
+kill -0 "$PID_h1" || fail "failoverd died"
+ok "still announcing, no descriptor leaked"
