@@ -11,6 +11,12 @@
 static char dir[64];
 static char path[128];
 
+static void teardown(void)
+{
+        unlink(path);
+        rmdir(dir);
+}
+
 /* A private empty working directory: relative paths (conf.d, frr.extra) land in it, not in the tree. */
 static void setup(void)
 {
@@ -18,6 +24,7 @@ static void setup(void)
         if (!mkdtemp(dir) || chdir(dir) < 0)
                 abort();
         snprintf(path, sizeof(path), "%s/failoverd.conf", dir);
+        atexit(teardown);
 }
 
 /* Inputs that read devices or the host's trees test the host, not the parser: /dev/zero as frr.extra
