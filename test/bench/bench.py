@@ -14,6 +14,7 @@ import os
 import platform
 import random
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -426,7 +427,7 @@ def fmt_ms(x):
         return f"{x / 1000:.1f} s"
     if x >= 1000:
         return f"{x / 1000:.2f} s"
-    return f"{x:.0f} ms"
+    return f"{x:.1f} ms"
 
 
 def machine():
@@ -455,14 +456,14 @@ def cmd_report(args):
     w(f"failoverd bench, {time.strftime('%Y-%m-%d %H:%M %Z')}, {machine()}")
     w(f"build {args.build}; lab {args.prefix} (two route servers, two hosts, one machine); times are wall clock")
     w("")
-    w(f"{'measurement':<58} {'n':>4} {'min':>8} {'median':>8} {'p99':>8}   target")
+    w(f"{'measurement':<58} {'n':>4} {'min':>9} {'median':>9} {'p99':>9}   target")
     w("-" * 112)
     verdicts = []
 
     def line(label, key, target=None, check=None, vname=None):
         r = rows.get(key)
         if not r or not r["samples"]:
-            w(f"{label:<58} {'-':>4} {'not measured':>26}")
+            w(f"{label:<58} {'-':>4} {'not measured':>29}")
             if target:
                 verdicts.append((vname or label.strip(), "not measured"))
             return None
@@ -473,7 +474,7 @@ def cmd_report(args):
             ok = check(mn, md, p)
             verdict = f"{target}: {'met' if ok else 'NOT met'}"
             verdicts.append((vname or label.strip(), "met" if ok else "NOT met"))
-        w(f"{label:<58} {len(s):>4} {fmt_ms(mn):>8} {fmt_ms(md):>8} {fmt_ms(p):>8}   {verdict}")
+        w(f"{label:<58} {len(s):>4} {fmt_ms(mn):>9} {fmt_ms(md):>9} {fmt_ms(p):>9}   {verdict}".rstrip())
         return md
 
     w("1. state change -> both route servers converged (h1 primary <-> demoted unless said)")
@@ -641,7 +642,6 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    # Die by SIGINT (no traceback): the calling script's shell then runs its own INT trap and cleans up.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    sys.exit(main())

@@ -226,6 +226,8 @@ say "results ($(((SECONDS - t_start) / 60)) min $(((SECONDS - t_start) % 60)) s)
 mkdir -p "$OUTDIR"
 out=$OUTDIR/bench-$(date +%Y%m%d-%H%M%S).txt
 echo
+cp "$RES" "${out%.txt}.jsonl"
 bench report --results "$RES" --output "$out" --build "${BIN#"$ROOT"/}"
 echo
-echo "written to ${out#"$ROOT"/}"
+rel=${out#"$ROOT"/}
+echo "written to $rel (raw samples: ${rel%.txt}.jsonl, re-rendered by test/bench/bench.py report --results)"

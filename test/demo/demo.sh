@@ -89,11 +89,13 @@ show_log_since() {
 loglines() { wc -l <"$T/h1.log"; }
 # Waits until both route servers pick WANT for both prefixes; prints ms since SINCE (the V4 prefix's move).
 wait_both() {
-	local want=$1 since=$2 secs=${3:-20} ms
-	ms=$("$PY" -I "$ROOT/test/demo/wait-both.py" "$LAB_PREFIX" "$V4" "$want" "$secs" "$since") ||
-		die "the route servers did not move to '$want' within $secs s"
-	"$PY" -I "$ROOT/test/demo/wait-both.py" "$LAB_PREFIX" "$V6" "$want" "$secs" "$since" >/dev/null ||
-		die "the route servers did not move $V6 to '$want' within $secs s"
+	local want=$1 since=$2 secs=${3:-20} ms rc=0
+	ms=$("$PY" -I "$ROOT/test/demo/wait-both.py" "$LAB_PREFIX" "$V4" "$want" "$secs" "$since") || rc=$?
+	((rc < 128)) || exit 130 # interrupted (Ctrl-C)
+	((rc == 0)) || die "the route servers did not move to '$want' within $secs s"
+	"$PY" -I "$ROOT/test/demo/wait-both.py" "$LAB_PREFIX" "$V6" "$want" "$secs" "$since" >/dev/null || rc=$?
+	((rc < 128)) || exit 130
+	((rc == 0)) || die "the route servers did not move $V6 to '$want' within $secs s"
 	echo "$ms"
 }
 RESULTS=()

@@ -7,6 +7,7 @@ Polls rs1 and rs2 every 10 ms over their bgpd vty sockets (test/lab/frrq.py); ex
 """
 
 import os
+import signal
 import sys
 import time
 
@@ -34,4 +35,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    # Die by SIGINT (no traceback): the calling script's shell then runs its own INT trap and cleans up.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     sys.exit(main(sys.argv))
