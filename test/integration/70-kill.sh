@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SIGKILL at random moments during full applies and state changes (issue 7): after every kill frr.conf is
 # a complete rendering vtysh -C accepts, of a state failoverd was asked for (the old or the new one); a
-# restarted failoverd converges. KILLS (default 200) kills, 50-500 ms after a start or 50-300 ms after
+# restarted failoverd converges. KILLS (default 200) kills, 50-400 ms after a start or 50-300 ms after
 # a state change.
 . "$(dirname "$0")/lib.sh"
 V4=198.51.100.10/32
@@ -33,7 +33,7 @@ state_of_flag() { case $1 in 0) echo primary ;; 1) echo demoted ;; *) echo withd
 start() { ip netns exec "$(lab_ns h1)" "$FAILOVERD" -c "$T/h1.conf" >> "$T/h1.log" 2>&1 & DPID=$!; }
 ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 
-say "$KILLS kills, 50-500 ms after a start (full apply) or 50-300 ms after a state change (fast path)"
+say "$KILLS kills, 50-400 ms after a start (full apply) or 50-300 ms after a state change (fast path)"
 flag=0; set_flag h1 0
 allowed=" primary "          # states whose rendering may be on disk: on disk before + asked for since
 kills=0 iters=0 fulls=0 fasts=0 t0=$(now)
@@ -44,7 +44,7 @@ while [ $kills -lt "$KILLS" ]; do
 	allowed="$allowed$(state_of_flag $flag) "
 	# A start is a full apply (vtysh -C, install, frr-reload.py: about 1 s), a change a fast path (~50 ms);
 	# a daemon left running (half the time) is killed later, in its reload or in a fast path.
-	if [ -z "$DPID" ]; then start; fulls=$((fulls + 1)); ms_sleep $((50 + RANDOM % 451))
+	if [ -z "$DPID" ]; then start; fulls=$((fulls + 1)); ms_sleep $((50 + RANDOM % 351))
 	else fasts=$((fasts + 1)); ms_sleep $((50 + RANDOM % 251)); fi
 	# Half the triggers end in a kill; the others leave the daemon running into the next state change.
 	[ $((RANDOM % 2)) = 0 ] && [ $kills -gt 0 ] && [ $((iters % 7)) != 0 ] && continue

@@ -151,7 +151,9 @@ rc=0; as_nobody "$FAILOVERCTL" -s "$SOCK" status > "$T/out" 2>&1 || rc=$?
 [ $rc != 0 ] || fail "failoverctl as nobody succeeded"
 ok "failoverctl as nobody fails (exit $rc: $(head -1 "$T/out"))"
 chmod 0666 "$SOCK"
-r=$(as_nobody /usr/bin/python3 "$T/client.py" "$SOCK" 'drain evil\n' || true)
+# Nothing is sent: the refusal comes at accept, and a request already sent would turn the server's close
+# into a reset that can swallow the reply (measured).
+r=$(as_nobody /usr/bin/python3 "$T/client.py" "$SOCK" '' || true)
 grep -q '"code":"denied"' <<<"$r" || fail "nobody got past a loosened socket mode: $r"
 ok "with the mode loosened by hand, peer credentials still refuse nobody: ${r:0:100}"
 chgrp nogroup "$SOCK"; chmod 0660 "$SOCK"
@@ -177,11 +179,7 @@ for i in range(16):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1]); socks.append(s)
 time.sleep(0.2)
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1])
-try:
-    s.sendall(b"ping\n")
-except OSError as e:
-    pass
-busy = reply(s)
+busy = reply(s)   # nothing sent: "busy" comes at accept (a sent request can turn the close into a reset)
 t = time.time(); first = reply(socks[0])
 print(busy, "|", first, "| idle peer cut after %.1f s" % (time.time() - t + 0.2))
 EOS
