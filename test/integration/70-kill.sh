@@ -13,8 +13,11 @@ stop_daemon() {
 	DPID=
 	return $rc
 }
-show_log() { local rc=$?; [ $rc = 0 ] || grep -v 'check flag\|^%' "$T/h1.log" | tail -30; return $rc; }
-trap 'stop_daemon; show_log; cleanup' EXIT
+# Shows the daemon's log when the test failed (status \$1).
+show_log() { [ "$1" = 0 ] || [ ! -f "$T/h1.log" ] || { grep -v 'check flag\|^%' "$T/h1.log" || true; } | tail -30; }
+# Own steps first, then lib.sh's cleanup with the test's status in $? (set +e: a failing step must
+# not end the trap before cleanup).
+trap 'rc_=$?; set +e; stop_daemon; show_log $rc_; (exit $rc_); cleanup' EXIT
 
 lab_up 1
 lab_failoverd_conf h1 primary "$(make_flag_check h1)" |

@@ -2,8 +2,11 @@
 # bgpd and zebra faults (issue 7): bgpd not running at start (failoverd retries with backoff, without
 # busy-looping, and applies when bgpd appears), bgpd SIGKILLed in the middle of a fast path, zebra restarted.
 . "$(dirname "$0")/lib.sh"
-show_log() { local rc=$?; [ $rc = 0 ] || grep -v 'check flag\|^%' "$T/h1.log" | tail -40; return $rc; }
-trap 'show_log; cleanup' EXIT
+# Shows the daemon's log when the test failed (status \$1).
+show_log() { [ "$1" = 0 ] || [ ! -f "$T/h1.log" ] || { grep -v 'check flag\|^%' "$T/h1.log" || true; } | tail -40; }
+# Own steps first, then lib.sh's cleanup with the test's status in $? (set +e: a failing step must
+# not end the trap before cleanup).
+trap 'rc_=$?; set +e; show_log $rc_; (exit $rc_); cleanup' EXIT
 V4=198.51.100.10/32
 V6=2001:db8:e001:1b8c::/64
 

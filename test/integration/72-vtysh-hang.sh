@@ -23,8 +23,11 @@ start_notify_listener
 NOTIFY_SOCKET=$NOTIFY_SOCK WATCHDOG_USEC=1000000 start_failoverd h1 -v
 wait_notify '^READY=1' 20
 expect_best $V4 "h1 65000:1" 20
-show_log() { local rc=$?; [ $rc = 0 ] || grep -v 'check flag\|^%' "$T/h1.log" | tail -40; return $rc; }
-trap 'show_log; cleanup' EXIT
+# Shows the daemon's log when the test failed (status \$1).
+show_log() { [ "$1" = 0 ] || [ ! -f "$T/h1.log" ] || { grep -v 'check flag\|^%' "$T/h1.log" || true; } | tail -40; }
+# Own steps first, then lib.sh's cleanup with the test's status in $? (set +e: a failing step must
+# not end the trap before cleanup).
+trap 'rc_=$?; set +e; show_log $rc_; (exit $rc_); cleanup' EXIT
 sleeps() { ip netns pids "$(lab_ns h1)" | xargs -r ps -o comm=,args= -p 2>/dev/null | grep -c '^sleep *sleep 1000' || true; }
 
 say "vtysh hangs; the check fails: the withdrawal cannot be applied"

@@ -7,7 +7,9 @@ V4=198.51.100.10/32
 D=$T/frrdir
 mounted=
 unmount() { local rc=$?; [ -z "$mounted" ] || umount -l "$D" 2>/dev/null || true; return $rc; }
-trap 'unmount; cleanup' EXIT
+# Own steps first, then lib.sh's cleanup with the test's status in $? (set +e: a failing step must
+# not end the trap before cleanup).
+trap 'rc_=$?; set +e; unmount; (exit $rc_); cleanup' EXIT
 
 lab_up 1
 mkdir -p "$D"

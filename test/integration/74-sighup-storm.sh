@@ -5,8 +5,11 @@
 . "$(dirname "$0")/lib.sh"
 V4=198.51.100.10/32
 NEW=203.0.113.9/32
-show_log() { local rc=$?; [ $rc = 0 ] || grep -v 'check flag\|^%' "$T/h1.log" | tail -40; return $rc; }
-trap 'show_log; cleanup' EXIT
+# Shows the daemon's log when the test failed (status \$1).
+show_log() { [ "$1" = 0 ] || [ ! -f "$T/h1.log" ] || { grep -v 'check flag\|^%' "$T/h1.log" || true; } | tail -40; }
+# Own steps first, then lib.sh's cleanup with the test's status in $? (set +e: a failing step must
+# not end the trap before cleanup).
+trap 'rc_=$?; set +e; show_log $rc_; (exit $rc_); cleanup' EXIT
 # libconfig 1.5 leaks a string token on some syntax errors (test/fuzz/lsan.supp): not ours.
 export LSAN_OPTIONS=suppressions=$ROOT/test/fuzz/lsan.supp
 

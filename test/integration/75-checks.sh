@@ -4,8 +4,11 @@
 # start at once. Every run is bounded (timeout 1 s, SIGKILL 1 s later), no zombie is left, no descriptor
 # leaks, nothing survives failoverd.
 . "$(dirname "$0")/lib.sh"
-show_log() { local rc=$?; [ $rc = 0 ] || grep -v '^%' "$T/h1.log" | tail -40; return $rc; }
-trap 'show_log; cleanup' EXIT
+# Shows the daemon's log when the test failed (status \$1).
+show_log() { [ "$1" = 0 ] || [ ! -f "$T/h1.log" ] || { grep -v '^%' "$T/h1.log" || true; } | tail -40; }
+# Own steps first, then lib.sh's cleanup with the test's status in $? (set +e: a failing step must
+# not end the trap before cleanup).
+trap 'rc_=$?; set +e; show_log $rc_; (exit $rc_); cleanup' EXIT
 
 lab_up 1
 D=$T/h1.conf.d
