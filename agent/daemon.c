@@ -16,7 +16,7 @@
 #include "log.h"
 
 #define RETRY_MIN_MS 500
-#define RETRY_MAX_MS 30000
+#define RETRY_MAX_MS 10000
 
 uint64_t now_mono(void)
 {
@@ -33,6 +33,12 @@ static double now_real(void)
 }
 
 static void kick(struct manager *m);
+
+static void cancel_retry(struct manager *m)
+{
+        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
+        m->retry_ms = 0;
+}
 
 void manager_update_status(struct manager *m)
 {
@@ -103,6 +109,8 @@ void manager_evaluate(struct manager *m)
                 m->target_since = now_real();
                 m->decided_usec = now_mono();
                 m->transitions++;
+                /* A backoff belongs to the failed attempt, not to this new decision: go now. */
+                cancel_retry(m);
                 kick(m);        /* the fast path first: the hook and the metrics can wait a millisecond */
                 control_state_changed(m);
         }
@@ -206,6 +214,7 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
                 return;
         }
         m->applied = m->apply_state;
+        watch_soon(m);
         log_info("%s: %s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
                  state_name(m->applied), r->usec / 1000.0, r->tool_usec / 1000.0,
                  (now_mono() - m->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
@@ -254,6 +263,8 @@ bool manager_busy(const struct manager *m)
 
 void manager_request_full(struct manager *m)
 {
+        /* Called when something changed (bgpd is back, restarted, drifted): try at once. */
+        cancel_retry(m);
         m->need_full = true;
         kick(m);
 }
@@ -407,6 +418,7 @@ int manager_init(struct manager *m, const char *path, int verbose)
                 log_err("%s: configuration is invalid", path);
                 return r;
         }
+        apply_remove_leftovers(m->conf);
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;

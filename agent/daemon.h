@@ -90,6 +90,7 @@ bool manager_busy(const struct manager *m);
 int watch_init(struct manager *m);
 void watch_done(struct manager *m);
 void watch_check_addresses(struct manager *m, bool log_all);
+void watch_soon(struct manager *m);
 void watch_status_line(const struct manager *m, char *out, size_t len);
 
 /* agent/control.c */

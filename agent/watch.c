@@ -317,6 +317,15 @@ static void schedule(struct manager *m)
         sd_event_source_set_enabled(m->watch_timer, SD_EVENT_ONESHOT);
 }
 
+/* The next read in a moment rather than at the next poll (after an apply, so status is current). */
+void watch_soon(struct manager *m)
+{
+        if (!m->watch_timer || m->watch_query || m->watch_proc)
+                return;
+        sd_event_source_set_time_relative(m->watch_timer, 50000);
+        sd_event_source_set_enabled(m->watch_timer, SD_EVENT_ONESHOT);
+}
+
 int watch_init(struct manager *m)
 {
         const char *mode = getenv("FAILOVERD_WATCH");

@@ -1,4 +1,5 @@
 /* Applying a rendering to FRR (SPEC 6): validate, install atomically, full reload or fast path, read back. */
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -460,4 +461,41 @@ int apply_run(const struct conf *c, const enum fo_state *states, enum apply_kind
         sd_event_unref(e);
         sigprocmask(SIG_SETMASK, &old, NULL);
         return r < 0 ? r : 0;
+}
+
+/* Unlinks dir's entries whose names start with prefix. */
+static int remove_prefixed(const char *dir, const char *prefix)
+{
+        char path[8400];
+        struct dirent *e;
+        int n = 0;
+        DIR *d = opendir(dir);
+
+        if (!d)
+                return 0;
+        while ((e = readdir(d))) {
+                if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                if (unlink(path) == 0)
+                        n++;
+        }
+        closedir(d);
+        return n;
+}
+
+int apply_remove_leftovers(const struct conf *c)
+{
+        char dirbuf[4096], basebuf[4096], prefix[4200], reload[4200];
+
+        snprintf(dirbuf, sizeof(dirbuf), "%s", c->frr.config);
+        snprintf(basebuf, sizeof(basebuf), "%s", c->frr.config);
+        const char *dir = dirname(dirbuf);
+        /* ".frr.conf." begins the candidate's name and file_write_atomic()'s temporary names alike. */
+        snprintf(prefix, sizeof(prefix), ".%s.", basename(basebuf));
+        snprintf(reload, sizeof(reload), "%s/.failoverd-reload", dir);
+        int n = remove_prefixed(dir, prefix) + remove_prefixed(reload, ".frr.conf.") +
+                remove_prefixed(reload, "frr.conf");
+        rmdir(reload);
+        return n;
 }

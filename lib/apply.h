@@ -45,3 +45,7 @@ struct apply *apply_free(struct apply *a);
 int apply_run(const struct conf *c, const enum fo_state *states, enum apply_kind kind, bool readback,
               struct apply_result *r);
 void apply_result_clear(struct apply_result *r);
+
+/* Removes what an apply killed mid-way leaves beside frr.config: the candidate, frr-reload.py's private
+ * copy and temporary files of an atomic write. Returns how many were removed. */
+int apply_remove_leftovers(const struct conf *c);
