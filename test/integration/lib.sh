@@ -38,7 +38,8 @@ make_flag_check() {
 	chmod 755 "$dir/flag"
 	echo "$dir"
 }
-set_flag() { echo "$2" > "$T/$1.flag"; }
+# Atomic (rename): a check reading a half-written flag would see "" and exit 2, a real failure.
+set_flag() { echo "$2" > "$T/$1.flag.new" && mv -f "$T/$1.flag.new" "$T/$1.flag"; }
 
 # Starts failoverd for NODE in its namespace, logging to $T/NODE.log; remembers the pid.
 start_failoverd() {
