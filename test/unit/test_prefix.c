@@ -28,7 +28,7 @@ START_TEST(test_ipv4)
         parses("198.51.100.10", PREFIX_OK, "198.51.100.10/32", AF_INET, 32);
         parses("198.51.100.10/32", PREFIX_OK, "198.51.100.10/32", AF_INET, 32);
         parses("198.51.100.10/032", PREFIX_OK, "198.51.100.10/32", AF_INET, 32);
-        parses("10.0.0.1", PREFIX_OK, "10.0.0.1/32", AF_INET, 32);
+        parses("203.0.113.1", PREFIX_OK, "203.0.113.1/32", AF_INET, 32);
         fails("198.51.100.0/24", PREFIX_EBADLEN4);
         fails("198.51.100.10/31", PREFIX_EBADLEN4);
         fails("198.51.100.10/0", PREFIX_EBADLEN4);
