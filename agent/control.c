@@ -73,7 +73,7 @@ static int save_drain(struct manager *m, bool drained)
                 return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
         char line[1100];
         snprintf(line, sizeof(line), "%s\n", m->drain_reason ? m->drain_reason : "");
-        return file_write_atomic(path, line, strlen(line), 0640, NULL);
+        return file_write_atomic(path, line, strlen(line), 0640, FILE_DURABLE, NULL);
 }
 
 static json_object *jstr(const char *s)
@@ -424,7 +424,8 @@ void control_write_metrics(struct manager *m)
         buf_init(&b);
         int r = metrics_render(&snap, &b);
         if (r >= 0)
-                r = file_write_atomic(m->conf->metrics_file, b.data, b.len, 0644, NULL);
+                /* Rewritten at every watch and read by a scraper: atomic, but no fsync on the loop. */
+                r = file_write_atomic(m->conf->metrics_file, b.data, b.len, 0644, 0, NULL);
         if (r < 0)
                 log_warn("cannot write %s: %s", m->conf->metrics_file, strerror(-r));
         buf_free(&b);

@@ -139,7 +139,7 @@ static const char *vtysh_error_line(const char *out)
 static int install(struct apply *a)
 {
         bool changed = false;
-        int r = file_write_atomic(a->conf->frr.config, a->text, strlen(a->text), 0640, &changed);
+        int r = file_write_atomic(a->conf->frr.config, a->text, strlen(a->text), 0640, FILE_DURABLE, &changed);
         if (r < 0) {
                 finish(a, r, "cannot write %s: %s", a->conf->frr.config, strerror(-r));
                 return r;
@@ -211,7 +211,7 @@ static int write_reload_copy(struct apply *a, const char *running)
         if (r == 0 && mkdir(a->reload_dir, 0700) < 0 && errno != EEXIST)
                 r = -errno;
         if (r == 0)
-                r = file_write_atomic(a->reload_file, b.data, b.len, 0600, NULL);
+                r = file_write_atomic(a->reload_file, b.data, b.len, 0600, 0, NULL);
         buf_free(&b);
         return r;
 }
@@ -342,7 +342,7 @@ static int on_defer(sd_event_source *s, void *userdata)
                 snprintf(a->candidate, sizeof(a->candidate), "%s/.%s.candidate", dir, basename(basebuf));
                 snprintf(a->reload_dir, sizeof(a->reload_dir), "%s/.failoverd-reload", dir);
                 snprintf(a->reload_file, sizeof(a->reload_file), "%s/frr.conf", a->reload_dir);
-                r = file_write_atomic(a->candidate, a->text, strlen(a->text), 0600, NULL);
+                r = file_write_atomic(a->candidate, a->text, strlen(a->text), 0600, 0, NULL);
                 if (r < 0) {
                         finish(a, r, "cannot write %s: %s", a->candidate, strerror(-r));
                         return 0;

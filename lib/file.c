@@ -75,7 +75,7 @@ static int write_all(int fd, const char *data, size_t len)
         return 0;
 }
 
-int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode, bool *changed)
+int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode, unsigned flags, bool *changed)
 {
         char dirbuf[4096], basebuf[4096], tmp[8300];
         struct stat old;
@@ -103,7 +103,7 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
         /* Keep the owner and group of the file we replace (frr.conf is frr:frr on Debian). */
         if (r == 0 && have_old && fchown(fd, old.st_uid, old.st_gid) < 0 && errno != EPERM)
                 r = -errno;
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && (flags & FILE_DURABLE) && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
@@ -113,7 +113,7 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
                 unlink(tmp);
                 return r;
         }
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dfd = flags & FILE_DURABLE ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
         if (dfd >= 0) {
                 if (fsync(dfd) < 0)
                         r = -errno;

@@ -30,7 +30,7 @@ START_TEST(test_file_write_and_skip)
         struct stat st1, st2;
         char *text;
 
-        ck_assert_int_eq(file_write_atomic(path, "new\n", 4, 0640, &changed), 0);
+        ck_assert_int_eq(file_write_atomic(path, "new\n", 4, 0640, FILE_DURABLE, &changed), 0);
         ck_assert(changed);
         ck_assert_int_eq(file_read(path, 1024, &text, NULL), 0);
         ck_assert_str_eq(text, "new\n");
@@ -39,11 +39,19 @@ START_TEST(test_file_write_and_skip)
         ck_assert_int_eq(st1.st_mode & 07777, 0640);
 
         /* Same content: nothing is written, the inode stays. */
-        ck_assert_int_eq(file_write_atomic(path, "new\n", 4, 0640, &changed), 0);
+        ck_assert_int_eq(file_write_atomic(path, "new\n", 4, 0640, FILE_DURABLE, &changed), 0);
         ck_assert(!changed);
         ck_assert_int_eq(stat(path, &st2), 0);
         ck_assert_int_eq(st1.st_ino, st2.st_ino);
         ck_assert_int_eq(count_entries(dir), 1);        /* no temporary file left */
+
+        /* Without FILE_DURABLE: still atomic (rename), just no fsync. */
+        ck_assert_int_eq(file_write_atomic(path, "scrape\n", 7, 0644, 0, &changed), 0);
+        ck_assert(changed);
+        ck_assert_int_eq(file_read(path, 1024, &text, NULL), 0);
+        ck_assert_str_eq(text, "scrape\n");
+        free(text);
+        ck_assert_int_eq(count_entries(dir), 1);
         unit_rmrf(dir);
         free(dir);
         free(path);
@@ -58,7 +66,7 @@ START_TEST(test_file_keeps_owner)
         char *path = unit_write(dir, "frr.conf", "old\n", 0640);
         struct stat st;
         ck_assert_int_eq(chown(path, 65534, 65534), 0);
-        ck_assert_int_eq(file_write_atomic(path, "x\n", 2, 0640, NULL), 0);
+        ck_assert_int_eq(file_write_atomic(path, "x\n", 2, 0640, FILE_DURABLE, NULL), 0);
         ck_assert_int_eq(stat(path, &st), 0);
         ck_assert_int_eq(st.st_uid, 65534);
         ck_assert_int_eq(st.st_gid, 65534);
@@ -75,8 +83,8 @@ START_TEST(test_file_failure_keeps_old)
         char *text;
 
         /* A directory that cannot take a new file (as root, chmod is not enough: use a missing one). */
-        ck_assert_int_eq(file_write_atomic("/nonexistent-failoverd/frr.conf", "x", 1, 0640, NULL), -ENOENT);
-        ck_assert_int_eq(file_write_atomic(dir, "x", 1, 0640, NULL) < 0, 1);   /* path is a directory */
+        ck_assert_int_eq(file_write_atomic("/nonexistent-failoverd/frr.conf", "x", 1, 0640, FILE_DURABLE, NULL), -ENOENT);
+        ck_assert_int_eq(file_write_atomic(dir, "x", 1, 0640, FILE_DURABLE, NULL) < 0, 1);   /* path is a directory */
         ck_assert_int_eq(file_read(path, 1024, &text, NULL), 0);
         ck_assert_str_eq(text, "old\n");
         free(text);
