@@ -351,6 +351,19 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
         return 0;
 }
 
+/* The descriptors proc_spawn() opened and no longer needs when the child did not start. */
+static void close_spawn_fds(const int out_pipe[2], const int err_pipe[2], int null_fd)
+{
+        for (int i = 0; i < 2; i++) {
+                if (out_pipe[i] >= 0)
+                        close(out_pipe[i]);
+                if (err_pipe[i] >= 0)
+                        close(err_pipe[i]);
+        }
+        if (null_fd >= 0)
+                close(null_fd);
+}
+
 int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *userdata, struct proc **ret)
 {
         int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, null_fd = -1;
@@ -452,27 +465,13 @@ not_started:
         p->eof = true;
         r = sd_event_add_defer(e, &p->finish_src, on_finish, p);
         if (r >= 0) {
-                for (int i = 0; i < 2; i++) {
-                        if (out_pipe[i] >= 0)
-                                close(out_pipe[i]);
-                        if (err_pipe[i] >= 0)
-                                close(err_pipe[i]);
-                }
-                if (null_fd >= 0)
-                        close(null_fd);
+                close_spawn_fds(out_pipe, err_pipe, null_fd);
                 free(u.groups);
                 *ret = p;
                 return 0;
         }
 fail:
-        for (int i = 0; i < 2; i++) {
-                if (out_pipe[i] >= 0)
-                        close(out_pipe[i]);
-                if (err_pipe[i] >= 0)
-                        close(err_pipe[i]);
-        }
-        if (null_fd >= 0)
-                close(null_fd);
+        close_spawn_fds(out_pipe, err_pipe, null_fd);
         free(u.groups);
         proc_free(p);
         return r;
