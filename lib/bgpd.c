@@ -243,6 +243,19 @@ static void neighbor_fill(struct bgpd_peer *p, json_object *n)
 
 /* Sets out->peers and out->n_peers (leaving router_id alone, so that bgpd_parse_router_id may come first);
  * on error they are NULL and 0. Pass a zeroed or cleared status. */
+/* The end of every peer parser: the JSON goes, peers stay sorted by address, or none on failure. */
+static int peers_done(json_object *root, struct bgpd_status *out, int r)
+{
+        json_object_put(root);
+        if (r < 0) {
+                status_drop_peers(out);
+                return r;
+        }
+        if (out->n_peers > 1)
+                qsort(out->peers, out->n_peers, sizeof(*out->peers), peer_cmp);
+        return 0;
+}
+
 int bgpd_parse_neighbors(const char *json, struct bgpd_status *out)
 {
         json_object *root;
@@ -261,14 +274,7 @@ int bgpd_parse_neighbors(const char *json, struct bgpd_status *out)
                         break;
                 neighbor_fill(p, n);
         }
-        json_object_put(root);
-        if (r < 0) {
-                status_drop_peers(out);
-                return r;
-        }
-        if (out->n_peers > 1)
-                qsort(out->peers, out->n_peers, sizeof(*out->peers), peer_cmp);
-        return 0;
+        return peers_done(root, out, r);
 }
 
 static bool router_id_from(json_object *o, struct bgpd_status *out)
@@ -338,14 +344,7 @@ int bgpd_parse_summary(const char *json, struct bgpd_status *out)
                 }
         }
 out:
-        json_object_put(root);
-        if (r < 0) {
-                status_drop_peers(out);
-                return r;
-        }
-        if (out->n_peers > 1)
-                qsort(out->peers, out->n_peers, sizeof(*out->peers), peer_cmp);
-        return 0;
+        return peers_done(root, out, r);
 }
 
 void bgpd_status_clear(struct bgpd_status *s)
