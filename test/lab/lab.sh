@@ -173,6 +173,22 @@ terminate() {
 
 # --- up / down --------------------------------------------------------------------------------
 
+# Pids of FRR daemons started with "-N NAME" for one of this lab's names, found by command line: they
+# outlive their namespace and pid files when a run was killed half-way and a later run reused the names.
+frr_orphans() {
+	local f pid comm prev arg
+	for f in /proc/[0-9]*/cmdline; do
+		pid=${f#/proc/}; pid=${pid%/cmdline}
+		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+		[[ $comm =~ ^(zebra|bgpd|staticd|watchfrr)$ ]] || continue
+		prev=
+		while IFS= read -r -d '' arg; do
+			if [[ $prev == -N ]] && is_lab_name "$arg"; then alive "$pid" && echo "$pid"; break; fi
+			prev=$arg
+		done < "$f" 2>/dev/null || true
+	done
+}
+
 cmd_down() {
 	local ns pids=() d
 	for ns in $(ip netns list | awk '{print $1}'); do
@@ -185,6 +201,8 @@ cmd_down() {
 		# shellcheck disable=SC2207
 		pids+=($(frr_pids "${d##*/}"))
 	done
+	# shellcheck disable=SC2207
+	pids+=($(frr_orphans))
 	terminate "${pids[@]}"
 	for ns in $(ip netns list | awk '{print $1}'); do
 		is_lab_name "$ns" && ip netns del "$ns"
