@@ -183,18 +183,39 @@ static bool runs_as_root(const struct check *c)
         return res->pw_uid == 0;
 }
 
+/* Everything that decides what runs as root passes the rule: NAME.conf (its command, its user), the
+ * script, argv[0] of a command. Returns 0 or as check_script_secure(); *what names the refused part. */
+static int check_secure(const struct check *c, char *why, size_t whylen, const char **what)
+{
+        const char *paths[] = { c->conf.conf_file, c->conf.script, c->conf.argv[0] };
+        const char *names[] = { "insecure configuration", "insecure script", "insecure script" };
+
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+                if (!paths[i] || (i == 2 && c->conf.script && strcmp(paths[i], c->conf.script) == 0))
+                        continue;
+                int r = check_script_secure(paths[i], why, whylen);
+                if (r < 0) {
+                        *what = names[i];
+                        /* A NAME.conf that cannot be examined any more was read at load: refuse it all the same. */
+                        return i == 0 ? -EPERM : r;
+                }
+        }
+        return 0;
+}
+
 static void check_run(struct check *c)
 {
         char why[sizeof(c->result.message)];
+        const char *what = NULL;
         int r;
 
         c->last_start_usec = loop_now(c);
-        if (runs_as_root(c) && (r = check_script_secure(c->conf.argv[0], why, sizeof(why))) < 0) {
+        if (runs_as_root(c) && (r = check_secure(c, why, sizeof(why), &what)) < 0) {
                 result_reset(c);
                 c->result.severity = SEV_FAILED;
                 if (r == -EPERM) {
                         c->result.insecure = true;
-                        snprintf(c->result.description, sizeof(c->result.description), "insecure script");
+                        snprintf(c->result.description, sizeof(c->result.description), "%s", what);
                 } else {
                         /* Missing or unreadable: what exec would have said, without running it. */
                         c->result.exec_errno = -r;

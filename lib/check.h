@@ -21,8 +21,9 @@ struct check_result {
         int signal;
         bool timed_out;
         int exec_errno;
-        bool insecure;                  /* not run: script security (message says why) */
-        char description[128];          /* "exit 2", "killed by SIGKILL", "timed out after 1.0 s", "insecure script" */
+        bool insecure;                  /* not run: script security of NAME.conf, script or argv[0] (message says why) */
+        char description[128];          /* "exit 2", "killed by SIGKILL", "timed out after 1.0 s", "insecure script",
+                                         * "insecure configuration" (NAME.conf) */
         char message[CHECK_MESSAGE_MAX + 1];    /* first output line (at most 512 bytes), or why it is insecure */
         uint64_t duration_usec;
         uint64_t end_usec;              /* CLOCK_MONOTONIC end of the last run; 0: never ran */
@@ -51,7 +52,8 @@ const struct check_state *check_get_state(const struct check *c);
 const struct check_result *check_get_result(const struct check *c);
 bool check_running(const struct check *c);
 
-/* Script security (keepalived's rule): path and every directory above it owned by root and not writable
+/* Script security (keepalived's rule), applied before every run as root to the check's NAME.conf, its
+ * script and argv[0] of its command: path and every directory above it owned by root and not writable
  * by group or others; a root-owned sticky directory (/tmp) is accepted. Symlinks are checked on both
  * their own path and their target. Returns 0 when secure, else -EPERM (or -errno when a component cannot
  * be examined) with a reason in why: "insecure: /etc/failoverd/conf.d is writable by group". */

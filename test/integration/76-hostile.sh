@@ -80,11 +80,16 @@ cp "$T/good.conf" "$T/h1.conf"
 
 say "(b) script security: insecure checks are not run as root, count as failed, the log says why"
 kill -TERM "$PID_h1"; wait "$PID_h1" || true
-for kind in world-writable-dir not-root-owned; do
+# command-in-open-dir: conf.d mode 0777 and probe.conf runs /bin/sh, whose own path passes the rule.
+for kind in world-writable-dir not-root-owned command-in-open-dir; do
 	d=$T/$kind.d; mkdir -p "$d"; chmod 755 "$d"
-	printf '#!/bin/sh\ntouch %s\nexit 0\n' "$T/$kind.ran" > "$d/probe"; chmod 755 "$d/probe"
 	case $kind in
-	world-writable-dir) chmod 0777 "$d"; why="insecure: $d is writable by" ;;
+	command-in-open-dir)
+		printf 'command = ["/bin/sh", "-c", "touch %s; exit 0"];\n' "$T/$kind.ran" > "$d/probe.conf" ;;
+	*) printf '#!/bin/sh\ntouch %s\nexit 0\n' "$T/$kind.ran" > "$d/probe"; chmod 755 "$d/probe" ;;
+	esac
+	case $kind in
+	world-writable-dir|command-in-open-dir) chmod 0777 "$d"; why="insecure: $d is writable by" ;;
 	not-root-owned) chown nobody "$d/probe"; why="insecure: $d/probe is not owned by root" ;;
 	esac
 	sed "s|^  directory = .*|  directory = \"$d\";|" "$T/good.conf" > "$T/h1.conf"
@@ -94,6 +99,8 @@ for kind in world-writable-dir not-root-owned; do
 	wait_log h1 'start -> withdrawn' 5
 	sleep 2.5
 	[ ! -e "$T/$kind.ran" ] || fail "$kind: the insecure check was run"
+	"$FAILOVERCTL" -s "$(lab_host_conf h1 runtime_dir)/control" status > "$T/out" 2>&1 || true
+	grep -q "$why" "$T/out" || { cat "$T/out"; fail "$kind: failoverctl status does not say why"; }
 	kill -TERM "$PID_h1"; wait "$PID_h1" || true
 	ok "$kind: not run, failed (withdrawn), logged: $(grep -o -m1 'insecure: .*' "$T/h1.log")"
 done

@@ -620,6 +620,71 @@ START_TEST(test_check_insecure_never_runs)
 }
 END_TEST
 
+/* conf.d open to everyone: a NAME.conf there with command = ["/bin/sh", "-c", ...] passes argv[0]'s test
+ * (/bin/sh is root's) but is refused, because the file that chose the command is not root's alone. */
+START_TEST(test_check_insecure_conf_file)
+{
+        if (geteuid() != 0)
+                return;
+        char *dir = path_in(tmp, "conf.d");
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        ck_assert_int_eq(chmod(dir, 0777), 0);
+        char *conf = unit_write(dir, "evil.conf", "command = [\"/bin/sh\", \"-c\", \"...\"];\n", 0644);
+        char *marker = path_in(tmp, "marker");
+        char body[256];
+        snprintf(body, sizeof(body), "touch %s", marker);
+        char *argv[] = { "/bin/sh", "-c", body, NULL };
+
+        sd_event *e = NULL;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        struct check_conf cc = conf_of(argv, 0.05, 5, 1, 1);
+        cc.conf_file = conf;
+        struct rec r = { 0 };
+        struct check *c = NULL;
+        ck_assert_int_eq(check_new(e, &cc, on_result, &r, &c), 0);
+        ck_assert_int_eq(check_start(c), 0);
+        int two = 2;
+        ck_assert(loop_until(e, has_n, &r, &two, 10000));
+        const struct check_result *res = check_get_result(c);
+        ck_assert(res->insecure);
+        ck_assert_int_eq(res->severity, SEV_FAILED);
+        ck_assert_str_eq(res->description, "insecure configuration");
+        char want[512];
+        snprintf(want, sizeof(want), "insecure: %s is writable by group", dir);
+        ck_assert_str_eq(res->message, want);
+        ck_assert_int_eq(check_get_state(c)->health, HEALTH_DOWN);
+        ck_assert_int_eq(access(marker, F_OK), -1);
+
+        /* The directory fixed, the file itself writable by its group: still refused. */
+        ck_assert_int_eq(chmod(dir, 0755), 0);
+        ck_assert_int_eq(chmod(conf, 0664), 0);
+        int n = r.n + 2;
+        ck_assert(loop_until(e, has_n, &r, &n, 10000));
+        snprintf(want, sizeof(want), "insecure: %s is writable by group", conf);
+        ck_assert_str_eq(check_get_result(c)->message, want);
+        ck_assert_int_eq(access(marker, F_OK), -1);
+
+        /* Gone since it was read: what it said is not trusted either. */
+        ck_assert_int_eq(unlink(conf), 0);
+        n = r.n + 2;
+        ck_assert(loop_until(e, has_n, &r, &n, 10000));
+        ck_assert(check_get_result(c)->insecure);
+        ck_assert_int_eq(access(marker, F_OK), -1);
+
+        /* All of it root's and closed: it runs. */
+        free(unit_write(dir, "evil.conf", "", 0644));
+        enum health up = HEALTH_UP;
+        ck_assert(loop_until(e, has_health, &r, &up, 10000));
+        ck_assert_int_eq(access(marker, F_OK), 0);
+
+        ck_assert_ptr_null(check_free(c));
+        sd_event_unref(e);
+        free(dir);
+        free(conf);
+        free(marker);
+}
+END_TEST
+
 START_TEST(test_check_new_rejects)
 {
         sd_event *e = NULL;
@@ -654,6 +719,7 @@ Suite *check_suite(void)
         tcase_add_test(tc, test_check_free_cancels_and_from_callback);
         tcase_add_test(tc, test_check_script_secure);
         tcase_add_test(tc, test_check_insecure_never_runs);
+        tcase_add_test(tc, test_check_insecure_conf_file);
         tcase_add_test(tc, test_check_new_rejects);
         suite_add_tcase(s, tc);
         return s;
