@@ -123,6 +123,16 @@ static const char *reply_str(json_object *o, const char *key)
         return json_object_get_string(v);
 }
 
+/* The daemon's words for a terminal: control characters escaped (ctl_escape_text). */
+static const char *safe(const char *s, struct buf *b)
+{
+        if (!s)
+                return "?";
+        buf_reset(b);
+        ctl_escape_text(s, b);
+        return b->data && !b->oom ? b->data : "?";
+}
+
 static int print_text(struct buf *b, int r)
 {
         if (r < 0) {
@@ -246,11 +256,14 @@ int main(int argc, char **argv)
         int r = ctl_request(path, wire, reason.len ? reason.data : NULL, timeout_ms, &reply);
         buf_free(&reason);
         int ret;
+        struct buf esc;
+        buf_init(&esc);
         if (!reply) {
                 ret = unreachable(path, r, timeout_ms);
         } else if (json) {
-                puts(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
+                ctl_json_serialize(reply, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                   JSON_C_TO_STRING_NOSLASHESCAPE, &esc);
+                puts(esc.data && !esc.oom ? esc.data : "{}");
                 json_object *ok;
                 ret = r == -EACCES ? EXIT_DENIED :
                       json_object_object_get_ex(reply, "ok", &ok) && !json_object_get_boolean(ok) ? EXIT_FAILED :
@@ -259,7 +272,7 @@ int main(int argc, char **argv)
                 json_object *ok;
                 if (json_object_object_get_ex(reply, "ok", &ok) && !json_object_get_boolean(ok)) {
                         fprintf(stderr, "failoverctl: failoverd refused %s: %s\n", cmd,
-                                reply_str(reply, "error") ? reply_str(reply, "error") : "no reason given");
+                                reply_str(reply, "error") ? safe(reply_str(reply, "error"), &esc) : "no reason given");
                         ret = r == -EACCES ? EXIT_DENIED : EXIT_FAILED;
                 } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "checks") == 0) {
                         struct buf b;
@@ -274,16 +287,17 @@ int main(int argc, char **argv)
                 } else if (strcmp(cmd, "ping") == 0) {
                         json_object *pid;
                         printf("failoverd %s (pid %d) is answering at %s\n",
-                               reply_str(reply, "version") ? reply_str(reply, "version") : "?",
+                               safe(reply_str(reply, "version"), &esc),
                                json_object_object_get_ex(reply, "pid", &pid) ? json_object_get_int(pid) : 0, path);
                         ret = EXIT_OK;
                 } else {
                         const char *msg = reply_str(reply, "message");
-                        printf("%s\n", msg ? msg : "ok");
+                        printf("%s\n", msg ? safe(msg, &esc) : "ok");
                         ret = EXIT_OK;
                 }
         }
         json_object_put(reply);
+        buf_free(&esc);
         free(path);
         if (fflush(stdout) != 0 && ret == EXIT_OK)
                 ret = EXIT_FAILED;

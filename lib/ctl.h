@@ -61,9 +61,16 @@ int ctl_parse_request(char *line, const char **command, const char **arg, char *
 int ctl_request(const char *path, const char *command, const char *arg, int timeout_ms, json_object **reply);
 
 /* The human status screen (failoverctl status) from a status-json reply (schema 1); now is the Unix time
- * used for "ago". Missing fields print as "?". Returns 0, -EINVAL when status is not an object, -ENOMEM. */
+ * used for "ago". Missing fields print as "?"; every string is printed through ctl_escape_text(). Returns
+ * 0, -EINVAL when status is not an object, -ENOMEM. */
 int ctl_format_status(json_object *status, double now, struct buf *out);
 /* The checks table from any object with a "checks" array (a status-json or checks reply). */
 int ctl_format_checks(json_object *obj, struct buf *out);
+/* Appends s for a terminal: control characters (C0, DEL, C1) become \n, \t, \r, \xNN or \uNNNN, bytes
+ * that are not UTF-8 \xNN; other text, UTF-8 included, stays. Returns 0 or -ENOMEM. */
+int ctl_escape_text(const char *s, struct buf *out);
+/* Appends o serialised by json-c with flags, with DEL and C1 escaped as \uNNNN (json-c escapes C0 only)
+ * and bytes that are not UTF-8 as \ufffd: valid JSON that is safe to print. Returns 0 or -ENOMEM. */
+int ctl_json_serialize(json_object *o, int flags, struct buf *out);
 /* "250ms", "1.2s", "5m", "5m12s", "3h04m", "2d03h": compact durations for people. */
 void ctl_format_duration(double seconds, char *out, size_t outlen);

@@ -739,6 +739,63 @@ START_TEST(test_ctl_format_status)
 }
 END_TEST
 
+/* Check output and bgpd's last reset reason are anybody's bytes: no terminal control sequence, C0, DEL, C1
+ * or invalid UTF-8 reaches the screen, and the JSON stays valid. */
+START_TEST(test_ctl_format_escapes)
+{
+        static const char evil[] = "\x1b]0;pwned\x07\x1b[2J\r\tok\x7f\xc2\x9b" "31m\xff\xe2\x80\x94";
+        struct buf b;
+        json_object *st = json_tokener_parse(sample_status), *checks, *rs;
+
+        json_object_object_get_ex(st, "checks", &checks);
+        json_object_object_add(json_object_array_get_idx(checks, 0), "message", json_object_new_string(evil));
+        json_object_object_get_ex(st, "route_servers", &rs);
+        json_object *r0 = json_object_array_get_idx(rs, 0);
+        json_object_object_add(r0, "up", json_object_new_boolean(0));
+        json_object_object_add(r0, "last_reset", json_object_new_string("Hold\nWARNING: \x1b[31mfake"));
+        const char *want = "\\x1b]0;pwned\\x07\\x1b[2J\\r\\tok\\x7f\\u009b31m\\xff\xe2\x80\x94";
+        for (int pass = 0; pass < 2; pass++) {
+                buf_init(&b);
+                ck_assert_int_eq(pass ? ctl_format_checks(st, &b) : ctl_format_status(st, 1700000000, &b), 0);
+                assert_contains(b.data, want);
+                if (!pass)
+                        assert_contains(b.data, "last reset: Hold\\nWARNING: \\x1b[31mfake\n");
+                for (const unsigned char *p = (const unsigned char *)b.data; *p; p++) {
+                        ck_assert_msg(*p >= 0x20 || *p == '\n', "control byte 0x%02x in:\n%s", *p, b.data);
+                        ck_assert_msg(*p != 0x7f && *p != 0xff && !(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f),
+                                      "DEL, C1 or a stray byte in:\n%s", b.data);
+                }
+                ck_assert_ptr_null(strstr(b.data, "\nWARNING: \\x1b"));  /* no line of its own */
+                buf_free(&b);
+        }
+        /* The formatter leaves the caller's object alone. */
+        ck_assert_str_eq(json_object_get_string(json_object_object_get(json_object_array_get_idx(checks, 0),
+                                                                       "message")), evil);
+
+        /* JSON: C0 by json-c, DEL and C1 as \u escapes, a byte that is not UTF-8 as U+FFFD. */
+        buf_init(&b);
+        ck_assert_int_eq(ctl_json_serialize(st, JSON_C_TO_STRING_PLAIN, &b), 0);
+        assert_contains(b.data, "\\u001b]0;pwned\\u0007\\u001b[2J\\r\\tok\\u007f\\u009b31m\\ufffd\xe2\x80\x94");
+        for (const unsigned char *p = (const unsigned char *)b.data; *p; p++)
+                ck_assert_msg(*p >= 0x20 && *p != 0x7f && *p != 0xff && !(p[0] == 0xc2 && p[1] <= 0x9f),
+                              "raw control byte 0x%02x in JSON", *p);
+        json_object *back = json_tokener_parse(b.data);
+        ck_assert_ptr_nonnull(back);
+        json_object_put(back);
+        buf_free(&b);
+
+        buf_init(&b);
+        ck_assert_int_eq(ctl_escape_text("plain text, caf\xc3\xa9", &b), 0);
+        ck_assert_str_eq(b.data, "plain text, caf\xc3\xa9");
+        buf_reset(&b);
+        /* Truncated and overlong sequences are bytes, not characters. */
+        ck_assert_int_eq(ctl_escape_text("\xe2\x80 \xc0\x8a", &b), 0);
+        ck_assert_str_eq(b.data, "\\xe2\\x80 \\xc0\\x8a");
+        buf_free(&b);
+        json_object_put(st);
+}
+END_TEST
+
 static char *ctl_bin(void)
 {
         const char *d = getenv("FAILOVERD_BIN");
@@ -925,6 +982,7 @@ Suite *ctl_suite(void)
         suite_add_tcase(s, tc);
         tc = tcase_create("format");
         tcase_add_test(tc, test_ctl_format_status);
+        tcase_add_test(tc, test_ctl_format_escapes);
         suite_add_tcase(s, tc);
         tc = tcase_create("failoverctl");
         tcase_add_test(tc, test_ctl_failoverctl_no_daemon_and_usage);
