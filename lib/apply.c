@@ -1,7 +1,7 @@
 /* Applying a rendering to FRR (SPEC 6): validate, install atomically, full reload or fast path, read back. */
 #include <dirent.h>
 #include <errno.h>
-#include <libgen.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +37,11 @@ struct apply {
         apply_done_fn done;
         void *userdata;
         char *text;             /* the rendering to install */
-        char candidate[4200];   /* where vtysh -C reads it */
-        char reload_dir[4200];  /* private directory of the copy frr-reload.py gets */
-        char reload_file[4300];
+        char private_dir[4200]; /* RUNTIME_DIRECTORY/apply.XXXXXX, root's alone: vtysh -C and frr-reload.py
+                                 * read their copies there, never in frr's own directory */
+        int private_fd;         /* of private_dir; -1 until it exists */
+        char candidate[4300];   /* where vtysh -C reads the rendering */
+        char reload_file[4300]; /* frr-reload.py's copy: it must be named frr.conf */
         enum step step;
         struct proc *child;
         sd_event_source *defer;
@@ -54,14 +56,62 @@ static uint64_t now_usec(void)
         return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* Unlinks the entries (not directories) of the directory dfd, which it consumes, that match (all when
+ * match is NULL). Returns how many. */
+static int remove_entries(int dfd, bool (*match)(const char *name, const char *arg), const char *arg)
+{
+        struct dirent *e;
+        int n = 0;
+        DIR *d = fdopendir(dfd);
+
+        if (!d) {
+                close(dfd);
+                return 0;
+        }
+        while ((e = readdir(d)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && (!match || match(e->d_name, arg)) &&
+                    unlinkat(dirfd(d), e->d_name, 0) == 0)
+                        n++;
+        closedir(d);
+        return n;
+}
+
 static void cleanup_files(struct apply *a)
 {
-        if (a->candidate[0])
-                unlink(a->candidate);
-        if (a->reload_file[0])
-                unlink(a->reload_file);
-        if (a->reload_dir[0])
-                rmdir(a->reload_dir);
+        if (a->private_fd >= 0) {
+                remove_entries(a->private_fd, NULL, NULL);
+                a->private_fd = -1;
+                rmdir(a->private_dir);
+        }
+}
+
+/* A new directory of our own (mkdtemp: never one that exists, never through a link) in runtime_directory. */
+static int make_private_dir(struct apply *a)
+{
+        const char *rt = a->conf->runtime_directory;
+        int r = 0;
+
+        for (int attempt = 0; attempt < 2; attempt++) {
+                if ((size_t)snprintf(a->private_dir, sizeof(a->private_dir), "%s/apply.XXXXXX", rt) >=
+                    sizeof(a->private_dir) - 20)
+                        return -ENAMETOOLONG;
+                if (mkdtemp(a->private_dir))
+                        break;
+                r = -errno;
+                a->private_dir[0] = '\0';
+                /* failoverd --apply may run before the daemon (or systemd) made the runtime directory. */
+                if (r != -ENOENT || attempt > 0 || (mkdir(rt, 0750) < 0 && errno != EEXIST))
+                        return r;
+        }
+        a->private_fd = open(a->private_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (a->private_fd < 0) {
+                r = -errno;
+                rmdir(a->private_dir);
+                return r;
+        }
+        snprintf(a->candidate, sizeof(a->candidate), "%s/candidate.conf", a->private_dir);
+        snprintf(a->reload_file, sizeof(a->reload_file), "%s/frr.conf", a->private_dir);
+        return 0;
 }
 
 static void finish(struct apply *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -151,9 +201,17 @@ static int install(struct apply *a)
 /* frr-reload.py and vtysh "write" leave FRR's backup beside the file; failoverd's file is the only truth. */
 static void remove_backup(const struct apply *a)
 {
-        char sav[4200];
-        snprintf(sav, sizeof(sav), "%s.sav", a->conf->frr.config);
-        unlink(sav);
+        char *dir = NULL, sav[300];
+        const char *base;
+
+        if (file_split(a->conf->frr.config, &dir, &base) < 0)
+                return;
+        int dfd = file_open_dir(dir);
+        if (dfd >= 0 && (size_t)snprintf(sav, sizeof(sav), "%s.sav", base) < sizeof(sav))
+                unlinkat(dfd, sav, 0);
+        if (dfd >= 0)
+                close(dfd);
+        free(dir);
 }
 
 static void start_readback(struct apply *a)
@@ -208,10 +266,8 @@ static int write_reload_copy(struct apply *a, const char *running)
         preserved_lines(running, a->text, &b);
         if (b.oom)
                 r = -ENOMEM;
-        if (r == 0 && mkdir(a->reload_dir, 0700) < 0 && errno != EEXIST)
-                r = -errno;
         if (r == 0)
-                r = file_write_atomic(a->reload_file, b.data, b.len, 0600, 0, NULL);
+                r = file_write_atomic_at(a->private_fd, "frr.conf", b.data, b.len, 0600, 0, NULL);
         buf_free(&b);
         return r;
 }
@@ -334,15 +390,14 @@ static int on_defer(sd_event_source *s, void *userdata)
         switch (a->kind) {
         case APPLY_FULL:
                 a->step = STEP_DRYRUN;
-                /* The candidate sits beside frr.conf, so a full or read-only disk fails here, before FRR. */
-                char dirbuf[4096], basebuf[4096];
-                snprintf(dirbuf, sizeof(dirbuf), "%s", a->conf->frr.config);
-                snprintf(basebuf, sizeof(basebuf), "%s", a->conf->frr.config);
-                const char *dir = dirname(dirbuf);
-                snprintf(a->candidate, sizeof(a->candidate), "%s/.%s.candidate", dir, basename(basebuf));
-                snprintf(a->reload_dir, sizeof(a->reload_dir), "%s/.failoverd-reload", dir);
-                snprintf(a->reload_file, sizeof(a->reload_file), "%s/frr.conf", a->reload_dir);
-                r = file_write_atomic(a->candidate, a->text, strlen(a->text), 0600, 0, NULL);
+                /* A full or read-only frr.conf directory still fails before FRR: install() follows the dry run. */
+                r = make_private_dir(a);
+                if (r < 0) {
+                        finish(a, r, "cannot make a private directory in %s: %s", a->conf->runtime_directory,
+                               strerror(-r));
+                        return 0;
+                }
+                r = file_write_atomic_at(a->private_fd, "candidate.conf", a->text, strlen(a->text), 0600, 0, NULL);
                 if (r < 0) {
                         finish(a, r, "cannot write %s: %s", a->candidate, strerror(-r));
                         return 0;
@@ -379,6 +434,7 @@ int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, 
                 free(a);
                 return -E2BIG;
         }
+        a->private_fd = -1;
         a->event = sd_event_ref(e);
         a->conf = c;
         memcpy(a->states, states, c->n_services * sizeof(*states));
@@ -463,39 +519,60 @@ int apply_run(const struct conf *c, const enum fo_state *states, enum apply_kind
         return r < 0 ? r : 0;
 }
 
-/* Unlinks dir's entries whose names start with prefix. */
-static int remove_prefixed(const char *dir, const char *prefix)
+/* What an apply of failoverd leaves beside frr.conf (base): its temporary files, an older version's candidate. */
+static bool config_leftover(const char *name, const char *base)
 {
-        char path[8400];
-        struct dirent *e;
-        int n = 0;
-        DIR *d = opendir(dir);
+        char old[300];
+        snprintf(old, sizeof(old), ".%s.candidate", base);
+        return file_is_temp_name(name, base) || strcmp(name, old) == 0;
+}
 
-        if (!d)
-                return 0;
-        while ((e = readdir(d))) {
-                if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                if (unlink(path) == 0)
-                        n++;
-        }
-        closedir(d);
-        return n;
+static bool same_name(const char *name, const char *want)
+{
+        return strcmp(name, want) == 0;
+}
+
+/* apply.XXXXXX as mkdtemp makes it. */
+static bool private_dir_name(const char *name)
+{
+        return strncmp(name, "apply.", 6) == 0 && strlen(name) == 12 &&
+               strspn(name + 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == 6;
 }
 
 int apply_remove_leftovers(const struct conf *c)
 {
-        char dirbuf[4096], basebuf[4096], prefix[4200], reload[4200];
+        char *dir = NULL;
+        const char *base;
+        struct dirent *e;
+        int n = 0, dfd;
 
-        snprintf(dirbuf, sizeof(dirbuf), "%s", c->frr.config);
-        snprintf(basebuf, sizeof(basebuf), "%s", c->frr.config);
-        const char *dir = dirname(dirbuf);
-        /* ".frr.conf." begins the candidate's name and file_write_atomic()'s temporary names alike. */
-        snprintf(prefix, sizeof(prefix), ".%s.", basename(basebuf));
-        snprintf(reload, sizeof(reload), "%s/.failoverd-reload", dir);
-        int n = remove_prefixed(dir, prefix) + remove_prefixed(reload, ".frr.conf.") +
-                remove_prefixed(reload, "frr.conf");
-        rmdir(reload);
+        /* In frr's directory, names are matched exactly and nothing is followed: an editor's .frr.conf.swp
+         * or rsync's .frr.conf.XXXXXX stays, and a link planted there leads nowhere. */
+        if (file_split(c->frr.config, &dir, &base) == 0 && (dfd = file_open_dir(dir)) >= 0) {
+                n += remove_entries(fcntl(dfd, F_DUPFD_CLOEXEC, 0), config_leftover, base);
+                int old = openat(dfd, ".failoverd-reload", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (old >= 0) {
+                        /* Where earlier versions kept frr-reload.py's copy. */
+                        n += remove_entries(old, same_name, "frr.conf");
+                        n += unlinkat(dfd, ".failoverd-reload", AT_REMOVEDIR) == 0;
+                }
+                close(dfd);
+        }
+        free(dir);
+
+        DIR *d = (dfd = file_open_dir(c->runtime_directory)) >= 0 ? fdopendir(dfd) : NULL;
+        if (!d && dfd >= 0)
+                close(dfd);
+        while (d && (e = readdir(d))) {
+                if (!private_dir_name(e->d_name))
+                        continue;
+                int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0)
+                        continue;
+                n += remove_entries(sub, NULL, NULL);
+                n += unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0;
+        }
+        if (d)
+                closedir(d);
         return n;
 }

@@ -46,6 +46,11 @@ int apply_run(const struct conf *c, const enum fo_state *states, enum apply_kind
               struct apply_result *r);
 void apply_result_clear(struct apply_result *r);
 
-/* Removes what an apply killed mid-way leaves beside frr.config: the candidate, frr-reload.py's private
- * copy and temporary files of an atomic write. Returns how many were removed. */
+/* A full apply writes the candidate (vtysh -C) and frr-reload.py's copy into a new private directory
+ * RUNTIME_DIRECTORY/apply.XXXXXX, never into frr.config's directory, which the frr user owns. */
+
+/* Removes what an apply killed mid-way leaves: private directories in runtime_directory and, beside
+ * frr.config, only failoverd's own temporary names (.frr.conf.failoverd-XXXXXX, an older version's
+ * .frr.conf.candidate and .failoverd-reload/frr.conf); symlinks are never followed. Returns how many
+ * files and directories were removed. */
 int apply_remove_leftovers(const struct conf *c);

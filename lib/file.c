@@ -1,61 +1,186 @@
-/* Atomic file replacement and whole-file reads. */
+/* Atomic file replacement and whole-file reads, relative to directory descriptors that no symlink redirects. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "file.h"
 
-int file_read(const char *path, size_t max, char **ret, size_t *len)
+#define MAX_LINKS 16    /* symlinks followed while opening one directory, as the kernel's MAXSYMLINKS */
+
+static int read_fd(int fd, size_t max, char **ret, size_t *len)
 {
         struct buf b;
         char chunk[8192];
         ssize_t n;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-        *ret = NULL;
-        if (fd < 0)
-                return -errno;
         buf_init(&b);
         while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
                         int e = errno;
-                        close(fd);
                         buf_free(&b);
                         return -e;
                 }
                 if (b.len + (size_t)n > max) {
-                        close(fd);
                         buf_free(&b);
                         return -EFBIG;
                 }
                 if (buf_append(&b, chunk, (size_t)n) < 0) {
-                        close(fd);
                         buf_free(&b);
                         return -ENOMEM;
                 }
         }
-        close(fd);
         if (len)
                 *len = b.len;
         *ret = buf_steal(&b);
         return *ret ? 0 : -ENOMEM;
 }
 
-static int same_content(const char *path, const char *data, size_t len)
+int file_read(const char *path, size_t max, char **ret, size_t *len)
+{
+        *ret = NULL;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        int r = read_fd(fd, max, ret, len);
+        close(fd);
+        return r;
+}
+
+int file_read_at(int dfd, const char *name, size_t max, char **ret, size_t *len)
+{
+        struct stat st;
+
+        *ret = NULL;
+        /* O_NONBLOCK: a FIFO planted under the name must not hang the caller. */
+        int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        int r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+        if (r == 0)
+                r = read_fd(fd, max, ret, len);
+        close(fd);
+        return r;
+}
+
+/* Nobody but root can add or replace an entry of the directory fd: a symlink found there is root's. */
+static bool dir_trusted(int fd)
+{
+        struct stat st;
+        return fstat(fd, &st) == 0 && st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* Walks path from fd (which it consumes) one component at a time; *links counts symlinks followed. */
+static int walk(int fd, const char *path, int *links)
+{
+        char *copy = strdup(path), *save = NULL;
+        if (!copy) {
+                close(fd);
+                return -ENOMEM;
+        }
+        for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+                struct stat st;
+                int next;
+
+                if (fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        next = -errno;
+                } else if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t n = readlinkat(fd, c, target, sizeof(target) - 1);
+                        if (!dir_trusted(fd) || ++*links > MAX_LINKS)
+                                next = -ELOOP;
+                        else if (n < 0)
+                                next = -errno;
+                        else {
+                                target[n] = '\0';
+                                int from = target[0] == '/' ? open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC) :
+                                                              openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                                next = from < 0 ? -errno : walk(from, target, links);
+                        }
+                } else {
+                        next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (next < 0)
+                                next = -errno;
+                }
+                close(fd);
+                if (next < 0) {
+                        free(copy);
+                        return next;
+                }
+                fd = next;
+        }
+        free(copy);
+        return fd;
+}
+
+int file_open_dir(const char *path)
+{
+        int links = 0;
+        if (!path || !*path)
+                return -EINVAL;
+        int fd = path[0] == '/' ? open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC) :
+                                  open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return walk(fd, path, &links);
+}
+
+int file_split(const char *path, char **dir, const char **base)
+{
+        const char *slash = strrchr(path, '/');
+        *base = slash ? slash + 1 : path;
+        if (!**base || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0)
+                return -EINVAL;
+        *dir = !slash ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+        return *dir ? 0 : -ENOMEM;
+}
+
+static const char tmp_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+bool file_is_temp_name(const char *name, const char *base)
+{
+        size_t bl = strlen(base), il = strlen(FILE_TEMP_INFIX);
+        if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 || strncmp(name + 1 + bl, FILE_TEMP_INFIX, il) != 0)
+                return false;
+        const char *x = name + 1 + bl + il;
+        return strlen(x) == 6 && strspn(x, tmp_chars) == 6;
+}
+
+/* A new file .BASE.failoverd-XXXXXX in dfd, opened for writing; never an existing name or a link. */
+static int create_temp(int dfd, const char *base, char *tmp, size_t tmplen)
+{
+        for (int attempt = 0; attempt < 100; attempt++) {
+                unsigned char rnd[6];
+                char x[7];
+                if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+                        return -errno ? -errno : -EIO;
+                for (size_t i = 0; i < 6; i++)
+                        x[i] = tmp_chars[rnd[i] % (sizeof(tmp_chars) - 1)];
+                x[6] = '\0';
+                if ((size_t)snprintf(tmp, tmplen, ".%s%s%s", base, FILE_TEMP_INFIX, x) >= tmplen)
+                        return -ENAMETOOLONG;
+                int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0 || errno != EEXIST)
+                        return fd >= 0 ? fd : -errno;
+        }
+        return -EEXIST;
+}
+
+static bool same_content(int dfd, const char *name, const char *data, size_t len)
 {
         char *old = NULL;
         size_t olen = 0;
-        if (file_read(path, len + 1, &old, &olen) < 0)
-                return 0;
-        int same = olen == len && memcmp(old, data, len) == 0;
+        if (file_read_at(dfd, name, len + 1, &old, &olen) < 0)
+                return false;
+        bool same = olen == len && memcmp(old, data, len) == 0;
         free(old);
         return same;
 }
@@ -75,51 +200,66 @@ static int write_all(int fd, const char *data, size_t len)
         return 0;
 }
 
-int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode, unsigned flags, bool *changed)
+int file_write_atomic_at(int dfd, const char *name, const char *data, size_t len, mode_t mode, unsigned flags,
+                         bool *changed)
 {
-        char dirbuf[4096], basebuf[4096], tmp[8300];
+        char tmp[NAME_MAX + 1];
         struct stat old;
-        int r, fd, dfd;
+        int r, fd;
 
         if (changed)
                 *changed = false;
-        if (same_content(path, data, len))
+        if (!name[0] || strchr(name, '/'))
+                return -EINVAL;
+        bool have_old = fstatat(dfd, name, &old, AT_SYMLINK_NOFOLLOW) == 0;
+        if (have_old && S_ISLNK(old.st_mode))
+                return -ELOOP;          /* never write through, nor replace, a link someone put there */
+        if (have_old && S_ISDIR(old.st_mode))
+                return -EISDIR;
+        if (have_old && S_ISREG(old.st_mode) && same_content(dfd, name, data, len))
                 return 0;
-        if (strlen(path) >= sizeof(dirbuf))
-                return -ENAMETOOLONG;
-        /* dirname() and basename() may modify their argument: each gets its own copy. */
-        snprintf(dirbuf, sizeof(dirbuf), "%s", path);
-        snprintf(basebuf, sizeof(basebuf), "%s", path);
-        const char *dir = dirname(dirbuf);
-        snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, basename(basebuf));
 
-        fd = mkostemp(tmp, O_CLOEXEC);
+        fd = create_temp(dfd, name, tmp, sizeof(tmp));
         if (fd < 0)
-                return -errno;
-        bool have_old = stat(path, &old) == 0;
+                return fd;
         r = write_all(fd, data, len);
         if (r == 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        /* Keep the owner and group of the file we replace (frr.conf is frr:frr on Debian). */
-        if (r == 0 && have_old && fchown(fd, old.st_uid, old.st_gid) < 0 && errno != EPERM)
+        /* Keep the owner and group of the regular file we replace (frr.conf is frr:frr on Debian). */
+        if (r == 0 && have_old && S_ISREG(old.st_mode) && fchown(fd, old.st_uid, old.st_gid) < 0 && errno != EPERM)
                 r = -errno;
         if (r == 0 && (flags & FILE_DURABLE) && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
+        if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
                 r = -errno;
         if (r < 0) {
-                unlink(tmp);
+                unlinkat(dfd, tmp, 0);
                 return r;
         }
-        dfd = flags & FILE_DURABLE ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-        if (dfd >= 0) {
-                if (fsync(dfd) < 0)
-                        r = -errno;
-                close(dfd);
-        }
+        if ((flags & FILE_DURABLE) && fsync(dfd) < 0)
+                r = -errno;
         if (changed)
                 *changed = true;
+        return r;
+}
+
+int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode, unsigned flags, bool *changed)
+{
+        char *dir = NULL;
+        const char *base;
+
+        if (changed)
+                *changed = false;
+        int r = file_split(path, &dir, &base);
+        if (r < 0)
+                return r;
+        int dfd = file_open_dir(dir);
+        free(dir);
+        if (dfd < 0)
+                return dfd;
+        r = file_write_atomic_at(dfd, base, data, len, mode, flags, changed);
+        close(dfd);
         return r;
 }

@@ -1,12 +1,29 @@
-/* Files that must never be seen half-written: frr.conf, the drain state, the metrics textfile. */
+/* Files that must never be seen half-written: frr.conf, the drain state, the metrics textfile. Everything
+ * in a directory is reached through a descriptor of that directory, never through a symlink in it. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Temporary files of file_write_atomic() are named .NAME.failoverd-XXXXXX (6 of [A-Za-z0-9]). */
+#define FILE_TEMP_INFIX ".failoverd-"
+
 /* Reads a whole file (at most max bytes) into a NUL-terminated string. Returns 0 or -errno (-EFBIG). */
 int file_read(const char *path, size_t max, char **ret, size_t *len);
+/* The same for the entry name of directory dfd, which must be a regular file and not a symlink
+ * (-ELOOP; -EINVAL for a FIFO, device or directory). */
+int file_read_at(int dfd, const char *name, size_t max, char **ret, size_t *len);
+
+/* Opens directory path (O_RDONLY, O_CLOEXEC) one component at a time. A symlink on the way is followed only
+ * when it sits in a directory that is root's and not writable by group or others (nobody else can have
+ * put it there); otherwise -ELOOP. Returns the descriptor or -errno. */
+int file_open_dir(const char *path);
+/* Splits path into a malloc'd directory ("." without a slash) and its last component (a pointer into
+ * path). Returns 0, -EINVAL when there is no file name, -ENOMEM. */
+int file_split(const char *path, char **dir, const char **base);
+/* Whether name is one of file_write_atomic()'s temporary names for base (.BASE.failoverd-XXXXXX). */
+bool file_is_temp_name(const char *name, const char *base);
 
 enum file_flags {
         FILE_DURABLE = 1 << 0,  /* fsync the file and its directory: the new content survives a power cut */
@@ -14,7 +31,12 @@ enum file_flags {
 
 /* Writes data to path atomically: a temporary file in the same directory, rename over path (with
  * FILE_DURABLE: fsync before the rename and of the directory after). Readers see the old or the new
- * content, never a part. The file gets mode (and the owner and group of the file it replaces, when there
- * is one). When the file already holds exactly data, nothing is written and *changed is false. Returns 0
- * or -errno; on failure the old file is intact and no temporary file is left. */
+ * content, never a part. The directory is opened with file_open_dir(); the file is replaced only when it
+ * is a regular file or missing (a symlink: -ELOOP, a directory: -EISDIR). The new file gets mode and the
+ * owner and group of the regular file it replaces. When the file already holds exactly data, nothing is
+ * written and *changed is false. Returns 0 or -errno; on failure the old file is intact and no temporary
+ * file is left. */
 int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode, unsigned flags, bool *changed);
+/* The same for the entry name (no slash) of directory dfd. */
+int file_write_atomic_at(int dfd, const char *name, const char *data, size_t len, mode_t mode, unsigned flags,
+                         bool *changed);

@@ -62,10 +62,24 @@ os.execv(sys.argv[1], sys.argv[1:])' "$FAILOVERD" -c "$T/nohost.conf" --render >
 ok "a system host name with a newline is refused"
 
 say "(a') the same values by SIGHUP to a running daemon: refused, never reach vtysh"
+# Planted in FRR's directory as the frr user could: links from the names failoverd used to write and
+# remove there (issue 11), and an editor's swap file. None may make root write, chown or unlink elsewhere.
+CONFDIR=$(lab_host_conf h1 frr_confdir)
+mkdir -p "$T/victim"; echo "not failoverd's" > "$T/victim/frr.conf"; echo "not failoverd's" > "$T/victim/cand"
+ln -s "$T/victim" "$CONFDIR/.failoverd-reload"; ln -s "$T/victim/cand" "$CONFDIR/.frr.conf.candidate"
+echo "an editor's" > "$CONFDIR/.frr.conf.swp"
+chown -h frr:frr "$CONFDIR/.failoverd-reload" "$CONFDIR/.frr.conf.candidate" "$CONFDIR/.frr.conf.swp" 2>/dev/null || true
+victim_intact() {
+	[ "$(cat "$T/victim/frr.conf" "$T/victim/cand")" = "not failoverd's
+not failoverd's" ] && [ "$(ls -A "$T/victim" | wc -l)" = 2 ] && [ "$(stat -c %U "$T/victim/frr.conf")" = root ] &&
+		[ "$(cat "$CONFDIR/.frr.conf.swp")" = "an editor's" ]
+}
 cp "$T/good.conf" "$T/h1.conf"
 start_failoverd h1
 wait_log h1 'primary in effect' 20
 expect_best $V4 "h1 65000:1" 20
+victim_intact || { ls -la "$T/victim" "$CONFDIR"; fail "a full apply wrote or removed through a planted link, or removed the swap file"; }
+ok "full apply with links planted in FRR's directory: nothing written or removed through them, the swap file kept"
 for f in "$T"/bad-*.conf; do
 	n=$(grep -c 'reload failed' "$T/h1.log" || true)
 	cp "$f" "$T/h1.conf"; kill -HUP "$PID_h1"
@@ -80,6 +94,8 @@ cp "$T/good.conf" "$T/h1.conf"
 
 say "(b) script security: insecure checks are not run as root, count as failed, the log says why"
 kill -TERM "$PID_h1"; wait "$PID_h1" || true
+victim_intact || { ls -la "$T/victim" "$CONFDIR"; fail "the leftover clean-up at start or the applies followed a planted link"; }
+rm -f "$CONFDIR/.failoverd-reload" "$CONFDIR/.frr.conf.candidate" "$CONFDIR/.frr.conf.swp"
 # command-in-open-dir: conf.d mode 0777 and probe.conf runs /bin/sh, whose own path passes the rule.
 for kind in world-writable-dir not-root-owned command-in-open-dir; do
 	d=$T/$kind.d; mkdir -p "$d"; chmod 755 "$d"

@@ -1,6 +1,8 @@
 /* Unit tests for lib/file.c: atomic replacement, unchanged skip, mode and owner, failure leaves the old file. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,6 +98,76 @@ START_TEST(test_file_failure_keeps_old)
 }
 END_TEST
 
+/* /etc/frr is frr:frr 0750 and failoverd writes there as root: whatever the frr user plants there must not
+ * make root write, chown or read anywhere else. Here "frr" is nobody, and dir plays /etc/frr. */
+START_TEST(test_file_planted_symlinks)
+{
+        if (geteuid() != 0)
+                return;
+        char *top = unit_tmpdir(), dir[600], elsewhere[600], path[700], victim[700], text_path[700];
+        char *text;
+        struct stat st;
+
+        snprintf(dir, sizeof(dir), "%s/frr", top);
+        snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", top);
+        ck_assert_int_eq(mkdir(dir, 0750), 0);
+        ck_assert_int_eq(chown(dir, 65534, 65534), 0);
+        ck_assert_int_eq(mkdir(elsewhere, 0755), 0);
+        char *v = unit_write(elsewhere, "shadow", "secret\n", 0640);
+        snprintf(victim, sizeof(victim), "%s", v);
+        free(v);
+        ck_assert_int_eq(chown(victim, 0, 42), 0);
+
+        /* frr.conf replaced by a link to a file of root's: no write through it, no owner copied from it,
+         * the link is not replaced either. */
+        snprintf(path, sizeof(path), "%s/frr.conf", dir);
+        ck_assert_int_eq(symlink(victim, path), 0);
+        ck_assert_int_eq(file_write_atomic(path, "x\n", 2, 0640, FILE_DURABLE, NULL), -ELOOP);
+        ck_assert_int_eq(lstat(path, &st), 0);
+        ck_assert(S_ISLNK(st.st_mode));
+        ck_assert_int_eq(file_read(victim, 1024, &text, NULL), 0);
+        ck_assert_str_eq(text, "secret\n");
+        free(text);
+        ck_assert_int_eq(file_read_at(AT_FDCWD, path, 1024, &text, NULL), -ELOOP);
+        ck_assert_int_eq(count_entries(dir), 1);
+        ck_assert_int_eq(unlink(path), 0);
+
+        /* A FIFO under the name: no hang reading it for the unchanged test; it is replaced. */
+        ck_assert_int_eq(mkfifo(path, 0644), 0);
+        ck_assert_int_eq(file_write_atomic(path, "y\n", 2, 0640, FILE_DURABLE, NULL), 0);
+        ck_assert_int_eq(file_read(path, 1024, &text, NULL), 0);
+        ck_assert_str_eq(text, "y\n");
+        free(text);
+
+        /* A directory on the way (as in /etc/frr/NAME/frr.conf) swapped for a link: refused. */
+        snprintf(text_path, sizeof(text_path), "%s/NAME", dir);
+        ck_assert_int_eq(symlink(elsewhere, text_path), 0);
+        snprintf(path, sizeof(path), "%s/NAME/frr.conf", dir);
+        ck_assert_int_eq(file_write_atomic(path, "z\n", 2, 0640, FILE_DURABLE, NULL), -ELOOP);
+        ck_assert_int_eq(count_entries(elsewhere), 1);
+        ck_assert_int_lt(file_open_dir(text_path), 0);
+
+        /* The same link made by root in root's own directory is the administrator's: followed. */
+        snprintf(text_path, sizeof(text_path), "%s/link", top);
+        ck_assert_int_eq(symlink(elsewhere, text_path), 0);
+        snprintf(path, sizeof(path), "%s/link/frr.conf", top);
+        ck_assert_int_eq(file_write_atomic(path, "w\n", 2, 0640, FILE_DURABLE, NULL), 0);
+        ck_assert_int_eq(count_entries(elsewhere), 2);
+        int fd = file_open_dir(text_path);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+
+        ck_assert(file_is_temp_name(".frr.conf" FILE_TEMP_INFIX "Ab12Cd", "frr.conf"));
+        ck_assert(!file_is_temp_name(".frr.conf.swp", "frr.conf"));
+        ck_assert(!file_is_temp_name(".frr.conf.Ab12Cd", "frr.conf"));
+        ck_assert(!file_is_temp_name(".frr.conf" FILE_TEMP_INFIX "Ab12C", "frr.conf"));
+        ck_assert(!file_is_temp_name(".frr.conf" FILE_TEMP_INFIX "Ab12Cd.swp", "frr.conf"));
+        ck_assert(!file_is_temp_name(".drain" FILE_TEMP_INFIX "Ab12Cd", "frr.conf"));
+        unit_rmrf(top);
+        free(top);
+}
+END_TEST
+
 Suite *file_suite(void)
 {
         Suite *s = suite_create("file");
@@ -103,6 +175,7 @@ Suite *file_suite(void)
         tcase_add_test(tc, test_file_write_and_skip);
         tcase_add_test(tc, test_file_keeps_owner);
         tcase_add_test(tc, test_file_failure_keeps_old);
+        tcase_add_test(tc, test_file_planted_symlinks);
         suite_add_tcase(s, tc);
         return s;
 }
