@@ -295,12 +295,23 @@ int control_init(struct manager *m)
         r = ctl_socket_path(m->conf->runtime_directory, &path);
         if (r >= 0)
                 r = ctl_server_new(m->event, path, handler, m, &m->ctl);
+        if (r >= 0)
+                control_set_access(m);
         if (r == -EADDRINUSE)
                 log_err("%s: another failoverd answers on this control socket", path);
         else if (r < 0)
                 log_err("cannot listen on %s: %s", path ? path : m->conf->runtime_directory, strerror(-r));
         free(path);
         return r;
+}
+
+void control_set_access(struct manager *m)
+{
+        if (!m->ctl)
+                return;
+        int r = ctl_server_set_access(m->ctl, m->conf->control.read_gid, m->conf->control.admin_gid);
+        if (r < 0)
+                log_err("control socket: cannot set access for control.read_group/admin_group: %s", strerror(-r));
 }
 
 static void on_notify_done(struct proc *p, struct proc_result *r, void *userdata)

@@ -368,6 +368,7 @@ int manager_reload(struct manager *m)
                 log_err("cannot start checks: %s", strerror(-r));
         struct conf *old = m->conf;
         m->conf = c;
+        control_set_access(m);
         m->assigned = (free(m->assigned), NULL);
         m->assigned_known = false;
         watch_check_addresses(m, true);

@@ -96,5 +96,7 @@ void watch_status_line(const struct manager *m, char *out, size_t len);
 /* agent/control.c */
 int control_init(struct manager *m);
 void control_done(struct manager *m);
+/* The new m->conf's control.read_group and control.admin_group take effect (after a reload). */
+void control_set_access(struct manager *m);
 void control_state_changed(struct manager *m);
 void control_write_metrics(struct manager *m);

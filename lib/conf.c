@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -747,6 +748,46 @@ static void parse_checks_group(const struct ctx *x, const config_setting_t *root
         get_user(x, g, "checks", &c->checks.user);
 }
 
+/* A group name resolved now, so the control socket never asks NSS from the event loop. */
+static void get_group(const struct ctx *x, const config_setting_t *g, const char *key, char **name, gid_t *gid)
+{
+        struct group gr, *res = NULL;
+        char tmp[16384], k[64];
+        const char *v;
+
+        if (get_str(x, g, "control", key, &v) != 1)
+                return;
+        key_name(k, sizeof(k), "control", key);
+        free(*name);
+        *name = NULL;
+        *gid = (gid_t)-1;
+        if (*v == '\0')
+                return;
+        if (has_ctrl_or_space(v) || getgrnam_r(v, &gr, tmp, sizeof(tmp), &res) != 0 || !res) {
+                verr(x, DIAG_ERROR, config_setting_get_member(g, key), k, v, "no such group");
+                return;
+        }
+        set_str(name, v);
+        *gid = res->gr_gid;
+}
+
+/* Who may read the status and who may change things over the control socket. */
+static void parse_control(const struct ctx *x, const config_setting_t *root, struct conf *c)
+{
+        static const char *const keys[] = { "read_group", "admin_group", NULL };
+        config_setting_t *g = config_setting_get_member(root, "control");
+
+        if (!g)
+                return;
+        if (!config_setting_is_group(g)) {
+                verr(x, DIAG_ERROR, g, "control", NULL, "must be a group { ... }");
+                return;
+        }
+        check_keys(x, g, "control", keys);
+        get_group(x, g, "read_group", &c->control.read_group, &c->control.read_gid);
+        get_group(x, g, "admin_group", &c->control.admin_group, &c->control.admin_gid);
+}
+
 /* notify: a program path, or an argv list whose first element is one. */
 static void parse_notify(const struct ctx *x, const config_setting_t *root, struct conf *c)
 {
@@ -821,6 +862,7 @@ static int set_defaults(struct conf *c)
         c->checks.fall = 2;
         c->state_directory = strdup("/var/lib/failoverd");
         c->runtime_directory = strdup("/run/failoverd");
+        c->control.read_gid = c->control.admin_gid = (gid_t)-1;
         if (!c->hostname || !c->bgp.neighbor_pattern || !c->bgp.community_primary ||
             !c->bgp.community_secondary || !c->frr.config || !c->frr.vtysh || !c->frr.reload ||
             !c->frr.pathspace || !c->frr.extra || !c->checks.directory || !c->state_directory ||
@@ -885,7 +927,7 @@ static void parse_root(const struct ctx *x, const config_setting_t *root, struct
 {
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
-                "metrics_file", "state_directory", "runtime_directory", NULL,
+                "metrics_file", "state_directory", "runtime_directory", "control", NULL,
         };
         const char *v;
 
@@ -925,6 +967,7 @@ static void parse_root(const struct ctx *x, const config_setting_t *root, struct
         }
         get_path(x, root, NULL, "state_directory", false, &c->state_directory);
         get_path(x, root, NULL, "runtime_directory", false, &c->runtime_directory);
+        parse_control(x, root, c);
         derive_route_servers(x, root, c);
         read_extra(x, root, c);
 }
@@ -1043,6 +1086,8 @@ struct conf *conf_free(struct conf *c)
         free(c->metrics_file);
         free(c->state_directory);
         free(c->runtime_directory);
+        free(c->control.read_group);
+        free(c->control.admin_group);
         for (size_t i = 0; i < c->n_services; i++)
                 free(c->services[i].name);
         free(c->services);

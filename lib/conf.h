@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "prefix.h"
@@ -83,6 +84,13 @@ struct conf {
         char *metrics_file;             /* NULL when not set */
         char *state_directory;
         char *runtime_directory;
+
+        struct {
+                char *read_group;       /* may status and checks; NULL: the control socket file's group */
+                char *admin_group;      /* may also drain, resume, reload; NULL: only root and the daemon's user */
+                gid_t read_gid;         /* resolved at load; (gid_t)-1 when not set */
+                gid_t admin_gid;
+        } control;
 
         struct service *services;       /* services[0] is the default service */
         size_t n_services;

@@ -21,14 +21,21 @@
 static const struct {
         const char *name;
         bool arg;
+        bool change;            /* needs CTL_ADMIN */
 } commands[] = {
-        { "status", false },
-        { "status-json", false },
-        { "checks", false },
-        { "drain", true },
-        { "resume", false },
-        { "reload", false },
-        { "ping", false },
+        { "status", false, false },
+        { "status-json", false, false },
+        { "checks", false, false },
+        { "drain", true, true },
+        { "resume", false, true },
+        { "reload", false, true },
+        { "ping", false, false },
+};
+
+enum access {
+        ACCESS_NONE,
+        ACCESS_READ,            /* status, status-json, checks, ping */
+        ACCESS_ADMIN,           /* everything */
 };
 
 struct ctl_conn {
@@ -38,6 +45,7 @@ struct ctl_conn {
         sd_event_source *io;
         sd_event_source *timer;
         struct ucred peer;
+        enum access access;
         char in[CTL_REQUEST_MAX];
         size_t in_len;
         char *out;              /* the serialised reply once there is one */
@@ -53,6 +61,8 @@ struct ctl_server {
         ino_t ino;
         gid_t gid;              /* group of the socket file at bind time */
         uid_t uid;              /* the daemon's own user */
+        gid_t read_gid;         /* (gid_t)-1: the socket file's group reads */
+        gid_t admin_gid;        /* (gid_t)-1: only root and uid change */
         sd_event_source *listen;
         sd_event_source *retry; /* re-enables accepting after EMFILE and friends */
         ctl_handler_fn handler;
@@ -303,6 +313,8 @@ static void conn_free(struct ctl_conn *c)
 
 static bool group_allowed(int fd, gid_t sock_gid, gid_t peer_gid)
 {
+        if (sock_gid == (gid_t)-1)
+                return false;
         if (peer_gid == sock_gid)
                 return true;
         /* SO_PEERGROUPS (Linux 4.13) carries the supplementary groups of the peer at connect() time. */
@@ -323,17 +335,27 @@ static bool group_allowed(int fd, gid_t sock_gid, gid_t peer_gid)
         return ok;
 }
 
-/* Root, the daemon's user, and members of the socket file's group (its group now, so a chgrp by the
- * operator takes effect at once). */
-static bool peer_allowed(const struct ctl_server *s, int fd, const struct ucred *cred)
+static bool still_ours(const struct ctl_server *s, struct stat *st)
 {
-        if (cred->uid == 0 || cred->uid == s->uid)
-                return true;
-        gid_t gid = s->gid;
+        return lstat(s->path, st) == 0 && S_ISSOCK(st->st_mode) && st->st_dev == s->dev && st->st_ino == s->ino;
+}
+
+static bool has_groups(const struct ctl_server *s)
+{
+        return s->read_gid != (gid_t)-1 || s->admin_gid != (gid_t)-1;
+}
+
+/* Root and the daemon's user may do anything, admin_gid's members too; read_gid's members may read, or,
+ * without read_gid, the socket file's group (its group now, so a chgrp by the operator takes effect at once). */
+static enum access peer_access(const struct ctl_server *s, int fd, const struct ucred *cred)
+{
+        if (cred->uid == 0 || cred->uid == s->uid || group_allowed(fd, s->admin_gid, cred->gid))
+                return ACCESS_ADMIN;
+        gid_t gid = s->read_gid;
         struct stat st;
-        if (lstat(s->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == s->dev && st.st_ino == s->ino)
-                gid = st.st_gid;
-        return group_allowed(fd, gid, cred->gid);
+        if (gid == (gid_t)-1)
+                gid = still_ours(s, &st) ? st.st_gid : s->gid;
+        return group_allowed(fd, gid, cred->gid) ? ACCESS_READ : ACCESS_NONE;
 }
 
 static int conn_set_reply(struct ctl_conn *c, json_object *reply)
@@ -474,7 +496,17 @@ static void conn_process(struct ctl_conn *c, size_t line_len)
         line[line_len] = '\0';
         if (ctl_parse_request(line, &command, &arg, err, sizeof(err)) < 0)
                 conn_set_error(c, "bad-request", err);
-        else if (conn_answer(c, command, arg) < 0 && !c->out)
+        else if (c->access != ACCESS_ADMIN && ctl_command_changes(command)) {
+                char msg[256];
+                if (c->server->admin_gid == (gid_t)-1)
+                        snprintf(msg, sizeof(msg), "permission denied: %s needs root or the daemon's user (no "
+                                 "control.admin_group is set); uid %u may only read", command, (unsigned)c->peer.uid);
+                else
+                        snprintf(msg, sizeof(msg), "permission denied: %s needs root, the daemon's user or "
+                                 "control.admin_group (gid %u); uid %u may only read", command,
+                                 (unsigned)c->server->admin_gid, (unsigned)c->peer.uid);
+                conn_set_error(c, "denied", msg);
+        } else if (conn_answer(c, command, arg) < 0 && !c->out)
                 conn_set_error(c, "failed", strerror(ENOMEM));
         conn_reply(c);
 }
@@ -552,11 +584,12 @@ static void conn_new(struct ctl_server *s, int fd)
                 refuse_fd(fd, "denied", "cannot read peer credentials");
                 return;
         }
-        if (!peer_allowed(s, fd, &cred)) {
-                char err[160];
-                snprintf(err, sizeof(err),
-                         "permission denied: uid %u is not root, the daemon's user or in the socket's group",
-                         (unsigned)cred.uid);
+        enum access access = peer_access(s, fd, &cred);
+        if (access == ACCESS_NONE) {
+                char err[200];
+                snprintf(err, sizeof(err), "permission denied: uid %u is not root, the daemon's user or in %s",
+                         (unsigned)cred.uid, s->read_gid != (gid_t)-1 ? "control.read_group or control.admin_group" :
+                         s->admin_gid != (gid_t)-1 ? "the socket's group or control.admin_group" : "the socket's group");
                 refuse_fd(fd, "denied", err);
                 return;
         }
@@ -572,6 +605,7 @@ static void conn_new(struct ctl_server *s, int fd)
         c->server = s;
         c->fd = fd;
         c->peer = cred;
+        c->access = access;
         c->next = s->conns;
         s->conns = c;
         s->n_conns++;
@@ -677,6 +711,7 @@ int ctl_server_new(sd_event *e, const char *path, ctl_handler_fn handler, void *
         s->handler = handler;
         s->userdata = userdata;
         s->uid = geteuid();
+        s->read_gid = s->admin_gid = (gid_t)-1;
         s->event = sd_event_ref(e);
         if (!(s->path = strdup(path))) {
                 r = -ENOMEM;
@@ -733,6 +768,43 @@ struct ctl_server *ctl_server_free(struct ctl_server *s)
         sd_event_unref(s->event);
         free(s);
         return NULL;
+}
+
+int ctl_server_set_access(struct ctl_server *s, gid_t read_gid, gid_t admin_gid)
+{
+        struct stat st;
+
+        if (!s)
+                return -EINVAL;
+        s->read_gid = read_gid;
+        s->admin_gid = admin_gid;
+        if (!still_ours(s, &st))
+                return -ESTALE;
+        /* With groups of their own the credential check decides alone: the file mode lets everyone knock. */
+        if (chmod(s->path, has_groups(s) ? 0666 : CTL_SOCKET_MODE) < 0)
+                return -errno;
+        if (!has_groups(s))
+                return 0;
+        char *dir = strdup(s->path), *slash = dir ? strrchr(dir, '/') : NULL;
+        int r = 0;
+        if (!dir)
+                return -ENOMEM;
+        if (slash && slash != dir) {
+                *slash = '\0';
+                /* Searchable by everyone (not listable): the socket is all there is to reach in it. */
+                if (stat(dir, &st) == 0 && !(st.st_mode & S_IXOTH) && chmod(dir, (st.st_mode & 07777) | S_IXOTH) < 0)
+                        r = -errno;
+        }
+        free(dir);
+        return r;
+}
+
+bool ctl_command_changes(const char *command)
+{
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(command, commands[i].name) == 0)
+                        return commands[i].change;
+        return true;
 }
 
 const struct ucred *ctl_server_peer(const struct ctl_server *s)

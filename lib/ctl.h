@@ -40,6 +40,14 @@ int ctl_socket_path(const char *runtime_directory, char **ret);
  * -ENAMETOOLONG, or another -errno. The server keeps a reference to e. */
 int ctl_server_new(sd_event *e, const char *path, ctl_handler_fn handler, void *userdata,
                    struct ctl_server **ret);
+/* Who may do what (docs/control-protocol.md): root, the daemon's user and members of admin_gid may send
+ * every command; members of read_gid only status, status-json, checks and ping, or, when read_gid is
+ * (gid_t)-1, members of the socket file's group. (gid_t)-1 leaves a group unset. With either group set, the
+ * socket gets mode 0666 and its directory o+x, so the credential check alone decides; without, mode 0660.
+ * Takes effect for new connections. Returns 0 or -errno (-ESTALE: the socket file is not ours any more). */
+int ctl_server_set_access(struct ctl_server *s, gid_t read_gid, gid_t admin_gid);
+/* Whether command (a protocol command) changes something and so needs admin rights. */
+bool ctl_command_changes(const char *command);
 /* Closes every connection and the socket, and removes the socket file if it is still ours. */
 struct ctl_server *ctl_server_free(struct ctl_server *s);
 /* Credentials of the peer whose request the handler is serving (for the log); NULL outside the handler. */

@@ -225,3 +225,36 @@ echo "MEASURED control socket abuse: daemon descriptors $fd0 before, $fd1 after"
 [ "$fd1" -le "$fd0" ] || fail "descriptors leaked: $fd0 -> $fd1"
 kill -0 "$PID_h1" || fail "failoverd died"
 ok "still announcing, no descriptor leaked"
+
+say "(d) reading and changing are separate permissions (issue 11)"
+# The socket is still nogroup's (chgrp above): its group reads but may not change anything.
+as_member() { local g=$1; shift; setpriv --reuid=nobody --regid=54321 --groups="$g" -- "$@"; }
+as_member nogroup "$FAILOVERCTL" -s "$SOCK" status > "$T/out" 2>&1 || { cat "$T/out"; fail "the socket's group cannot read"; }
+grep -q 'PRIMARY' "$T/out" || { cat "$T/out"; fail "status as the socket's group: no headline"; }
+rc=0; as_member nogroup "$FAILOVERCTL" -s "$SOCK" drain evil > "$T/out" 2>&1 || rc=$?
+[ $rc = 4 ] && grep -q "permission denied: drain needs root or the daemon's user" "$T/out" ||
+	{ cat "$T/out"; fail "the socket's group drained (exit $rc)"; }
+ok "the socket's group reads but may not drain: $(cat "$T/out")"
+# Groups of their own, set by a reload: nogroup reads, adm administers; nobody in neither is refused.
+sed 's|^runtime_directory = .*|&\ncontrol = { read_group = "nogroup"; admin_group = "adm"; };|' "$T/good.conf" > "$T/h1.conf"
+grep -q 'admin_group = "adm"' "$T/h1.conf" || fail "config edit failed"
+kill -HUP "$PID_h1"
+for _ in $(seq 200); do [ "$(stat -c %a "$SOCK")" = 666 ] && break; sleep 0.05; done
+[ "$(stat -c %a "$SOCK")" = 666 ] || fail "the socket did not open up to the credential check (mode $(stat -c %a "$SOCK"))"
+for cmd in drain resume reload; do
+	rc=0; as_member nogroup "$FAILOVERCTL" -s "$SOCK" $cmd > "$T/out" 2>&1 || rc=$?
+	[ $rc = 4 ] && grep -q "permission denied: $cmd needs root, the daemon's user or control.admin_group" "$T/out" ||
+		{ cat "$T/out"; fail "read_group member: $cmd exit $rc"; }
+done
+as_member nogroup "$FAILOVERCTL" -s "$SOCK" checks > /dev/null 2>&1 || fail "read_group member cannot list the checks"
+rc=0; setpriv --reuid=nobody --regid=54321 --clear-groups -- "$FAILOVERCTL" -s "$SOCK" status > "$T/out" 2>&1 || rc=$?
+[ $rc = 4 ] || { cat "$T/out"; fail "nobody in neither group: status exit $rc"; }
+ok "read_group member: status and checks yes; drain, resume, reload denied (exit 4); others refused"
+[ "$(grep -c 'drain requested' "$T/h1.log" || true)" = 0 ] || fail "a denied drain reached the daemon"
+as_member adm "$FAILOVERCTL" -s "$SOCK" drain by an admin > "$T/out" 2>&1 || { cat "$T/out"; fail "admin_group member cannot drain"; }
+wait_log h1 'drain requested by uid 65534: by an admin' 10
+expect_best $V4 none 20
+as_member adm "$FAILOVERCTL" -s "$SOCK" resume > "$T/out" 2>&1 || { cat "$T/out"; fail "admin_group member cannot resume"; }
+expect_best $V4 "h1 65000:1" 20
+ok "admin_group member drained and resumed"
+cp "$T/good.conf" "$T/h1.conf"

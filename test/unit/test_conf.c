@@ -898,6 +898,30 @@ START_TEST(test_users)
 }
 END_TEST
 
+/* Control socket permissions: group names resolved at load. */
+START_TEST(test_control_groups)
+{
+        one_ok("runtime_directory = \"/run/x\";");
+        ck_assert_ptr_null(c->control.read_group);
+        ck_assert_int_eq(c->control.read_gid, (gid_t)-1);
+        ck_assert_int_eq(c->control.admin_gid, (gid_t)-1);
+        one_ok("control = { read_group = \"nogroup\"; admin_group = \"root\"; };");
+        ck_assert_str_eq(c->control.read_group, "nogroup");
+        ck_assert_int_eq(c->control.read_gid, 65534);
+        ck_assert_str_eq(c->control.admin_group, "root");
+        ck_assert_int_eq(c->control.admin_gid, 0);
+        one_ok("control = { read_group = \"\"; };");
+        ck_assert_ptr_null(c->control.read_group);
+        ck_assert_int_eq(c->control.read_gid, (gid_t)-1);
+        one_error("control = { admin_group = \"no-such-group-fo\"; };",
+                  "failoverd.conf:4: control.admin_group: \"no-such-group-fo\": no such group");
+        one_error("control = { read_group = 0; };", "failoverd.conf:4: control.read_group: must be a string, not an "
+                  "integer");
+        one_error("control = { group = \"root\"; };", "failoverd.conf:4: control.group: unknown key");
+        one_error("control = 1;", "failoverd.conf:4: control: must be a group { ... }");
+}
+END_TEST
+
 /* --- conf.d (SPEC 4) ------------------------------------------------------------------------------------- */
 
 #define SCRIPT "#!/bin/sh\nexit 0\n"
@@ -1246,6 +1270,7 @@ Suite *conf_suite(void)
         tcase_add_test(tc, test_extra);
         tcase_add_test(tc, test_notify);
         tcase_add_test(tc, test_users);
+        tcase_add_test(tc, test_control_groups);
         tcase_add_test(tc, test_valid_names);
         suite_add_tcase(s, tc);
 

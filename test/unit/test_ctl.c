@@ -609,6 +609,137 @@ START_TEST(test_ctl_peer_credentials)
 }
 END_TEST
 
+struct req {
+        const char *path;
+        const char *command;
+};
+
+/* As nobody_ping, for any command. */
+static int nobody_cmd(void *arg)
+{
+        const struct req *q = arg;
+        json_object *r = NULL;
+        int ret = ctl_request(q->path, q->command, NULL, 2000, &r);
+        int code = ret == 0 && r && jok(r) ? 0 : ret == -EACCES && !r ? 10 :
+                   ret == -EACCES && r && strcmp(js(r, "code"), "denied") == 0 ? 11 : 20;
+        json_object_put(r);
+        return code;
+}
+
+static char *ctl_bin(void);
+
+struct exec_args {
+        int out_fd;
+        char *argv[6];
+};
+
+static int exec_ctl(void *arg)
+{
+        struct exec_args *a = arg;
+        if (dup2(a->out_fd, 1) < 0 || dup2(a->out_fd, 2) < 0)
+                return 98;
+        execv(a->argv[0], a->argv);
+        return 97;
+}
+
+/* failoverctl COMMAND as nobody in group; checks its exit status; its stdout and stderr, malloc'd. */
+static char *ctl_as_reader(gid_t group, const char *path, const char *command, int want)
+{
+        char *dir = unit_tmpdir(), *bin = ctl_bin(), *text = NULL;
+        char *file = unit_write(dir, "out", "", 0600);
+        struct exec_args a = { .argv = { bin, "--socket", (char *)path, (char *)command, NULL } };
+        a.out_fd = open(file, O_WRONLY | O_TRUNC);
+        ck_assert_int_ge(a.out_fd, 0);
+        int rc = as_nobody(&group, 1, exec_ctl, &a);
+        close(a.out_fd);
+        FILE *fp = fopen(file, "re");
+        ck_assert_ptr_nonnull(fp);
+        struct buf b;
+        buf_init(&b);
+        buf_puts(&b, "");
+        char chunk[4096];
+        size_t k;
+        while ((k = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+                buf_append(&b, chunk, k);
+        fclose(fp);
+        text = buf_steal(&b);
+        ck_assert_msg(rc == want, "failoverctl %s: exit %d, want %d: %s", command, rc, want, text);
+        unit_rmrf(dir);
+        free(dir);
+        free(file);
+        free(bin);
+        return text;
+}
+
+/* Reads and changes are separate permissions: a member of the read group (or, by default, of the socket's
+ * group) gets status but is denied drain, resume and reload; the admin group and root get everything. */
+START_TEST(test_ctl_read_and_admin_groups)
+{
+        struct fx f;
+        struct stat st;
+        gid_t readers = 4242, admins = 4343;
+
+        if (geteuid() != 0)
+                return;
+        fx_setup(&f);
+        fx_start(&f);
+        ck_assert_int_eq(chmod(f.dir, 0700), 0);
+        struct req status = { f.path, "status" }, checks = { f.path, "checks" }, drain = { f.path, "drain" },
+                   resume = { f.path, "resume" }, reload = { f.path, "reload" };
+
+        /* No groups configured: the socket's group reads, and only reads. */
+        ck_assert_int_eq(chmod(f.dir, 0711), 0);
+        ck_assert_int_eq(chown(f.path, (uid_t)-1, readers), 0);
+        ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &status), 0);
+        ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &checks), 0);
+        ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &drain), 11);
+        ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &resume), 11);
+        ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &reload), 11);
+        pthread_mutex_lock(&f.lock);
+        ck_assert_str_eq(f.last_cmd, "status-json");     /* the handler never saw a change */
+        pthread_mutex_unlock(&f.lock);
+
+        /* Both groups: the socket opens to everyone, the credentials decide. */
+        ck_assert_int_eq(chmod(f.dir, 0700), 0);
+        ck_assert_int_eq(ctl_server_set_access(f.srv, readers, admins), 0);
+        ck_assert_int_eq(stat(f.path, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0666);
+        ck_assert_int_eq(stat(f.dir, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0701);
+        ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &status), 0);
+        ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &drain), 11);
+        ck_assert_int_eq(as_nobody(NULL, 0, nobody_cmd, &status), 11);        /* in neither group */
+        ck_assert_int_eq(as_nobody(&admins, 1, nobody_cmd, &status), 0);
+        ck_assert_int_eq(as_nobody(&admins, 1, nobody_cmd, &drain), 0);
+        pthread_mutex_lock(&f.lock);
+        ck_assert_str_eq(f.last_cmd, "drain");
+        ck_assert_int_eq(f.last_uid, NOBODY);
+        pthread_mutex_unlock(&f.lock);
+        /* Root is always admin. */
+        json_object *r = NULL;
+        ck_assert_int_eq(ctl_request(f.path, "drain", "root", 2000, &r), 0);
+        ck_assert(jok(r));
+        json_object_put(r);
+
+        /* failoverctl says why and exits 4. */
+        char *out = ctl_as_reader(readers, f.path, "drain", 4);
+        assert_contains(out, "failoverctl: failoverd refused drain: permission denied: drain needs root, the "
+                        "daemon's user or control.admin_group (gid 4343); uid 65534 may only read");
+        free(out);
+        out = ctl_as_reader(readers, f.path, "status", 0);
+        assert_contains(out, "): PRIMARY ");
+        free(out);
+
+        /* Groups removed again: back to 0660, and the socket's group reads. */
+        ck_assert_int_eq(ctl_server_set_access(f.srv, (gid_t)-1, (gid_t)-1), 0);
+        ck_assert_int_eq(stat(f.path, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0660);
+        ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &status), 0);
+        ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &drain), 11);
+        fx_teardown(&f);
+}
+END_TEST
+
 /* The descriptors open now, as a bitmap of the first 1024. */
 static void open_fds(unsigned char *set)
 {
@@ -978,6 +1109,7 @@ Suite *ctl_suite(void)
         tcase_add_test(tc, test_ctl_connections_bounded);
         tcase_add_test(tc, test_ctl_socket_file);
         tcase_add_test(tc, test_ctl_peer_credentials);
+        tcase_add_test(tc, test_ctl_read_and_admin_groups);
         tcase_add_test(tc, test_ctl_descriptors);
         suite_add_tcase(s, tc);
         tc = tcase_create("format");
