@@ -44,24 +44,13 @@ static int read_fd(int fd, size_t max, char **ret, size_t *len)
         return *ret ? 0 : -ENOMEM;
 }
 
-int file_read(const char *path, size_t max, char **ret, size_t *len)
-{
-        *ret = NULL;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        int r = read_fd(fd, max, ret, len);
-        close(fd);
-        return r;
-}
-
-int file_read_at(int dfd, const char *name, size_t max, char **ret, size_t *len)
+static int read_regular(int dfd, const char *name, int flags, size_t max, char **ret, size_t *len)
 {
         struct stat st;
 
         *ret = NULL;
-        /* O_NONBLOCK: a FIFO planted under the name must not hang the caller. */
-        int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        /* O_NONBLOCK: a FIFO planted under the name (bgpd.pid lives in frr's /run/frr) must not hang the loop. */
+        int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags);
         if (fd < 0)
                 return -errno;
         int r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
@@ -69,6 +58,16 @@ int file_read_at(int dfd, const char *name, size_t max, char **ret, size_t *len)
                 r = read_fd(fd, max, ret, len);
         close(fd);
         return r;
+}
+
+int file_read(const char *path, size_t max, char **ret, size_t *len)
+{
+        return read_regular(AT_FDCWD, path, 0, max, ret, len);
+}
+
+int file_read_at(int dfd, const char *name, size_t max, char **ret, size_t *len)
+{
+        return read_regular(dfd, name, O_NOFOLLOW, max, ret, len);
 }
 
 /* Nobody but root can add or replace an entry of the directory fd: a symlink found there is root's. */

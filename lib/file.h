@@ -9,7 +9,8 @@
 /* Temporary files of file_write_atomic() are named .NAME.failoverd-XXXXXX (6 of [A-Za-z0-9]). */
 #define FILE_TEMP_INFIX ".failoverd-"
 
-/* Reads a whole file (at most max bytes) into a NUL-terminated string. Returns 0 or -errno (-EFBIG). */
+/* Reads a whole regular file (at most max bytes) into a NUL-terminated string; never blocks on opening a
+ * FIFO. Returns 0 or -errno (-EFBIG; -EINVAL when it is not a regular file). */
 int file_read(const char *path, size_t max, char **ret, size_t *len);
 /* The same for the entry name of directory dfd, which must be a regular file and not a symlink
  * (-ELOOP; -EINVAL for a FIFO, device or directory). */

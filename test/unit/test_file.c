@@ -92,6 +92,13 @@ START_TEST(test_file_failure_keeps_old)
         free(text);
         ck_assert_int_eq(count_entries(dir), 1);
         ck_assert_int_eq(file_read(path, 2, &text, NULL), -EFBIG);
+
+        /* A FIFO where a file is read (bgpd.pid in frr's /run/frr): refused at once, not waited on. */
+        char fifo[600];
+        snprintf(fifo, sizeof(fifo), "%s/bgpd.pid", dir);
+        ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+        ck_assert_int_eq(file_read(fifo, 64, &text, NULL), -EINVAL);
+        ck_assert_int_eq(file_read(dir, 64, &text, NULL), -EINVAL);
         unit_rmrf(dir);
         free(dir);
         free(path);
