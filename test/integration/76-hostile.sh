@@ -20,7 +20,7 @@ exec /usr/bin/vtysh "\$@"
 EOS
 chmod 755 "$T/vtysh"
 lab_failoverd_conf h1 primary "$(make_flag_check h1)" |
-	sed "s|^\(  config = .*;\)$|\1 vtysh = \"$T/vtysh\";|" > "$T/good.conf"
+	sed "s|^\(  config = .*;\)$|\1 vtysh = \"$T/vtysh\"; timeout = 30.0;|" > "$T/good.conf"
 grep -q "vtysh = \"$T/vtysh\"" "$T/good.conf" || fail "config edit failed"
 # Every call's arguments: the recorded lines must all be CALL/ARG lines, none may carry the marker.
 calls_clean() {
@@ -76,7 +76,7 @@ not failoverd's" ] && [ "$(ls -A "$T/victim" | wc -l)" = 2 ] && [ "$(stat -c %U 
 }
 cp "$T/good.conf" "$T/h1.conf"
 start_failoverd h1
-wait_log h1 'primary in effect' 20
+wait_log h1 'primary in effect' 90
 expect_best $V4 "h1 65000:1" 20
 victim_intact || { ls -la "$T/victim" "$CONFDIR"; fail "a full apply wrote or removed through a planted link, or removed the swap file"; }
 ok "full apply with links planted in FRR's directory: nothing written or removed through them, the swap file kept"
@@ -129,7 +129,7 @@ RUNDIR=$(lab_host_conf h1 runtime_dir)
 SOCK=$RUNDIR/control
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
 [ -S "$SOCK" ] || fail "no control socket at $SOCK"
-wait_log h1 'primary in effect' 20
+wait_log h1 'primary in effect' 90
 # Let nobody reach the socket's directory, so that only the socket's own checks stand in the way.
 d=$RUNDIR; while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
 cat > "$T/client.py" <<'EOS'
