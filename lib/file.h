@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <systemd/sd-event.h>
+
 /* Reads a whole file (at most max bytes) into a NUL-terminated string. Returns 0 or -errno (-EFBIG). */
 int file_read(const char *path, size_t max, char **ret, size_t *len);
 
@@ -18,3 +20,20 @@ enum file_flags {
  * is one). When the file already holds exactly data, nothing is written and *changed is false. Returns 0
  * or -errno; on failure the old file is intact and no temporary file is left. */
 int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode, unsigned flags, bool *changed);
+
+/* The same write on a thread of its own, for the event loop (which must never wait on the disk): done is
+ * called once from e's loop with file_write_atomic()'s result; j is freed when it returns. path and data
+ * are copied. Returns 0 or -errno. */
+struct file_job;
+typedef void (*file_done_fn)(struct file_job *j, int error, bool changed, void *userdata);
+int file_write_async(sd_event *e, const char *path, const char *data, size_t len, mode_t mode, unsigned flags,
+                     file_done_fn done, void *userdata, struct file_job **ret);
+/* Removes path (with FILE_DURABLE: fsync of its directory) on a thread; a missing file is success. */
+int file_remove_async(sd_event *e, const char *path, unsigned flags, file_done_fn done, void *userdata,
+                      struct file_job **ret);
+/* done is not called; the write itself runs to its end on its thread (the file is old or new, never a
+ * part). Returns NULL. */
+struct file_job *file_job_cancel(struct file_job *j);
+/* Blocks until j's thread is done (at most timeout_ms), then calls done as the loop would and returns
+ * true; on timeout cancels j and returns false. For shutdown only, never on a running loop. */
+bool file_job_finish(struct file_job *j, int timeout_ms);
