@@ -649,6 +649,33 @@ START_TEST(test_check_new_rejects)
 }
 END_TEST
 
+/* A check with a user asks NSS once, when the configuration is loaded, never per run: a slow NSS (LDAP,
+ * sssd) would otherwise stop the loop at every run. */
+START_TEST(test_check_runs_ask_no_nss)
+{
+        if (geteuid() != 0)
+                return;         /* running as another user needs root */
+        sd_event *e = NULL;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        struct check_conf cc = conf_of((char *[]){ "/bin/true", NULL }, 0.05, 5, 1, 1);
+        cc.user = "nobody";
+        ck_assert_int_eq(proc_cred_lookup("nobody", &cc.cred), 0);
+        struct rec r = { 0 };
+        struct check *c = NULL;
+        int before = atomic_load(&unit_nss_calls);
+        ck_assert_int_eq(check_new(e, &cc, on_result, &r, &c), 0);
+        ck_assert_int_eq(check_start(c), 0);
+        int three = 3;
+        ck_assert(loop_until(e, has_n, &r, &three, 15000));
+        ck_assert_int_eq(check_get_result(c)->severity, SEV_OK);
+        int asked = atomic_load(&unit_nss_calls) - before;
+        ck_assert_msg(asked == 0, "3 runs asked NSS %d times", asked);
+        ck_assert_ptr_null(check_free(c));
+        sd_event_unref(e);
+        free(cc.cred);
+}
+END_TEST
+
 Suite *check_suite(void)
 {
         Suite *s = suite_create("check");
@@ -665,6 +692,7 @@ Suite *check_suite(void)
         tcase_add_test(tc, test_check_script_secure);
         tcase_add_test(tc, test_check_insecure_never_runs);
         tcase_add_test(tc, test_check_new_rejects);
+        tcase_add_test(tc, test_check_runs_ask_no_nss);
         suite_add_tcase(s, tc);
         return s;
 }
