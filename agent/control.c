@@ -61,19 +61,56 @@ static void load_drain(struct manager *m)
                    m->drain_reason ? ": " : "", m->drain_reason ? m->drain_reason : "");
 }
 
-static int save_drain(struct manager *m, bool drained)
+static void save_drain(struct manager *m);
+
+static void on_drain_saved(struct file_job *j, int error, bool changed, void *userdata)
+{
+        struct manager *m = userdata;
+        (void)j;
+        (void)changed;
+
+        m->drain_job = NULL;
+        if (error < 0) {
+                char path[4200];
+                drain_path(m, path, sizeof(path));
+                log_err("cannot %s %s: %s; the %s holds until failoverd stops", m->drained ? "write" : "remove",
+                        path, strerror(-error), m->drained ? "drain" : "resume");
+                if (!m->drain_save_error || strcmp(m->drain_save_error, strerror(-error)) != 0) {
+                        free(m->drain_save_error);
+                        m->drain_save_error = strdup(strerror(-error));
+                        manager_update_status(m);
+                }
+        } else if (m->drain_save_error) {
+                m->drain_save_error = (free(m->drain_save_error), NULL);
+                manager_update_status(m);
+        }
+        if (m->drain_dirty)
+                save_drain(m);
+}
+
+/* Writes (and syncs) or removes the drain file off the loop, one at a time: a resume that comes while
+ * the drain is being written is saved after it, so the file always ends as the last request left it. */
+static void save_drain(struct manager *m)
 {
         char path[4200];
-        int r = mkdir_p(m->conf->state_directory, 0750);
+        int r;
 
+        if (m->drain_job) {
+                m->drain_dirty = true;
+                return;
+        }
+        m->drain_dirty = false;
         drain_path(m, path, sizeof(path));
+        if (m->drained) {
+                char line[1100];
+                snprintf(line, sizeof(line), "%s\n", m->drain_reason ? m->drain_reason : "");
+                r = file_write_async(m->event, path, line, strlen(line), 0640, FILE_DURABLE, on_drain_saved, m,
+                                     &m->drain_job);
+        } else {
+                r = file_remove_async(m->event, path, FILE_DURABLE, on_drain_saved, m, &m->drain_job);
+        }
         if (r < 0)
-                return r;
-        if (!drained)
-                return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-        char line[1100];
-        snprintf(line, sizeof(line), "%s\n", m->drain_reason ? m->drain_reason : "");
-        return file_write_atomic(path, line, strlen(line), 0640, FILE_DURABLE, NULL);
+                log_err("cannot save the drain state in %s: %s", path, strerror(-r));
 }
 
 static json_object *jstr(const char *s)
@@ -233,20 +270,11 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 return 0;
         }
         if (strcmp(command, "drain") == 0) {
-                bool was = m->drained;
-                char *old = m->drain_reason;
+                /* Answered from memory; the file follows off the loop (a failure is logged and in STATUS=). */
+                free(m->drain_reason);
                 m->drained = true;
                 m->drain_reason = arg ? strdup(arg) : NULL;
-                int r = save_drain(m, true);
-                if (r < 0) {
-                        free(m->drain_reason);
-                        m->drain_reason = old;
-                        m->drained = was;
-                        log_err("drain requested by uid %ld, but it cannot be persisted: %s", uid, strerror(-r));
-                        *reply = refusal("cannot persist the drain in state_directory");
-                        return 0;
-                }
-                free(old);
+                save_drain(m);
                 log_notice("drain requested by uid %ld%s%s", uid, arg ? ": " : "", arg ? arg : "");
                 manager_evaluate(m);
                 *reply = message("drained%s%s: the shared addresses are withdrawn until failoverctl resume",
@@ -258,13 +286,9 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                         *reply = refusal("not drained");
                         return 0;
                 }
-                int r = save_drain(m, false);
-                if (r < 0) {
-                        *reply = refusal("cannot remove the drain file from state_directory");
-                        return 0;
-                }
                 m->drained = false;
                 m->drain_reason = (free(m->drain_reason), NULL);
+                save_drain(m);
                 log_notice("resume requested by uid %ld", uid);
                 manager_evaluate(m);
                 *reply = message("resumed: state %s (%s)", state_name(m->target), m->reason);
@@ -287,6 +311,9 @@ int control_init(struct manager *m)
         int r;
 
         load_drain(m);
+        /* Now, before the loop runs: a drain is then saved without creating directories. A failure shows
+         * when a drain is saved. */
+        (void)mkdir_p(m->conf->state_directory, 0750);
         r = mkdir_p(m->conf->runtime_directory, 0750);
         if (r < 0) {
                 log_err("cannot create %s: %s", m->conf->runtime_directory, strerror(-r));
@@ -446,6 +473,10 @@ void control_write_metrics(struct manager *m)
 
 void control_done(struct manager *m)
 {
+        /* Stopping: a drain or resume already answered must reach the disk before we exit. */
+        for (int i = 0; m->drain_job && i < 3; i++)
+                if (!file_job_finish(m->drain_job, 10000))
+                        m->drain_job = NULL;    /* cancelled: the disk did not answer in 10 s */
         m->ctl = ctl_server_free(m->ctl);
         m->reload_defer = sd_event_source_disable_unref(m->reload_defer);
         for (size_t i = 0; i < m->n_notify_procs; i++)

@@ -64,6 +64,9 @@ void manager_update_status(struct manager *m)
         if (m->reload_error)
                 snprintf(line + strlen(line), sizeof(line) - strlen(line), "; reload failed: %s",
                          m->reload_error);
+        if (m->drain_save_error)
+                snprintf(line + strlen(line), sizeof(line) - strlen(line), "; drain state not saved: %s",
+                         m->drain_save_error);
         sd_notifyf(0, "STATUS=%s", line);
 }
 
@@ -464,6 +467,7 @@ void manager_done(struct manager *m)
         free(m->reload_error);
         free(m->last_apply_error);
         free(m->drain_reason);
+        free(m->drain_save_error);
         m->event = sd_event_unref(m->event);
 }
 

@@ -13,6 +13,7 @@
 
 struct check;
 struct ctl_server;
+struct file_job;
 struct proc;
 struct vtysock;
 
@@ -49,6 +50,9 @@ struct manager {
 
         bool drained;
         char *drain_reason;
+        struct file_job *drain_job;     /* the drain file being written or removed (agent/control.c) */
+        bool drain_dirty;               /* drain or resume again once drain_job is done */
+        char *drain_save_error;         /* the last save failed: why */
 
         /* The bgpd watch (agent/watch.c). */
         sd_event_source *watch_timer;

@@ -44,6 +44,7 @@ struct apply {
         char reload_file[4300]; /* frr-reload.py's copy: it must be named frr.conf */
         enum step step;
         struct proc *child;
+        struct file_job *install;       /* frr.conf being written and synced, off the loop */
         sd_event_source *defer;
         struct apply_result result;
         uint64_t start;
@@ -186,16 +187,29 @@ static const char *vtysh_error_line(const char *out)
         return NULL;
 }
 
-static int install(struct apply *a)
+static void after_install(struct apply *a);
+
+static void on_installed(struct file_job *j, int error, bool changed, void *userdata)
 {
-        bool changed = false;
-        int r = file_write_atomic(a->conf->frr.config, a->text, strlen(a->text), 0640, FILE_DURABLE, &changed);
-        if (r < 0) {
-                finish(a, r, "cannot write %s: %s", a->conf->frr.config, strerror(-r));
-                return r;
+        struct apply *a = userdata;
+        (void)j;
+
+        a->install = NULL;
+        if (error < 0) {
+                finish(a, error, "cannot write %s: %s", a->conf->frr.config, strerror(-error));
+                return;
         }
         a->result.file_changed |= changed;
-        return 0;
+        after_install(a);
+}
+
+/* Writes and syncs frr.conf on a thread; the step goes on in after_install(). */
+static void install(struct apply *a)
+{
+        int r = file_write_async(a->event, a->conf->frr.config, a->text, strlen(a->text), 0640, FILE_DURABLE,
+                                 on_installed, a, &a->install);
+        if (r < 0)
+                finish(a, r, "cannot write %s: %s", a->conf->frr.config, strerror(-r));
 }
 
 /* frr-reload.py and vtysh "write" leave FRR's backup beside the file; failoverd's file is the only truth. */
@@ -310,9 +324,7 @@ static void tool_done(struct apply *a, struct proc_result *r, bool ok, const cha
                 return;
         }
         /* Whatever rewrote the file meanwhile, our rendering is what stays on disk. */
-        if (install(a) < 0)
-                return;
-        after_apply(a);
+        install(a);
 }
 
 static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
@@ -333,12 +345,7 @@ static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
                                "vtysh -C rejected the rendered configuration (%s): %s", what, r->output);
                         return;
                 }
-                if (install(a) < 0)
-                        return;
-                a->step = STEP_RUNNING;
-                int e = spawn(a, vty_argv_show_all(a->conf, "show running-config"));
-                if (e < 0)
-                        finish(a, e, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-e));
+                install(a);
                 return;
         case STEP_RUNNING:
                 if (!ok) {
@@ -378,6 +385,28 @@ static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
                 return;
         }
         }
+}
+
+/* frr.conf is on disk: after the dry run, read FRR's running config; after the tool, read back. */
+static void after_install(struct apply *a)
+{
+        switch (a->step) {
+        case STEP_DRYRUN: {
+                a->step = STEP_RUNNING;
+                int e = spawn(a, vty_argv_show_all(a->conf, "show running-config"));
+                if (e < 0)
+                        finish(a, e, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-e));
+                return;
+        }
+        case STEP_RELOAD:
+        case STEP_FAST:
+                after_apply(a);
+                return;
+        case STEP_RUNNING:
+        case STEP_READBACK:
+                break;
+        }
+        finish(a, -EINVAL, "internal error: install in step %d", (int)a->step);
 }
 
 static int on_defer(sd_event_source *s, void *userdata)
@@ -465,6 +494,7 @@ struct apply *apply_free(struct apply *a)
         if (!a)
                 return NULL;
         a->child = proc_free(a->child);
+        a->install = file_job_cancel(a->install);
         a->defer = sd_event_source_disable_unref(a->defer);
         cleanup_files(a);
         apply_result_clear(&a->result);

@@ -1,6 +1,5 @@
 /* Health-check runner (SPEC 4): schedules each check's child on sd-event, grades it, feeds rise/fall. */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +35,15 @@ static void check_conf_clear(struct check_conf *cc)
         strv_free(cc->argv);
         free(cc->conf_file);
         free(cc->user);
+        free(cc->cred);
         memset(cc, 0, sizeof(*cc));
 }
 
 static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
 {
         memset(dst, 0, sizeof(*dst));
-        if (!src->argv || !src->argv[0] || !(src->interval > 0) || src->timeout < 0)
+        /* A user that was not resolved at load must not silently run as the daemon's user. */
+        if (!src->argv || !src->argv[0] || !(src->interval > 0) || src->timeout < 0 || (src->user && !src->cred))
                 return -EINVAL;
         *dst = (struct check_conf){
                 .name = xstrdup(src->name ? src->name : src->argv[0]),
@@ -54,9 +55,10 @@ static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
                 .rise = src->rise,
                 .fall = src->fall,
                 .user = xstrdup(src->user),
+                .cred = proc_cred_dup(src->cred),
         };
         if (!dst->name || !dst->argv || (src->script && !dst->script) || (src->conf_file && !dst->conf_file) ||
-            (src->user && !dst->user)) {
+            (src->user && !dst->user) || (src->cred && !dst->cred)) {
                 check_conf_clear(dst);
                 return -ENOMEM;
         }
@@ -174,13 +176,7 @@ static bool runs_as_root(const struct check *c)
 {
         if (geteuid() != 0)
                 return false;
-        if (!c->conf.user)
-                return true;
-        char b[16384];
-        struct passwd pw, *res = NULL;
-        if (getpwnam_r(c->conf.user, &pw, b, sizeof(b), &res) != 0 || !res)
-                return false;   /* unknown user: it will not run at all (proc reports it) */
-        return res->pw_uid == 0;
+        return !c->conf.cred || c->conf.cred->uid == 0;   /* resolved at load: no NSS on the loop */
 }
 
 /* Everything that decides what runs as root passes the rule: NAME.conf (its command, its user), the
@@ -230,7 +226,7 @@ static void check_run(struct check *c)
 
         struct proc_opts o = {
                 .argv = c->conf.argv,
-                .user = c->conf.user,
+                .cred = c->conf.cred,
                 .timeout_usec = (uint64_t)(c->conf.timeout * 1e6),
                 .kill_grace_usec = KILL_GRACE_USEC,
                 .output_max = CHECK_MESSAGE_MAX,

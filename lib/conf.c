@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <libconfig.h>
 
 #include "conf.h"
+#include "proc.h"
 
 #define EXTRA_MAX (1024 * 1024)
 
@@ -496,17 +496,13 @@ static void get_path(const struct ctx *x, const config_setting_t *grp, const cha
         set_str(dst, v);
 }
 
-static int user_valid(const char *name)
-{
-        struct passwd pw, *res = NULL;
-        char tmp[4096];
-        return getpwnam_r(name, &pw, tmp, sizeof(tmp), &res) == 0 && res != NULL;
-}
-
-static void get_user(const struct ctx *x, const config_setting_t *grp, const char *prefix, char **dst)
+/* The user is resolved here, once: uid, gid and groups go to every spawn, so the loop never asks NSS. */
+static void get_user(const struct ctx *x, const config_setting_t *grp, const char *prefix, char **dst,
+                     struct proc_cred **cred)
 {
         const char *v;
         char k[128];
+        struct proc_cred *c = NULL;
 
         if (get_str(x, grp, prefix, "user", &v) != 1)
                 return;
@@ -514,13 +510,22 @@ static void get_user(const struct ctx *x, const config_setting_t *grp, const cha
         if (*v == '\0') {
                 free(*dst);
                 *dst = NULL;
+                *cred = (free(*cred), NULL);
                 return;
         }
-        if (has_ctrl_or_space(v) || !user_valid(v)) {
+        int r = has_ctrl_or_space(v) ? -ENOENT : proc_cred_lookup(v, &c);
+        if (r == -ENOENT) {
                 verr(x, DIAG_ERROR, config_setting_get_member(grp, "user"), k, v, "no such user");
                 return;
         }
+        if (r < 0) {
+                verr(x, DIAG_ERROR, config_setting_get_member(grp, "user"), k, v, "cannot look up the user: %s",
+                     strerror(-r));
+                return;
+        }
         set_str(dst, v);
+        free(*cred);
+        *cred = c;
 }
 
 static void parse_shared_ips(const struct ctx *x, const config_setting_t *root, struct conf *c)
@@ -745,7 +750,7 @@ static void parse_checks_group(const struct ctx *x, const config_setting_t *root
         get_seconds(x, g, "checks", "timeout", 3600, &c->checks.timeout);
         get_int32(x, g, "checks", "rise", 1, 1000, &c->checks.rise);
         get_int32(x, g, "checks", "fall", 1, 1000, &c->checks.fall);
-        get_user(x, g, "checks", &c->checks.user);
+        get_user(x, g, "checks", &c->checks.user, &c->checks.cred);
 }
 
 /* A group name resolved now, so the control socket never asks NSS from the event loop. */
@@ -1050,6 +1055,7 @@ static struct check_conf *check_conf_clear(struct check_conf *k)
         strv_free(k->argv);
         free(k->conf_file);
         free(k->user);
+        free(k->cred);
         memset(k, 0, sizeof(*k));
         return NULL;
 }
@@ -1081,6 +1087,7 @@ struct conf *conf_free(struct conf *c)
         free(c->frr.extra_text);
         free(c->checks.directory);
         free(c->checks.user);
+        free(c->checks.cred);
         free_checks(c->check, c->n_checks);
         strv_free(c->notify);
         free(c->metrics_file);
@@ -1118,7 +1125,7 @@ static void parse_check_conf(struct diag *d, const char *file, struct check_conf
         get_seconds(&x, root, NULL, "timeout", 3600, &k->timeout);
         get_int32(&x, root, NULL, "rise", 1, 1000, &k->rise);
         get_int32(&x, root, NULL, "fall", 1, 1000, &k->fall);
-        get_user(&x, root, NULL, &k->user);
+        get_user(&x, root, NULL, &k->user, &k->cred);
 
         config_setting_t *list;
         int n = get_strlist(&x, root, NULL, "command", &list);
@@ -1165,6 +1172,9 @@ static struct check_conf *get_check(struct check_conf **v, size_t *n, const stru
         k->rise = c->checks.rise;
         k->fall = c->checks.fall;
         k->user = xstrdup(c->checks.user);
+        k->cred = proc_cred_dup(c->checks.cred);
+        if ((c->checks.user && !k->user) || (c->checks.cred && !k->cred))
+                return NULL;
         return k;
 }
 
@@ -1275,7 +1285,8 @@ static bool same_check(const struct check_conf *a, const struct check_conf *b)
                 if (strcmp(a->argv[i], b->argv[i]) != 0)
                         return false;
         return a->interval == b->interval && a->timeout == b->timeout && a->rise == b->rise &&
-               a->fall == b->fall && ((!a->user && !b->user) || (a->user && b->user && strcmp(a->user, b->user) == 0));
+               a->fall == b->fall && ((!a->user && !b->user) || (a->user && b->user && strcmp(a->user, b->user) == 0)) &&
+               proc_cred_equal(a->cred, b->cred);
 }
 
 void conf_diff_checks(const struct conf *prev, const struct conf *next, enum conf_check_change *change,

@@ -14,6 +14,8 @@
 #endif
 #define CONF_DEFAULT_PATH SYSCONFDIR "/failoverd/failoverd.conf"
 
+struct proc_cred;
+
 struct check_conf {
         char *name;             /* run-parts name, unique */
         char *script;           /* path of the conf.d script, or NULL for a command check */
@@ -24,6 +26,7 @@ struct check_conf {
         int rise;
         int fall;
         char *user;             /* NULL: the daemon's own user */
+        struct proc_cred *cred; /* user resolved at load (lib/proc.h); NULL exactly when user is NULL */
 };
 
 /* A set of shared prefixes with one role. Today there is one, the default service (SPEC 11). */
@@ -75,6 +78,7 @@ struct conf {
                 int rise;
                 int fall;
                 char *user;             /* NULL: the daemon's user */
+                struct proc_cred *cred; /* user resolved at load */
         } checks;
 
         struct check_conf *check;       /* sorted by name */

@@ -2,10 +2,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -261,4 +266,182 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
         r = file_write_atomic_at(dfd, base, data, len, mode, flags, changed);
         close(dfd);
         return r;
+}
+/* One write on its own thread, reported to the loop through an eventfd. Two references: the loop's (until
+ * done or cancel) and the thread's (until it has written the eventfd). */
+struct file_job {
+        atomic_int refs;
+        int efd;
+        sd_event_source *src;
+        char *path;
+        char *data;                     /* NULL: remove path */
+        size_t len;
+        mode_t mode;
+        unsigned flags;
+        int error;                      /* written by the thread before the eventfd */
+        bool changed;
+        bool in_done;
+        file_done_fn done;
+        void *userdata;
+};
+
+static void job_unref(struct file_job *j)
+{
+        if (atomic_fetch_sub(&j->refs, 1) != 1)
+                return;
+        sd_event_source_disable_unref(j->src);
+        if (j->efd >= 0)
+                close(j->efd);
+        free(j->path);
+        free(j->data);
+        free(j);
+}
+
+static int remove_durable(const char *path, unsigned flags, bool *changed)
+{
+        char *dir = NULL;
+        const char *base;
+
+        int r = file_split(path, &dir, &base);
+        if (r < 0)
+                return r;
+        int dfd = file_open_dir(dir);
+        free(dir);
+        if (dfd < 0)
+                return dfd;
+        if (unlinkat(dfd, base, 0) < 0)
+                r = errno == ENOENT ? 0 : -errno;
+        else
+                *changed = true;
+        if (r == 0 && *changed && (flags & FILE_DURABLE) && fsync(dfd) < 0)
+                r = -errno;
+        close(dfd);
+        return r;
+}
+
+static void *job_thread(void *arg)
+{
+        struct file_job *j = arg;
+        bool changed = false;
+        int r;
+
+        if (j->data)
+                r = file_write_atomic(j->path, j->data, j->len, j->mode, j->flags, &changed);
+        else
+                r = remove_durable(j->path, j->flags, &changed);
+        j->error = r;
+        j->changed = changed;
+        uint64_t one = 1;
+        /* The eventfd write orders the result before the loop's read; a full counter cannot happen. */
+        (void)!write(j->efd, &one, sizeof(one));
+        job_unref(j);
+        return NULL;
+}
+
+static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct file_job *j = userdata;
+        uint64_t n;
+        (void)s;
+        (void)revents;
+
+        if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+                return 0;
+        j->src = sd_event_source_disable_unref(j->src);
+        j->in_done = true;
+        j->done(j, j->error, j->changed, j->userdata);
+        job_unref(j);
+        return 0;
+}
+
+static int job_start(sd_event *e, const char *path, const char *data, size_t len, mode_t mode, unsigned flags,
+                     file_done_fn done, void *userdata, struct file_job **ret)
+{
+        if (!e || !path || !done || !ret)
+                return -EINVAL;
+        struct file_job *j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        atomic_init(&j->refs, 1);
+        j->efd = -1;
+        j->len = len;
+        j->mode = mode;
+        j->flags = flags;
+        j->done = done;
+        j->userdata = userdata;
+        j->path = strdup(path);
+        if (data) {
+                j->data = malloc(len + 1);
+                if (j->data)
+                        memcpy(j->data, data, len);
+        }
+        int r = !j->path || (data && !j->data) ? -ENOMEM : 0;
+        if (r == 0 && (j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+                r = -errno;
+        if (r == 0)
+                r = sd_event_add_io(e, &j->src, j->efd, EPOLLIN, on_job_done, j);
+        if (r < 0) {
+                job_unref(j);
+                return r;
+        }
+
+        /* The thread takes no signal: they belong to the loop's signalfd. */
+        pthread_attr_t attr;
+        sigset_t all, old;
+        pthread_t th;
+        sigfillset(&all);
+        atomic_fetch_add(&j->refs, 1);
+        r = -pthread_attr_init(&attr);
+        if (r == 0) {
+                (void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                (void)pthread_sigmask(SIG_SETMASK, &all, &old);
+                r = -pthread_create(&th, &attr, job_thread, j);
+                (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+                pthread_attr_destroy(&attr);
+        }
+        if (r < 0) {
+                atomic_fetch_sub(&j->refs, 1);
+                job_unref(j);
+                return r;
+        }
+        *ret = j;
+        return 0;
+}
+
+int file_write_async(sd_event *e, const char *path, const char *data, size_t len, mode_t mode, unsigned flags,
+                     file_done_fn done, void *userdata, struct file_job **ret)
+{
+        if (!data)
+                return -EINVAL;
+        return job_start(e, path, data, len, mode, flags, done, userdata, ret);
+}
+
+int file_remove_async(sd_event *e, const char *path, unsigned flags, file_done_fn done, void *userdata,
+                      struct file_job **ret)
+{
+        return job_start(e, path, NULL, 0, 0, flags, done, userdata, ret);
+}
+
+struct file_job *file_job_cancel(struct file_job *j)
+{
+        if (!j || j->in_done)
+                return NULL;
+        j->src = sd_event_source_disable_unref(j->src);
+        job_unref(j);
+        return NULL;
+}
+
+bool file_job_finish(struct file_job *j, int timeout_ms)
+{
+        struct pollfd pfd = { .events = POLLIN };
+
+        if (!j || j->in_done)
+                return false;
+        pfd.fd = j->efd;
+        if (poll(&pfd, 1, timeout_ms) > 0) {
+                (void)on_job_done(j->src, j->efd, EPOLLIN, j);
+                return true;
+        }
+        (void)file_job_cancel(j);
+        return false;
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <systemd/sd-event.h>
+
 /* Temporary files of file_write_atomic() are named .NAME.failoverd-XXXXXX (6 of [A-Za-z0-9]). */
 #define FILE_TEMP_INFIX ".failoverd-"
 
@@ -41,3 +43,20 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
 /* The same for the entry name (no slash) of directory dfd. */
 int file_write_atomic_at(int dfd, const char *name, const char *data, size_t len, mode_t mode, unsigned flags,
                          bool *changed);
+
+/* The same write on a thread of its own, for the event loop (which must never wait on the disk): done is
+ * called once from e's loop with file_write_atomic()'s result; j is freed when it returns. path and data
+ * are copied. Returns 0 or -errno. */
+struct file_job;
+typedef void (*file_done_fn)(struct file_job *j, int error, bool changed, void *userdata);
+int file_write_async(sd_event *e, const char *path, const char *data, size_t len, mode_t mode, unsigned flags,
+                     file_done_fn done, void *userdata, struct file_job **ret);
+/* Removes path (with FILE_DURABLE: fsync of its directory) on a thread; a missing file is success. */
+int file_remove_async(sd_event *e, const char *path, unsigned flags, file_done_fn done, void *userdata,
+                      struct file_job **ret);
+/* done is not called; the write itself runs to its end on its thread (the file is old or new, never a
+ * part). Returns NULL. */
+struct file_job *file_job_cancel(struct file_job *j);
+/* Blocks until j's thread is done (at most timeout_ms), then calls done as the loop would and returns
+ * true; on timeout cancels j and returns false. For shutdown only, never on a running loop. */
+bool file_job_finish(struct file_job *j, int timeout_ms);

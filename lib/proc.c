@@ -1,14 +1,16 @@
-/* Child processes on sd-event: fork+execv in an own process group, output through one pipe, timeout. */
+/* Child processes on sd-event: vfork-style spawn into an own process group, output through one pipe, timeout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,11 +24,22 @@
 #define TIMER_ACCURACY_USEC     1000ULL         /* sd-event's default (250 ms) is too coarse for timeouts */
 #define READ_CHUNK              16384
 #define READS_PER_EVENT         16              /* then let other sources run; epoll is level-triggered */
+#define CHILD_STACK_SIZE        (64u * 1024u)   /* the child runs child_main() only, then execve */
+
+/* 32-bit ABIs have 16-bit ids in the old calls; 64-bit ABIs have only the 32-bit ones. */
+#ifdef SYS_setgroups32
+#define SYS_SETGROUPS SYS_setgroups32
+#define SYS_SETRESGID SYS_setresgid32
+#define SYS_SETRESUID SYS_setresuid32
+#else
+#define SYS_SETGROUPS SYS_setgroups
+#define SYS_SETRESGID SYS_setresgid
+#define SYS_SETRESUID SYS_setresuid
+#endif
 
 enum step {
         STEP_NONE,
         STEP_FORK,
-        STEP_USER,
         STEP_STDIO,
         STEP_SIGNALS,
         STEP_SETGROUPS,
@@ -39,20 +52,12 @@ enum step {
 static const char *const step_names[_STEP_MAX] = {
         [STEP_NONE] = "start",
         [STEP_FORK] = "fork",
-        [STEP_USER] = "user",
         [STEP_STDIO] = "stdio",
         [STEP_SIGNALS] = "signals",
         [STEP_SETGROUPS] = "setgroups",
         [STEP_SETGID] = "setgid",
         [STEP_SETUID] = "setuid",
         [STEP_EXEC] = "exec",
-};
-
-struct user_ids {
-        uid_t uid;
-        gid_t gid;
-        gid_t *groups;
-        int n_groups;
 };
 
 struct proc {
@@ -63,6 +68,7 @@ struct proc {
         sd_event_source *finish_src;    /* after exit: EOF deadline, or a defer when there is nothing to wait for */
         pid_t pid;                      /* also the process group id */
         int out_fd;
+        int err_fd;                     /* exec error pipe: the step and errno of a failed start, else EOF */
         struct buf out;
         size_t output_max;
         bool first_line_only;
@@ -72,6 +78,7 @@ struct proc {
         bool exited;                    /* child source fired: sd-event reaps it when that callback returns */
         bool eof;
         bool in_callback;
+        bool detached;                  /* proc_free() while running: only the reaping is left */
         struct proc_result r;
         proc_done_fn done;
         void *userdata;
@@ -84,7 +91,152 @@ static uint64_t now_usec(void)
         return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
-static int lookup_user(const char *name, struct user_ids *u)
+/* The spawn's arguments, on the parent's stack: the child shares the memory until it calls execve. */
+struct spawn_args {
+        char *const *argv;
+        char *const *envp;
+        const struct proc_cred *cred;
+        bool set_groups;                /* we are root: the supplementary groups can be replaced */
+        int null_fd;
+        int out_fd;
+        int err_fd;
+};
+
+/* The kernel's struct sigaction: all zeros is SIG_DFL on every ABI. */
+struct kernel_sigaction {
+        unsigned long handler;
+        unsigned long flags;
+        unsigned long restorer;
+        unsigned long mask[2];
+};
+
+/* In the child: tell the parent which step failed, through the CLOEXEC pipe. Returns the exit code. */
+__attribute__((no_sanitize("address", "undefined"), noinline))
+static int child_fail(int fd, enum step step, int err)
+{
+        int msg[2] = { (int)step, err };
+        (void)syscall(SYS_write, fd, msg, sizeof(msg));
+        return 127;
+}
+
+/* Runs in the child between clone(CLONE_VM | CLONE_VFORK) and execve, on its own stack but in the parent's
+ * memory with the parent's thread-local storage: raw system calls only (no locks, no malloc, no sanitizer
+ * interceptors), so that no lock another thread held can stall it. Every signal is blocked on entry. */
+__attribute__((no_sanitize("address", "undefined"), noinline))
+static int child_main(void *arg)
+{
+        const struct spawn_args *a = arg;
+        int null_fd = a->null_fd, out_fd = a->out_fd, err_fd = a->err_fd;
+        long r;
+
+        (void)syscall(SYS_setpgid, 0, 0);
+
+        /* Lift the descriptors above stdio so that the dup2s below cannot clobber one another. */
+        if (err_fd < 3) {
+                if ((r = syscall(SYS_fcntl, err_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                        return 127;
+                err_fd = (int)r;
+        }
+        if (null_fd < 3) {
+                if ((r = syscall(SYS_fcntl, null_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                        return child_fail(err_fd, STEP_STDIO, errno);
+                null_fd = (int)r;
+        }
+        if (out_fd < 3) {
+                if ((r = syscall(SYS_fcntl, out_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                        return child_fail(err_fd, STEP_STDIO, errno);
+                out_fd = (int)r;
+        }
+        if (syscall(SYS_dup3, null_fd, 0, 0) < 0 || syscall(SYS_dup3, out_fd, 1, 0) < 0 ||
+            syscall(SYS_dup3, out_fd, 2, 0) < 0)
+                return child_fail(err_fd, STEP_STDIO, errno);
+        if (err_fd != 3) {
+                if (syscall(SYS_dup3, err_fd, 3, O_CLOEXEC) < 0)
+                        return child_fail(err_fd, STEP_STDIO, errno);
+                err_fd = 3;
+        }
+        if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) {
+                for (int fd = 4; fd < 65536; fd++)
+                        (void)syscall(SYS_close, fd);
+        }
+
+        /* Handlers first, then the mask: a signal let through before execve must not run a parent's handler
+         * in the parent's memory. Ignored signals would stay ignored across execve. */
+        struct kernel_sigaction dfl;
+        for (size_t i = 0; i < sizeof(dfl); i++)
+                ((volatile char *)&dfl)[i] = 0;
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
+
+        const struct proc_cred *c = a->cred;
+        if (c) {
+                /* Raw calls change this task only: glibc's setuid() would signal the parent's threads. */
+                if (a->set_groups && syscall(SYS_SETGROUPS, c->n_groups, c->groups) < 0)
+                        return child_fail(err_fd, STEP_SETGROUPS, errno);
+                if (syscall(SYS_SETRESGID, c->gid, c->gid, c->gid) < 0)
+                        return child_fail(err_fd, STEP_SETGID, errno);
+                if (syscall(SYS_SETRESUID, c->uid, c->uid, c->uid) < 0)
+                        return child_fail(err_fd, STEP_SETUID, errno);
+        }
+
+        unsigned long none[2] = { 0, 0 };
+        if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, none, NULL, _NSIG / 8) < 0)
+                return child_fail(err_fd, STEP_SIGNALS, errno);
+
+        (void)syscall(SYS_execve, a->argv[0], a->argv, a->envp);
+        return child_fail(err_fd, STEP_EXEC, errno);
+}
+
+/* Starts the child: vfork semantics (the parent resumes once the child has called execve or died, no page
+ * tables copied, no code of ours running in a copy of a multi-threaded process). Returns its pid or -errno. */
+static pid_t spawn_child(struct spawn_args *a)
+{
+        sigset_t all, old;
+        void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                           -1, 0);
+        if (stack == MAP_FAILED)
+                return -errno;
+        sigfillset(&all);
+        int k = pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (k != 0) {
+                munmap(stack, CHILD_STACK_SIZE);
+                return -k;
+        }
+        /* Stacks grow down on every architecture Linux runs failoverd on. */
+        pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+        int e = errno;
+        (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+        munmap(stack, CHILD_STACK_SIZE);
+        return pid < 0 ? -e : pid;
+}
+
+static int lookup_groups(const char *name, gid_t gid, gid_t **ret, int *n_ret)
+{
+        gid_t *groups = NULL;
+        int n = 16;
+        for (;;) {
+                gid_t *g = realloc(groups, (size_t)n * sizeof(gid_t));
+                if (!g) {
+                        free(groups);
+                        return -ENOMEM;
+                }
+                groups = g;
+                int m = n;
+                if (getgrouplist(name, gid, groups, &m) >= 0) {
+                        *ret = groups;
+                        *n_ret = m;
+                        return 0;
+                }
+                if (n >= 65536) {
+                        free(groups);
+                        return -E2BIG;
+                }
+                n = m > n ? m : n * 2;
+        }
+}
+
+int proc_cred_lookup(const char *user, struct proc_cred **ret)
 {
         long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
         size_t bufsz = sz > 0 ? (size_t)sz : 16384;
@@ -92,6 +244,9 @@ static int lookup_user(const char *name, struct user_ids *u)
         struct passwd pw, *res = NULL;
         int r;
 
+        if (!user || !ret)
+                return -EINVAL;
+        *ret = NULL;
         for (;;) {
                 char *nb = realloc(b, bufsz);
                 if (!nb) {
@@ -99,7 +254,7 @@ static int lookup_user(const char *name, struct user_ids *u)
                         return -ENOMEM;
                 }
                 b = nb;
-                r = getpwnam_r(name, &pw, b, bufsz, &res);
+                r = getpwnam_r(user, &pw, b, bufsz, &res);
                 if (r != ERANGE || bufsz > (1u << 20))
                         break;
                 bufsz *= 2;
@@ -108,96 +263,43 @@ static int lookup_user(const char *name, struct user_ids *u)
                 free(b);
                 return r != 0 ? -r : -ENOENT;
         }
-        u->uid = pw.pw_uid;
-        u->gid = pw.pw_gid;
-
-        int n = 16;
-        for (;;) {
-                gid_t *g = realloc(u->groups, (size_t)n * sizeof(gid_t));
-                if (!g) {
-                        free(b);
-                        return -ENOMEM;
-                }
-                u->groups = g;
-                int m = n;
-                if (getgrouplist(name, u->gid, u->groups, &m) >= 0) {
-                        u->n_groups = m;
-                        break;
-                }
-                if (n >= 65536) {
-                        free(b);
-                        return -E2BIG;
-                }
-                n = m > n ? m : n * 2;
+        gid_t *groups = NULL;
+        int n = 0;
+        r = lookup_groups(user, pw.pw_gid, &groups, &n);
+        if (r < 0) {
+                free(b);
+                return r;
         }
+        struct proc_cred *c = malloc(sizeof(*c) + (size_t)n * sizeof(gid_t));
+        if (c) {
+                c->uid = pw.pw_uid;
+                c->gid = pw.pw_gid;
+                c->n_groups = (size_t)n;
+                memcpy(c->groups, groups, (size_t)n * sizeof(gid_t));
+        }
+        free(groups);
         free(b);
-        return 0;
+        *ret = c;
+        return c ? 0 : -ENOMEM;
 }
 
-/* In the child: tell the parent which step failed, through the CLOEXEC pipe, and die. */
-static _Noreturn void child_fail(int fd, enum step step, int err)
+struct proc_cred *proc_cred_dup(const struct proc_cred *c)
 {
-        int msg[2] = { (int)step, err };
-        ssize_t n = write(fd, msg, sizeof(msg));
-        (void)n;
-        _exit(127);
+        if (!c)
+                return NULL;
+        size_t size = sizeof(*c) + c->n_groups * sizeof(gid_t);
+        struct proc_cred *d = malloc(size);
+        if (d)
+                memcpy(d, c, size);
+        return d;
 }
 
-static void close_from(int first)
+bool proc_cred_equal(const struct proc_cred *a, const struct proc_cred *b)
 {
-        if (close_range((unsigned)first, ~0U, 0) == 0)
-                return;
-        struct rlimit rl;
-        rlim_t max = 65536;
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < max)
-                max = rl.rlim_cur;
-        for (rlim_t fd = (rlim_t)first; fd < max; fd++)
-                close((int)fd);
-}
-
-/* Between fork and exec: async-signal-safe calls only. */
-static _Noreturn void child_exec(const struct proc_opts *o, const struct user_ids *u, int null_fd, int out_fd,
-                                 int err_fd)
-{
-        (void)setpgid(0, 0);
-
-        /* Lift the descriptors above stdio so that the dup2s below cannot clobber one another. */
-        if (err_fd < 3 && (err_fd = fcntl(err_fd, F_DUPFD_CLOEXEC, 3)) < 0)
-                _exit(127);
-        if (null_fd < 3 && (null_fd = fcntl(null_fd, F_DUPFD_CLOEXEC, 3)) < 0)
-                child_fail(err_fd, STEP_STDIO, errno);
-        if (out_fd < 3 && (out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, 3)) < 0)
-                child_fail(err_fd, STEP_STDIO, errno);
-        if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
-                child_fail(err_fd, STEP_STDIO, errno);
-        if (err_fd != 3) {
-                if (dup3(err_fd, 3, O_CLOEXEC) < 0)
-                        child_fail(err_fd, STEP_STDIO, errno);
-                err_fd = 3;
-        }
-        close_from(4);
-
-        struct sigaction sa = { .sa_handler = SIG_DFL };
-        sigemptyset(&sa.sa_mask);
-        for (int sig = 1; sig < NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void)sigaction(sig, &sa, NULL);        /* glibc's internal signals fail: fine */
-        sigset_t none;
-        sigemptyset(&none);
-        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-                child_fail(err_fd, STEP_SIGNALS, errno);
-
-        if (u) {
-                if (geteuid() == 0 && setgroups((size_t)u->n_groups, u->groups) < 0)
-                        child_fail(err_fd, STEP_SETGROUPS, errno);
-                if (setgid(u->gid) < 0)
-                        child_fail(err_fd, STEP_SETGID, errno);
-                if (setuid(u->uid) < 0)
-                        child_fail(err_fd, STEP_SETUID, errno);
-        }
-
-        execve(o->argv[0], o->argv, o->envp ? o->envp : environ);
-        child_fail(err_fd, STEP_EXEC, errno);
+        if (!a || !b)
+                return a == b;
+        return a->uid == b->uid && a->gid == b->gid && a->n_groups == b->n_groups &&
+               memcmp(a->groups, b->groups, a->n_groups * sizeof(gid_t)) == 0;
 }
 
 static void proc_destroy(struct proc *p)
@@ -208,10 +310,31 @@ static void proc_destroy(struct proc *p)
         p->finish_src = sd_event_source_disable_unref(p->finish_src);
         if (p->out_fd >= 0)
                 close(p->out_fd);
+        if (p->err_fd >= 0)
+                close(p->err_fd);
         free(p->r.output);
         buf_free(&p->out);
         sd_event_unref(p->event);
         free(p);
+}
+
+/* The child has died or called execve: its end of the error pipe is closed, so this read cannot wait. */
+static void read_exec_error(struct proc *p)
+{
+        int msg[2];
+        ssize_t n;
+
+        if (p->err_fd < 0)
+                return;
+        do
+                n = read(p->err_fd, msg, sizeof(msg));
+        while (n < 0 && errno == EINTR);
+        close(p->err_fd);
+        p->err_fd = -1;
+        if (n == (ssize_t)sizeof(msg)) {
+                p->r.exec_errno = msg[1] > 0 ? msg[1] : EIO;
+                p->r.exec_step = step_names[msg[0] > 0 && msg[0] < _STEP_MAX ? msg[0] : STEP_NONE];
+        }
 }
 
 static void keep_output(struct proc *p, const char *data, size_t n)
@@ -321,12 +444,26 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* A child whose proc was freed: sd-event reaps it when this returns, then frees the source and the proc. */
+static int on_detached_child(sd_event_source *s, const siginfo_t *si)
+{
+        if (si->si_code == CLD_EXITED || si->si_code == CLD_KILLED || si->si_code == CLD_DUMPED)
+                sd_event_source_disable_unref(s);       /* floating: this drops the loop's reference */
+        return 0;
+}
+
+static void free_detached(void *userdata)
+{
+        free(userdata);
+}
+
 static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
         struct proc *p = userdata;
         int r;
-        (void)s;
 
+        if (p->detached)
+                return on_detached_child(s, si);
         if (si->si_code == CLD_EXITED) {
                 p->r.exited = 1;
                 p->r.status = si->si_status;
@@ -339,6 +476,7 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
         /* The leader is a zombie until this callback returns, so the group id cannot have been reused. */
         (void)kill(-p->pid, SIGKILL);
         p->timer_src = sd_event_source_disable_unref(p->timer_src);
+        read_exec_error(p);
 
         /* Complete from a later dispatch: sd-event reaps the child only after this callback returns. */
         if (p->eof)
@@ -367,9 +505,7 @@ static void close_spawn_fds(const int out_pipe[2], const int err_pipe[2], int nu
 int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *userdata, struct proc **ret)
 {
         int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, null_fd = -1;
-        struct user_ids u = { 0 };
-        enum step fail_step = STEP_NONE;
-        int fail_errno = 0, r;
+        int r;
 
         if (!e || !o || !o->argv || !o->argv[0] || !done || !ret)
                 return -EINVAL;
@@ -379,6 +515,7 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
                 return -ENOMEM;
         p->event = sd_event_ref(e);
         p->out_fd = -1;
+        p->err_fd = -1;
         buf_init(&p->out);
         p->output_max = o->output_max ? o->output_max : OUTPUT_MAX_DEFAULT;
         p->first_line_only = o->first_line_only;
@@ -388,29 +525,35 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
         p->r.timeout_usec = o->timeout_usec;
         p->r.start_usec = now_usec();
 
-        if (o->user) {
-                r = lookup_user(o->user, &u);
-                if (r < 0) {
-                        fail_step = STEP_USER;
-                        fail_errno = -r;
-                        goto not_started;
-                }
-        }
-
-        if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 ||
+        if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
             (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
                 r = -errno;
                 goto fail;
         }
 
-        pid_t pid = fork();
+        struct spawn_args a = {
+                .argv = o->argv,
+                .envp = o->envp ? o->envp : environ,
+                .cred = o->cred,
+                .set_groups = geteuid() == 0,
+                .null_fd = null_fd,
+                .out_fd = out_pipe[1],
+                .err_fd = err_pipe[1],
+        };
+        pid_t pid = spawn_child(&a);
         if (pid < 0) {
-                fail_step = STEP_FORK;
-                fail_errno = errno;
-                goto not_started;
+                /* Reported through the callback, from the loop, like a failed exec. */
+                p->r.exec_errno = -pid;
+                p->r.exec_step = step_names[STEP_FORK];
+                p->exited = true;
+                p->eof = true;
+                r = sd_event_add_defer(e, &p->finish_src, on_finish, p);
+                if (r < 0)
+                        goto fail;
+                close_spawn_fds(out_pipe, err_pipe, null_fd);
+                *ret = p;
+                return 0;
         }
-        if (pid == 0)
-                child_exec(o, o->user ? &u : NULL, null_fd, out_pipe[1], err_pipe[1]);
 
         p->pid = pid;
         p->r.pid = pid;
@@ -420,22 +563,9 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
         close(null_fd);
         out_pipe[1] = err_pipe[1] = null_fd = -1;
         p->out_fd = out_pipe[0];
-        out_pipe[0] = -1;
-
-        /* EOF: exec succeeded (the pipe is CLOEXEC); two ints: the step that failed and its errno. */
-        int msg[2];
-        ssize_t n;
-        do
-                n = read(err_pipe[0], msg, sizeof(msg));
-        while (n < 0 && errno == EINTR);
-        close(err_pipe[0]);
-        err_pipe[0] = -1;
-        if (n == (ssize_t)sizeof(msg)) {
-                p->r.exec_errno = msg[1] > 0 ? msg[1] : EIO;
-                p->r.exec_step = step_names[msg[0] > 0 && msg[0] < _STEP_MAX ? msg[0] : STEP_NONE];
-        }
-        free(u.groups);
-        u.groups = NULL;
+        p->err_fd = err_pipe[0];
+        out_pipe[0] = err_pipe[0] = -1;
+        /* A failed start is read from the error pipe when the child's exit is seen: never waited for here. */
 
         int fl = fcntl(p->out_fd, F_GETFL);
         if (fl < 0 || fcntl(p->out_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -457,22 +587,8 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
         *ret = p;
         return 0;
 
-not_started:
-        /* Reported through the callback, from the loop, like a failed exec. */
-        p->r.exec_errno = fail_errno;
-        p->r.exec_step = step_names[fail_step];
-        p->exited = true;
-        p->eof = true;
-        r = sd_event_add_defer(e, &p->finish_src, on_finish, p);
-        if (r >= 0) {
-                close_spawn_fds(out_pipe, err_pipe, null_fd);
-                free(u.groups);
-                *ret = p;
-                return 0;
-        }
 fail:
         close_spawn_fds(out_pipe, err_pipe, null_fd);
-        free(u.groups);
         proc_free(p);
         return r;
 }
@@ -484,11 +600,31 @@ struct proc *proc_free(struct proc *p)
         if (p->pid > 0 && !p->exited) {
                 if (kill(-p->pid, SIGKILL) < 0)
                         (void)kill(p->pid, SIGKILL);
-                p->child_src = sd_event_source_disable_unref(p->child_src);
-                while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
+                /* Never wait here (a child in uninterruptible sleep would hang the loop): the child source
+                 * becomes the loop's own and reaps the child whenever it dies; the proc goes with it. */
+                if (p->child_src && sd_event_source_set_destroy_callback(p->child_src, free_detached) >= 0 &&
+                    sd_event_source_set_floating(p->child_src, true) >= 0) {
+                        sd_event_source_unref(p->child_src);
+                        p->child_src = NULL;
+                        p->detached = true;     /* on_child() now only lets go of the source */
+                }
         }
-        proc_destroy(p);
+        if (!p->detached) {
+                proc_destroy(p);
+                return NULL;
+        }
+        /* What is left is the struct itself, freed with the child source. */
+        p->io_src = sd_event_source_disable_unref(p->io_src);
+        p->timer_src = sd_event_source_disable_unref(p->timer_src);
+        p->finish_src = sd_event_source_disable_unref(p->finish_src);
+        if (p->out_fd >= 0)
+                p->out_fd = (close(p->out_fd), -1);
+        if (p->err_fd >= 0)
+                p->err_fd = (close(p->err_fd), -1);
+        free(p->r.output);
+        p->r.output = NULL;
+        buf_free(&p->out);
+        p->event = sd_event_unref(p->event);
         return NULL;
 }
 
@@ -552,9 +688,7 @@ void proc_describe(const struct proc_result *r, char *out, size_t len)
                 return;
         if (r->exec_errno) {
                 const char *step = r->exec_step ? r->exec_step : "exec";
-                if (strcmp(step, "user") == 0 && r->exec_errno == ENOENT)
-                        snprintf(out, len, "start failed: unknown user");
-                else if (strcmp(step, "exec") == 0)
+                if (strcmp(step, "exec") == 0)
                         snprintf(out, len, "exec failed: %s", strerror(r->exec_errno));
                 else
                         snprintf(out, len, "start failed: %s: %s", step, strerror(r->exec_errno));

@@ -13,6 +13,7 @@
 #include "unit.h"
 
 #include "check.h"
+#include "proc.h"
 
 #define MAX_RESULTS 256
 
@@ -309,6 +310,8 @@ static struct check_result first_result(char **argv, double timeout, const char 
         ck_assert_int_ge(sd_event_new(&e), 0);
         struct check_conf cc = conf_of(argv, 10, timeout, 3, 2);
         cc.user = (char *)user;
+        if (user)
+                ck_assert_int_eq(proc_cred_lookup(user, &cc.cred), 0);
         struct rec r = { 0 };
         struct check *c = NULL;
         ck_assert_int_eq(check_new(e, &cc, on_result, &r, &c), 0);
@@ -320,6 +323,7 @@ static struct check_result first_result(char **argv, double timeout, const char 
                 *st = *check_get_state(c);
         check_free(c);
         sd_event_unref(e);
+        free(cc.cred);
         return res;
 }
 
@@ -475,6 +479,9 @@ START_TEST(test_check_free_cancels_and_from_callback)
         ck_assert_int_gt(pid, 0);
         ck_assert(check_running(c));
         ck_assert_ptr_null(check_free(c));
+        /* Killed at once, reaped by the loop (check_free never waits for it). */
+        for (int i = 0; i < 500 && !pid_gone(pid); i++)
+                run_for(e, 10);
         ck_assert(pid_gone(pid));
         run_for(e, 200);
         ck_assert_int_eq(r.n, 0);
@@ -606,7 +613,10 @@ START_TEST(test_check_insecure_never_runs)
         ck_assert_int_eq(chmod(dir, 0777), 0);
         struct check_conf as_nobody = conf_of((char *[]){ "/bin/true", NULL }, 0.05, 5, 1, 1);
         as_nobody.user = "nobody";
+        ck_assert_int_eq(check_update_conf(c, &as_nobody), -EINVAL);    /* a user must come resolved */
+        ck_assert_int_eq(proc_cred_lookup("nobody", &as_nobody.cred), 0);
         ck_assert_int_eq(check_update_conf(c, &as_nobody), 0);
+        free(as_nobody.cred);
         int n = r.n + 2;
         ck_assert(loop_until(e, has_n, &r, &n, 10000));
         ck_assert(!check_get_result(c)->insecure);
@@ -704,6 +714,33 @@ START_TEST(test_check_new_rejects)
 }
 END_TEST
 
+/* A check with a user asks NSS once, when the configuration is loaded, never per run: a slow NSS (LDAP,
+ * sssd) would otherwise stop the loop at every run. */
+START_TEST(test_check_runs_ask_no_nss)
+{
+        if (geteuid() != 0)
+                return;         /* running as another user needs root */
+        sd_event *e = NULL;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        struct check_conf cc = conf_of((char *[]){ "/bin/true", NULL }, 0.05, 5, 1, 1);
+        cc.user = "nobody";
+        ck_assert_int_eq(proc_cred_lookup("nobody", &cc.cred), 0);
+        struct rec r = { 0 };
+        struct check *c = NULL;
+        int before = atomic_load(&unit_nss_calls);
+        ck_assert_int_eq(check_new(e, &cc, on_result, &r, &c), 0);
+        ck_assert_int_eq(check_start(c), 0);
+        int three = 3;
+        ck_assert(loop_until(e, has_n, &r, &three, 15000));
+        ck_assert_int_eq(check_get_result(c)->severity, SEV_OK);
+        int asked = atomic_load(&unit_nss_calls) - before;
+        ck_assert_msg(asked == 0, "3 runs asked NSS %d times", asked);
+        ck_assert_ptr_null(check_free(c));
+        sd_event_unref(e);
+        free(cc.cred);
+}
+END_TEST
+
 Suite *check_suite(void)
 {
         Suite *s = suite_create("check");
@@ -721,6 +758,7 @@ Suite *check_suite(void)
         tcase_add_test(tc, test_check_insecure_never_runs);
         tcase_add_test(tc, test_check_insecure_conf_file);
         tcase_add_test(tc, test_check_new_rejects);
+        tcase_add_test(tc, test_check_runs_ask_no_nss);
         suite_add_tcase(s, tc);
         return s;
 }

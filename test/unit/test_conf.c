@@ -1,5 +1,6 @@
 /* Unit tests for lib/conf.c: every error path with its exact message, defaults, conf.d scanning, the example. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "unit.h"
 
 #include "conf.h"
+#include "proc.h"
 
 /* Three lines, so that a key added after BASE is on line 4. */
 #define BASE "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
@@ -885,10 +887,19 @@ END_TEST
 
 START_TEST(test_users)
 {
+        struct passwd *pw = getpwnam("nobody");
+        ck_assert_ptr_nonnull(pw);
+        uid_t nobody_uid = pw->pw_uid;
+        gid_t nobody_gid = pw->pw_gid;
         one_ok("checks = { directory = \"@DIR@/conf.d\"; user = \"nobody\"; };");
         ck_assert_str_eq(c->checks.user, "nobody");
+        /* Resolved at load: no check run or spawn asks NSS again. */
+        ck_assert_ptr_nonnull(c->checks.cred);
+        ck_assert_uint_eq(c->checks.cred->uid, nobody_uid);
+        ck_assert_uint_eq(c->checks.cred->gid, nobody_gid);
         one_ok("checks = { directory = \"@DIR@/conf.d\"; user = \"\"; };");
         ck_assert_ptr_null(c->checks.user);
+        ck_assert_ptr_null(c->checks.cred);
         one_error("checks = { directory = \"@DIR@/conf.d\"; user = \"no-such-user-fo\"; };",
                   "failoverd.conf:4: checks.user: \"no-such-user-fo\": no such user");
         one_error("checks = { directory = \"@DIR@/conf.d\"; user = \"nobody\\n\"; };",
@@ -970,6 +981,8 @@ START_TEST(test_scan_script_defaults)
         ck_assert_int_eq(k->rise, 5);
         ck_assert_int_eq(k->fall, 6);
         ck_assert_str_eq(k->user, "nobody");
+        ck_assert_ptr_nonnull(k->cred);
+        ck_assert_uint_eq(k->cred->uid, getpwnam("nobody")->pw_uid);
 
         /* the plain defaults */
         diag_free(&d);
@@ -980,6 +993,7 @@ START_TEST(test_scan_script_defaults)
         ck_assert_int_eq(c->check[0].rise, 3);
         ck_assert_int_eq(c->check[0].fall, 2);
         ck_assert_ptr_null(c->check[0].user);
+        ck_assert_ptr_null(c->check[0].cred);
 }
 END_TEST
 
@@ -1001,6 +1015,7 @@ START_TEST(test_scan_override)
         ck_assert_int_eq(w->rise, 1);
         ck_assert_int_eq(w->fall, 4);
         ck_assert_str_eq(w->user, "nobody");
+        ck_assert_uint_eq(w->cred->uid, getpwnam("nobody")->pw_uid);
         ck_assert_ptr_nonnull(w->script);
         ck_assert_str_eq(w->conf_file + strlen(tdir), "/conf.d/web.conf");
         /* db keeps the group's interval and fall; "" means the daemon's own user */
@@ -1008,6 +1023,7 @@ START_TEST(test_scan_override)
         ck_assert_int_eq(b->rise, 2);
         ck_assert_int_eq(b->fall, 2);
         ck_assert_ptr_null(b->user);
+        ck_assert_ptr_null(b->cred);
 }
 END_TEST
 

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -551,21 +553,41 @@ START_TEST(test_ctl_socket_file)
 }
 END_TEST
 
-/* Runs fn in a child that has become nobody (gid nobody, supplementary groups as given); returns its
- * exit status. */
+/* Makes the calling thread nobody (gid nobody, supplementary groups as given). Raw system calls change this
+ * thread only (glibc's setuid() would change every thread): the test needs no fork while the server
+ * thread runs, where a child could stall on a lock that thread held (a sanitizer's, malloc's). */
+static int become_nobody(const gid_t *groups, size_t n)
+{
+        if (syscall(SYS_setgroups, n, groups) < 0 || syscall(SYS_setresgid, NOBODY, NOBODY, NOBODY) < 0 ||
+            syscall(SYS_setresuid, NOBODY, NOBODY, NOBODY) < 0)
+                return -errno;
+        return 0;
+}
+
+struct nobody_call {
+        const gid_t *groups;
+        size_t n;
+        int (*fn)(void *);
+        void *arg;
+        int ret;
+};
+
+static void *nobody_thread(void *arg)
+{
+        struct nobody_call *c = arg;
+        c->ret = become_nobody(c->groups, c->n) < 0 ? 99 : c->fn(c->arg);
+        return NULL;
+}
+
+/* Runs fn in a thread of its own that has become nobody; returns what fn returned (99: could not become
+ * nobody). The thread ends with fn, and its credentials with it. */
 static int as_nobody(const gid_t *groups, size_t n, int (*fn)(void *), void *arg)
 {
-        pid_t pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-                if (setgroups(n, groups) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
-                        _exit(99);
-                _exit(fn(arg));
-        }
-        int status;
-        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-        ck_assert(WIFEXITED(status));
-        return WEXITSTATUS(status);
+        struct nobody_call c = { .groups = groups, .n = n, .fn = fn, .arg = arg };
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, nobody_thread, &c), 0);
+        ck_assert_int_eq(pthread_join(th, NULL), 0);
+        return c.ret;
 }
 
 /* 0 answered ok; 10 connect() refused (EACCES, no reply); 11 refused by the server (JSON "denied"). */
@@ -628,18 +650,18 @@ static int nobody_cmd(void *arg)
 
 static char *ctl_bin(void);
 
-struct exec_args {
-        int out_fd;
-        char *argv[6];
+struct spawn_call {
+        posix_spawn_file_actions_t *fa;
+        char **argv;
+        pid_t pid;
 };
 
-static int exec_ctl(void *arg)
+/* The child gets the calling thread's credentials (as_nobody's, when called from there). */
+static int spawn_fn(void *arg)
 {
-        struct exec_args *a = arg;
-        if (dup2(a->out_fd, 1) < 0 || dup2(a->out_fd, 2) < 0)
-                return 98;
-        execv(a->argv[0], a->argv);
-        return 97;
+        struct spawn_call *c = arg;
+        extern char **environ;
+        return posix_spawn(&c->pid, c->argv[0], c->fa, NULL, c->argv, environ);
 }
 
 /* failoverctl COMMAND as nobody in group; checks its exit status; its stdout and stderr, malloc'd. */
@@ -647,11 +669,22 @@ static char *ctl_as_reader(gid_t group, const char *path, const char *command, i
 {
         char *dir = unit_tmpdir(), *bin = ctl_bin(), *text = NULL;
         char *file = unit_write(dir, "out", "", 0600);
-        struct exec_args a = { .argv = { bin, "--socket", (char *)path, (char *)command, NULL } };
-        a.out_fd = open(file, O_WRONLY | O_TRUNC);
-        ck_assert_int_ge(a.out_fd, 0);
-        int rc = as_nobody(&group, 1, exec_ctl, &a);
-        close(a.out_fd);
+        char *argv[] = { bin, "--socket", (char *)path, (char *)command, NULL };
+        /* Opened by root, written by nobody's failoverctl: dup'd onto its stdout and stderr. */
+        int out_fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        ck_assert_int_ge(out_fd, 0);
+        posix_spawn_file_actions_t fa;
+        ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
+        ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, out_fd, 1), 0);
+        ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, out_fd, 2), 0);
+        struct spawn_call sc = { .fa = &fa, .argv = argv };
+        ck_assert_int_eq(as_nobody(&group, 1, spawn_fn, &sc), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        close(out_fd);
+        int status, rc = -1;
+        ck_assert_int_eq(waitpid(sc.pid, &status, 0), sc.pid);
+        if (WIFEXITED(status))
+                rc = WEXITSTATUS(status);
         FILE *fp = fopen(file, "re");
         ck_assert_ptr_nonnull(fp);
         struct buf b;
@@ -955,17 +988,19 @@ static int run_ctl(const char *dir, int nobody, char **out, char **err, ...)
         argv[n] = NULL;
 
         char *o = unit_write(dir, "stdout", "", 0666), *e = unit_write(dir, "stderr", "", 0666);
-        pid_t pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-                int fo = open(o, O_WRONLY | O_TRUNC), fe = open(e, O_WRONLY | O_TRUNC);
-                if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
-                        _exit(98);
-                if (nobody && (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0))
-                        _exit(99);
-                execv(argv[0], argv);
-                _exit(97);
-        }
+        /* posix_spawn: no code of ours runs in the child, so it cannot stall on a lock the server thread
+         * held at fork time (seen under the sanitizers). */
+        posix_spawn_file_actions_t fa;
+        ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
+        ck_assert_int_eq(posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_TRUNC, 0), 0);
+        ck_assert_int_eq(posix_spawn_file_actions_addopen(&fa, 2, e, O_WRONLY | O_TRUNC, 0), 0);
+        struct spawn_call sc = { .fa = &fa, .argv = argv };
+        if (nobody)
+                ck_assert_int_eq(as_nobody(NULL, 0, spawn_fn, &sc), 0);
+        else
+                ck_assert_int_eq(spawn_fn(&sc), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        pid_t pid = sc.pid;
         int status;
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         ck_assert(WIFEXITED(status));

@@ -8,6 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+
 #include "file.h"
 #include "unit.h"
 
@@ -175,6 +179,124 @@ START_TEST(test_file_planted_symlinks)
 }
 END_TEST
 
+struct job_rec {
+        int calls;
+        int error;
+        bool changed;
+};
+
+static void on_job(struct file_job *j, int error, bool changed, void *userdata)
+{
+        struct job_rec *r = userdata;
+        ck_assert_ptr_nonnull(j);
+        ck_assert_ptr_null(file_job_cancel(j));         /* ignored from inside done */
+        r->calls++;
+        r->error = error;
+        r->changed = changed;
+}
+
+static void run_until(sd_event *e, const struct job_rec *r, int calls)
+{
+        for (int i = 0; i < 3000 && r->calls < calls; i++)
+                ck_assert_int_ge(sd_event_run(e, 10000), 0);
+        ck_assert_int_eq(r->calls, calls);
+}
+
+START_TEST(test_file_async)
+{
+        char *dir = unit_tmpdir();
+        char *path = unit_write(dir, "drain", "old\n", 0600);
+        sd_event *e = NULL;
+        struct file_job *j = NULL;
+        struct job_rec r = { 0 };
+        char *text;
+
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        ck_assert_int_eq(file_write_async(e, path, "new\n", 4, 0640, FILE_DURABLE, on_job, &r, &j), 0);
+        ck_assert_int_eq(r.calls, 0);                   /* never from inside the call */
+        run_until(e, &r, 1);
+        ck_assert_int_eq(r.error, 0);
+        ck_assert(r.changed);
+        ck_assert_int_eq(file_read(path, 1024, &text, NULL), 0);
+        ck_assert_str_eq(text, "new\n");
+        free(text);
+
+        ck_assert_int_eq(file_write_async(e, path, "new\n", 4, 0640, FILE_DURABLE, on_job, &r, &j), 0);
+        run_until(e, &r, 2);
+        ck_assert(!r.changed);                          /* same content: not rewritten */
+
+        ck_assert_int_eq(file_remove_async(e, path, FILE_DURABLE, on_job, &r, &j), 0);
+        run_until(e, &r, 3);
+        ck_assert_int_eq(r.error, 0);
+        ck_assert(r.changed);
+        ck_assert_int_eq(access(path, F_OK), -1);
+        ck_assert_int_eq(file_remove_async(e, path, FILE_DURABLE, on_job, &r, &j), 0);
+        run_until(e, &r, 4);
+        ck_assert_int_eq(r.error, 0);                   /* already gone: fine */
+        ck_assert(!r.changed);
+
+        char missing[600];
+        snprintf(missing, sizeof(missing), "%s/no/such/dir/drain", dir);
+        ck_assert_int_eq(file_write_async(e, missing, "x", 1, 0640, FILE_DURABLE, on_job, &r, &j), 0);
+        run_until(e, &r, 5);
+        ck_assert_int_eq(r.error, -ENOENT);
+
+        /* Cancelled: done is not called, the write still completes on its thread, nothing leaks. */
+        ck_assert_int_eq(file_write_async(e, path, "late\n", 5, 0640, FILE_DURABLE, on_job, &r, &j), 0);
+        ck_assert_ptr_null(file_job_cancel(j));
+        for (int i = 0; i < 300 && access(path, F_OK) < 0; i++)
+                ck_assert_int_ge(sd_event_run(e, 10000), 0);
+        ck_assert_int_eq(file_read(path, 1024, &text, NULL), 0);
+        ck_assert_str_eq(text, "late\n");
+        free(text);
+        ck_assert_int_eq(r.calls, 5);
+
+        /* At shutdown a job in flight can be waited for. */
+        ck_assert_int_eq(file_write_async(e, path, "last\n", 5, 0640, FILE_DURABLE, on_job, &r, &j), 0);
+        ck_assert(file_job_finish(j, 20000));
+        ck_assert_int_eq(r.calls, 6);
+        ck_assert_int_eq(r.error, 0);
+        ck_assert_int_eq(file_read(path, 1024, &text, NULL), 0);
+        ck_assert_str_eq(text, "last\n");
+        free(text);
+
+        sd_event_unref(e);
+        free(path);
+        unit_rmrf(dir);
+        free(dir);
+}
+END_TEST
+
+/* The fsync of a durable write happens on the job's thread: the loop runs on while the disk stalls. */
+START_TEST(test_file_async_sync_off_loop)
+{
+        char *dir = unit_tmpdir();
+        char path[600];
+        sd_event *e = NULL;
+        struct file_job *j = NULL;
+        struct job_rec r = { 0 };
+
+        snprintf(path, sizeof(path), "%s/frr.conf", dir);
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        atomic_store(&unit_fsync_stall, 1);
+        ck_assert_int_eq(file_write_async(e, path, "x\n", 2, 0640, FILE_DURABLE, on_job, &r, &j), 0);
+        int spins = 0;
+        for (int i = 0; i < 2000 && atomic_load(&unit_fsync_waiting) == 0; i++)
+                ck_assert_int_ge(sd_event_run(e, 10000), 0);
+        ck_assert_int_eq(atomic_load(&unit_fsync_waiting), 1);
+        for (; spins < 10; spins++)
+                ck_assert_int_ge(sd_event_run(e, 10000), 0);    /* returns: the loop is not the one waiting */
+        ck_assert_int_eq(r.calls, 0);
+        atomic_store(&unit_fsync_stall, 0);
+        run_until(e, &r, 1);
+        ck_assert_int_eq(r.error, 0);
+        ck_assert_int_eq(access(path, F_OK), 0);
+        sd_event_unref(e);
+        unit_rmrf(dir);
+        free(dir);
+}
+END_TEST
+
 Suite *file_suite(void)
 {
         Suite *s = suite_create("file");
@@ -183,6 +305,8 @@ Suite *file_suite(void)
         tcase_add_test(tc, test_file_keeps_owner);
         tcase_add_test(tc, test_file_failure_keeps_old);
         tcase_add_test(tc, test_file_planted_symlinks);
+        tcase_add_test(tc, test_file_async);
+        tcase_add_test(tc, test_file_async_sync_off_loop);
         suite_add_tcase(s, tc);
         return s;
 }

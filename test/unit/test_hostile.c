@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,19 +244,27 @@ static void check_in_daemon(const char *path)
         char *argv[] = { (char *)(bin ? bin : BUILD_DIR "/failoverd"), "--check", "-c", (char *)path, NULL };
         int st;
 
-        pid_t pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-                int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-                if (fd >= 0) {
-                        dup2(fd, 1);
-                        dup2(fd, 2);
-                }
-                /* The sanitizer build reports libconfig's leak at exit unless told it is known. */
-                setenv("LSAN_OPTIONS", "suppressions=" TEST_DIR "/fuzz/lsan.supp", 1);
-                execv(argv[0], argv);
-                _exit(127);
-        }
+        /* posix_spawn, no code of ours in a forked child (it could stall on a lock held at fork time). */
+        extern char **environ;
+        size_t n = 0;
+        while (environ[n])
+                n++;
+        char **env = calloc(n + 2, sizeof(char *));
+        ck_assert_ptr_nonnull(env);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (strncmp(environ[i], "LSAN_OPTIONS=", 13) != 0)
+                        env[k++] = environ[i];
+        /* The sanitizer build reports libconfig's leak at exit unless told it is known. */
+        env[k++] = "LSAN_OPTIONS=suppressions=" TEST_DIR "/fuzz/lsan.supp";
+        posix_spawn_file_actions_t fa;
+        ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
+        ck_assert_int_eq(posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0), 0);
+        ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, 1, 2), 0);
+        pid_t pid;
+        ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, env), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        free(env);
         ck_assert_int_eq(waitpid(pid, &st, 0), pid);
         ck_assert_msg(WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 1),
                       "failoverd --check -c %s: status %#x", path, st);

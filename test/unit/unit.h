@@ -13,3 +13,10 @@ char *unit_tmpdir(void);
 char *unit_write(const char *dir, const char *name, const char *text, int mode);
 /* rm -rf dir, without a shell. */
 void unit_rmrf(const char *dir);
+
+/* test/unit/stall.c: while unit_fsync_stall is set, fsync() waits (at most 20 s; unit_fsync_waiting counts
+ * the callers waiting now); unit_nss_calls counts getpwnam_r() and getgrouplist() calls. */
+#include <stdatomic.h>
+extern atomic_int unit_fsync_stall;
+extern atomic_int unit_fsync_waiting;
+extern atomic_int unit_nss_calls;
