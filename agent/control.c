@@ -213,15 +213,6 @@ static json_object *refusal(const char *text)
         return o;
 }
 
-static int on_reload_defer(sd_event_source *s, void *userdata)
-{
-        struct manager *m = userdata;
-        (void)s;
-        m->reload_defer = sd_event_source_disable_unref(m->reload_defer);
-        manager_reload(m);
-        return 0;
-}
-
 static int handler(const char *command, const char *arg, json_object **reply, void *userdata)
 {
         struct manager *m = userdata;
@@ -271,11 +262,14 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 return 0;
         }
         if (strcmp(command, "reload") == 0) {
-                /* The server must not be freed under the handler: the reload runs from the loop. */
-                if (!m->reload_defer)
-                        sd_event_add_defer(m->event, &m->reload_defer, on_reload_defer, m);
+                /* Answered with the outcome, so `failoverctl reload` (the unit's ExecReload=) fails for a
+                 * refused config; reading the config here is what SIGHUP does on the loop too. */
                 log_info("reload requested by uid %ld", uid);
-                *reply = message("reloading %s; see failoverctl status for the result", m->conf_path);
+                if (manager_reload(m) < 0) {
+                        *reply = refusal(m->reload_error ? m->reload_error : "the new configuration was refused");
+                        return 0;
+                }
+                *reply = message("reloaded %s", m->conf_path);
                 return 0;
         }
         return -EOPNOTSUPP;
@@ -436,7 +430,6 @@ void control_write_metrics(struct manager *m)
 void control_done(struct manager *m)
 {
         m->ctl = ctl_server_free(m->ctl);
-        m->reload_defer = sd_event_source_disable_unref(m->reload_defer);
         for (size_t i = 0; i < m->n_notify_procs; i++)
                 proc_free(m->notify_procs[i]);
         free(m->notify_procs);
