@@ -83,6 +83,7 @@ struct conf {
         char *metrics_file;             /* NULL when not set */
         char *state_directory;
         char *runtime_directory;
+        bool failsafe_keep;             /* failsafe = "keep": failoverd --failsafe leaves FRR as it is */
 
         struct service *services;       /* services[0] is the default service */
         size_t n_services;
