@@ -265,8 +265,13 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 /* Answered with the outcome, so `failoverctl reload` (the unit's ExecReload=) fails for a
                  * refused config; reading the config here is what SIGHUP does on the loop too. */
                 log_info("reload requested by uid %ld", uid);
-                if (manager_reload(m) < 0) {
-                        *reply = refusal(m->reload_error ? m->reload_error : "the new configuration was refused");
+                int r = manager_reload(m);
+                if (r == -ESHUTDOWN) {
+                        *reply = refusal("failoverd is stopping");
+                        return 0;
+                }
+                if (r < 0) {
+                        *reply = refusal(m->reload_error ? m->reload_error : strerror(-r));
                         return 0;
                 }
                 *reply = message("reloaded %s", m->conf_path);
