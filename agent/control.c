@@ -435,6 +435,7 @@ void control_write_metrics(struct manager *m)
 void control_done(struct manager *m)
 {
         m->ctl = ctl_server_free(m->ctl);
+        m->reload_defer = sd_event_source_disable_unref(m->reload_defer);
         for (size_t i = 0; i < m->n_notify_procs; i++)
                 proc_free(m->notify_procs[i]);
         free(m->notify_procs);

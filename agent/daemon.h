@@ -71,6 +71,7 @@ struct manager {
 
         /* Control socket, notify hook (agent/control.c). */
         struct ctl_server *ctl;
+        sd_event_source *reload_defer;
         struct proc **notify_procs;
         size_t n_notify_procs;
 };
