@@ -167,6 +167,15 @@ ok "an auto-restart does not trigger the fail-safe"
 rm -r "$C/root/etc/systemd/system/failoverd.service.d"
 cx systemctl daemon-reload
 
+say "(d2) an upgrade (the package installed again) restarts the running daemon"
+pid=$(prop failoverd MainPID)
+cx dpkg -i "/root/$(basename "$DEB")" >"$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg -i over the installed package"; }
+wait_cx 60 "failoverd active again" sh -c '[ "$(systemctl show -P ActiveState failoverd)" = active ]'
+[ "$(prop failoverd MainPID)" != "$pid" ] || fail "the upgrade did not restart failoverd (MainPID $pid)"
+cx grep -q rise "/etc/failoverd/failoverd.conf" || fail "the upgrade replaced the operator's failoverd.conf"
+expect_best $V4 "h1 65000:1" 30
+ok "upgrade: MainPID $pid -> $(prop failoverd MainPID), the operator's configuration kept, still primary"
+
 say "(e) systemctl stop failoverd leaves the announcement as it was"
 cx systemctl stop failoverd
 assert_eq "$(prop failoverd ActiveState)" inactive "failoverd after stop"
@@ -193,6 +202,22 @@ assert_eq "$(prop failoverd ActiveState)" failed "failoverd after the start limi
 rm -r "$C/root/etc/systemd/system/failoverd.service.d"
 cx systemctl daemon-reload
 cx systemctl reset-failed failoverd failoverd-failsafe
+
+say "(h) removal stops the daemon, purge removes its state"
+cx systemctl start failoverd
+expect_best $V4 "h1 65000:1" 60
+cx test -d /var/lib/failoverd || fail "no /var/lib/failoverd while running"
+cp "$C/root/etc/failoverd/failoverd.conf" "$T/operator.conf"
+cx apt-get remove -y failoverd >"$T/apt.log" 2>&1 || { cat "$T/apt.log"; fail "apt-get remove failoverd"; }
+assert_eq "$(prop failoverd ActiveState)" inactive "failoverd after apt-get remove"
+expect_best $V4 "h1 65000:1" 5
+cx test -e /etc/failoverd/failoverd.conf || fail "remove (not purge) deleted the conffile"
+cx apt-get purge -y failoverd >"$T/apt.log" 2>&1 || { cat "$T/apt.log"; fail "apt-get purge failoverd"; }
+cx test ! -e /var/lib/failoverd || fail "purge left /var/lib/failoverd"
+cx test ! -e /etc/failoverd/failoverd.conf || fail "purge left the conffile"
+ok "remove: stopped, announcement kept, conffile kept; purge: /var/lib/failoverd and the conffile gone"
+cx sh -c "cd /root && apt-get install -y ./$(basename "$DEB")" >"$T/apt.log" 2>&1 || { cat "$T/apt.log"; fail "reinstall"; }
+cp "$T/operator.conf" "$C/root/etc/failoverd/failoverd.conf"
 
 say "(g) bgpd still starting: systemctl start returns in bounded time, failoverd catches up"
 cx sed -i 's/^bgpd=yes/bgpd=no/' /etc/frr/daemons
