@@ -6,7 +6,10 @@
 set -euo pipefail
 suite=${1:-bookworm}
 cache=${FAILOVERD_CI_CACHE:-/var/cache/failoverd-ci}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The mirror this machine's apt uses (deb822 "URIs:" or one-line "deb URI"), unless DEBIAN_MIRROR says.
+mirror=${DEBIAN_MIRROR:-$({ cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } |
+	awk '$1 == "URIs:" && $2 !~ /security/ { print $2; exit } $1 == "deb" && $2 !~ /security/ { print $2; exit }')}
+[ -n "$mirror" ] || { echo "systemd-root: no Debian mirror in /etc/apt; set DEBIAN_MIRROR" >&2; exit 1; }
 pkgs=systemd-sysv,dbus,frr,frr-pythontools,monitoring-plugins-basic,libconfig9,libjson-c5,libsystemd0,iproute2
 # The stamp names what is inside: a changed package list builds a new root instead of reusing a stale one.
 root=$cache/systemd-$suite
