@@ -38,7 +38,7 @@ SUITES     := $(patsubst test/unit/test_%.c,%,$(UNIT_SRC))
 
 BINS       := $(B)/failoverd $(B)/failoverctl
 
-.PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz fuzz-short memcheck docs-check
+.PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz fuzz-short memcheck docs-check deb
 
 all: $(BINS)
 	@ln -sf $(B)/failoverd failoverd; ln -sf $(B)/failoverctl failoverctl
@@ -73,7 +73,8 @@ $(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_H
 # Installs the Debian packages that build, tests and demo need (SPEC 10). Needs root.
 DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev check frr \
             frr-pythontools iproute2 procps psmisc util-linux groff-base man-db systemd \
-            valgrind clang libclang-rt-14-dev python3
+            valgrind clang libclang-rt-14-dev python3 \
+            dpkg-dev lintian debootstrap systemd-container
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS)
@@ -128,11 +129,15 @@ install: $(BINS)
 	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/failoverd/failoverd.conf || \
 		install -m 0640 conf/failoverd.conf $(DESTDIR)$(SYSCONFDIR)/failoverd/failoverd.conf
-	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' units/failoverd.service.in > \
-		$(DESTDIR)$(UNITDIR)/failoverd.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/failoverd.service
+	for u in units/*.service.in; do n=$${u##*/}; n=$${n%.in}; \
+		sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$n; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$n; done
 	for m in docs/*.[58]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+# build/failoverd_VERSION_ARCH.deb: hardened build, Depends from the shared libraries (units/debian/).
+deb:
+	units/debian/build-deb $(VERSION)
 
 clean:
 	rm -rf build failoverd failoverctl

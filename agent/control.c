@@ -250,15 +250,6 @@ static json_object *refusal(const char *text)
         return o;
 }
 
-static int on_reload_defer(sd_event_source *s, void *userdata)
-{
-        struct manager *m = userdata;
-        (void)s;
-        m->reload_defer = sd_event_source_disable_unref(m->reload_defer);
-        manager_reload(m);
-        return 0;
-}
-
 static int handler(const char *command, const char *arg, json_object **reply, void *userdata)
 {
         struct manager *m = userdata;
@@ -295,11 +286,19 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 return 0;
         }
         if (strcmp(command, "reload") == 0) {
-                /* The server must not be freed under the handler: the reload runs from the loop. */
-                if (!m->reload_defer)
-                        sd_event_add_defer(m->event, &m->reload_defer, on_reload_defer, m);
+                /* Answered with the outcome, so `failoverctl reload` (the unit's ExecReload=) fails for a
+                 * refused config; reading the config here is what SIGHUP does on the loop too. */
                 log_info("reload requested by uid %ld", uid);
-                *reply = message("reloading %s; see failoverctl status for the result", m->conf_path);
+                int r = manager_reload(m);
+                if (r == -ESHUTDOWN) {
+                        *reply = refusal("failoverd is stopping");
+                        return 0;
+                }
+                if (r < 0) {
+                        *reply = refusal(m->reload_error ? m->reload_error : strerror(-r));
+                        return 0;
+                }
+                *reply = message("reloaded %s", m->conf_path);
                 return 0;
         }
         return -EOPNOTSUPP;

@@ -1,4 +1,4 @@
-/* failoverd: command line, one-shot modes (--check, --render, --apply) and the daemon's entry point. */
+/* failoverd: command line, one-shot modes (--check, --render, --apply, --failsafe) and the daemon's entry point. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -13,7 +13,8 @@
 static void usage(FILE *f)
 {
         fprintf(f,
-                "Usage: failoverd [-c FILE] [-v] [--check | --render [--state STATE] | --apply [--state STATE]]\n"
+                "Usage: failoverd [-c FILE] [-v] [--check | --render [--state STATE] | --apply [--state STATE] |\n"
+                "                 --failsafe]\n"
                 "\n"
                 "Health-driven BGP failover of shared addresses through FRRouting.\n"
                 "With no mode, runs as a daemon in the foreground (systemd Type=notify).\n"
@@ -22,6 +23,8 @@ static void usage(FILE *f)
                 "      --check         validate the configuration and conf.d, print every error, exit 0 or 1\n"
                 "      --render        print the frr.conf that would be written\n"
                 "      --apply         render, validate, write and apply to FRR once; verify by read-back\n"
+                "      --failsafe      withdraw the shared addresses (unless failsafe = \"keep\"); run by\n"
+                "                      failoverd-failsafe.service when failoverd.service failed for good\n"
                 "      --state STATE   with --render/--apply: primary, secondary, demoted or withdrawn\n"
                 "                      (default: the configured role, healthy)\n"
                 "  -v, --verbose       debug logging\n"
@@ -62,6 +65,7 @@ int main(int argc, char **argv)
                 { "check", no_argument, NULL, 'K' },
                 { "render", no_argument, NULL, 'R' },
                 { "apply", no_argument, NULL, 'A' },
+                { "failsafe", no_argument, NULL, 'F' },
                 { "state", required_argument, NULL, 'S' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
@@ -80,8 +84,10 @@ int main(int argc, char **argv)
                 case 'K':
                 case 'R':
                 case 'A':
+                case 'F':
                         if (mode && mode != o) {
-                                fprintf(stderr, "failoverd: --check, --render and --apply exclude each other\n");
+                                fprintf(stderr, "failoverd: --check, --render, --apply and --failsafe exclude each "
+                                        "other\n");
                                 return 2;
                         }
                         mode = o;
@@ -147,5 +153,7 @@ int main(int argc, char **argv)
         }
         if (mode == 'A')
                 return apply_main(path, st, verbose);
+        if (mode == 'F')
+                return failsafe_main(path, verbose);
         return daemon_main(path, verbose);
 }

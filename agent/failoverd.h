@@ -7,5 +7,8 @@
 struct conf *load_conf_or_exit(const char *path, int verbose);
 /* --apply: one-shot render, validate, write, apply and verify. Returns the process exit code. */
 int apply_main(const char *path, enum fo_state st, int verbose);
+/* --failsafe: withdraw the shared addresses unless failsafe = "keep" (run when failoverd.service failed for
+ * good). Returns the process exit code. */
+int failsafe_main(const char *path, int verbose);
 /* No mode: the daemon. Returns the process exit code. */
 int daemon_main(const char *path, int verbose);

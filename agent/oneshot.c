@@ -1,4 +1,5 @@
-/* failoverd --apply: render, validate, install, apply and verify once, printing what was done. */
+/* The one-shot modes that change FRR: --apply (render, validate, install, apply and verify once, printing
+ * what was done) and --failsafe (withdraw after failoverd.service failed for good). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include "apply.h"
 #include "failoverd.h"
 #include "file.h"
+#include "log.h"
 #include "render.h"
 
 static void print_result(const char *what, const struct apply_result *r)
@@ -36,9 +38,8 @@ static int run(const struct conf *c, enum fo_state st, enum apply_kind kind, boo
         return r->error;
 }
 
-int apply_main(const char *path, enum fo_state want, int verbose)
+static int apply_conf(const struct conf *c, enum fo_state want, int verbose)
 {
-        struct conf *c = load_conf_or_exit(path, verbose);
         struct apply_result r;
         char what[128];
         int exit_code = 1;
@@ -79,6 +80,43 @@ int apply_main(const char *path, enum fo_state want, int verbose)
         }
 out:
         apply_result_clear(&r);
-        conf_free(c);
         return exit_code;
+}
+
+int apply_main(const char *path, enum fo_state want, int verbose)
+{
+        struct conf *c = load_conf_or_exit(path, verbose);
+        int rc = apply_conf(c, want, verbose);
+        conf_free(c);
+        return rc;
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+        const char *v = getenv(name);
+        return v && *v ? v : fallback;
+}
+
+int failsafe_main(const char *path, int verbose)
+{
+        static const char *const fields[] = { "FAILOVERD_STATE=withdrawn", "FAILOVERD_FAILSAFE=1", NULL };
+        struct conf *c = load_conf_or_exit(path, verbose);
+        char why[512];
+
+        /* systemd (251+) tells an OnFailure= unit which unit failed and how. */
+        snprintf(why, sizeof(why), "%s failed for good (result %s, %s %s)", env_or("MONITOR_UNIT", "failoverd"),
+                 env_or("MONITOR_SERVICE_RESULT", "?"), env_or("MONITOR_EXIT_CODE", "?"),
+                 env_or("MONITOR_EXIT_STATUS", "?"));
+        if (c->failsafe_keep) {
+                log_notice("%s; failsafe = \"keep\": FRR keeps announcing what failoverd left", why);
+                conf_free(c);
+                return 0;
+        }
+        log_fields(LOG_WARNING, fields, "%s: withdrawing the shared addresses, nothing checks this host's "
+                   "health any more (failsafe = \"withdraw\")", why);
+        int rc = apply_conf(c, STATE_WITHDRAWN, verbose);
+        if (rc != 0)
+                log_err("failsafe: the withdrawal did not complete; FRR may still announce this host");
+        conf_free(c);
+        return rc;
 }

@@ -932,11 +932,19 @@ static void parse_root(const struct ctx *x, const config_setting_t *root, struct
 {
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
-                "metrics_file", "state_directory", "runtime_directory", "control", NULL,
+                "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", NULL,
         };
         const char *v;
 
         check_keys(x, root, NULL, keys);
+
+        if (get_str(x, root, NULL, "failsafe", &v) == 1) {
+                if (strcmp(v, "withdraw") == 0 || strcmp(v, "keep") == 0)
+                        c->failsafe_keep = strcmp(v, "keep") == 0;
+                else
+                        verr(x, DIAG_ERROR, config_setting_get_member(root, "failsafe"), "failsafe", v,
+                             "must be \"withdraw\" or \"keep\"");
+        }
 
         int r = get_str(x, root, NULL, "role", &v);
         if (r == 0)

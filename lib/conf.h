@@ -88,6 +88,7 @@ struct conf {
         char *metrics_file;             /* NULL when not set */
         char *state_directory;
         char *runtime_directory;
+        bool failsafe_keep;             /* failsafe = "keep": failoverd --failsafe leaves FRR as it is */
 
         struct {
                 char *read_group;       /* may status and checks; NULL: the control socket file's group */

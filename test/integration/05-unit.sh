@@ -7,15 +7,20 @@ B=${FAILOVERD_BUILD:-$ROOT/build/release}
 D=$(mktemp -d)
 trap 'rm -rf "$D"' EXIT
 make -C "$ROOT" --no-print-directory B="${B#"$ROOT"/}" DESTDIR="$D" PREFIX=/usr install >/dev/null
-for f in usr/sbin/failoverd usr/sbin/failoverctl lib/systemd/system/failoverd.service etc/failoverd/failoverd.conf; do
+for f in usr/sbin/failoverd usr/sbin/failoverctl lib/systemd/system/failoverd.service \
+	lib/systemd/system/failoverd-failsafe.service etc/failoverd/failoverd.conf; do
 	[ -e "$D/$f" ] || { echo "FAIL: make install did not install $f"; exit 1; }
 done
 echo "ok: make install laid out binaries, unit and configuration"
 # verify resolves ExecStart= on this machine: point it at the installed copy.
-sed "s|/usr/sbin/|$D/usr/sbin/|g; s|/etc/failoverd/|$D/etc/failoverd/|g" \
-	"$D/lib/systemd/system/failoverd.service" > "$D/failoverd.service"
-out=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$D/failoverd.service" 2>&1) || { echo "$out"; echo "FAIL: systemd-analyze verify"; exit 1; }
-# verify prints warnings without failing: none may concern our unit.
-if grep -i "failoverd.service" <<<"$out"; then echo "FAIL: systemd-analyze verify warned"; exit 1; fi
+for u in failoverd.service failoverd-failsafe.service; do
+	sed "s|/usr/sbin/|$D/usr/sbin/|g; s|/etc/failoverd/|$D/etc/failoverd/|g" \
+		"$D/lib/systemd/system/$u" > "$D/$u"
+done
+out=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$D/failoverd.service" "$D/failoverd-failsafe.service" 2>&1) ||
+	{ echo "$out"; echo "FAIL: systemd-analyze verify"; exit 1; }
+# verify prints warnings without failing: none may concern our units.
+if grep -i "failoverd" <<<"$out"; then echo "FAIL: systemd-analyze verify warned"; exit 1; fi
 grep -q '^Type=notify$' "$D/failoverd.service" && grep -q '^WatchdogSec=' "$D/failoverd.service"
-echo "ok: systemd-analyze verify accepts failoverd.service"
+grep -q '^OnFailure=failoverd-failsafe.service$' "$D/failoverd.service"
+echo "ok: systemd-analyze verify accepts failoverd.service and failoverd-failsafe.service"

@@ -85,7 +85,15 @@ sleep 1
 expect_best $V4 "h1 65000:1" 2
 expect_best $NEW "h1 65000:1" 2
 ok "still running and announcing on the old config"
+say "(d') failoverctl reload reports the outcome (what the unit's ExecReload= runs)"
+rc=0; "$FAILOVERCTL" --socket "$(lab_host_conf h1 runtime_dir)/control" reload >"$T/out" 2>&1 || rc=$?
+assert_eq $rc 1 "failoverctl reload exit status for a refused config"
+grep -q 'failoverd refused reload: .*IPv6 prefix must be /56 or /64' "$T/out" || fail "no reason: $(cat "$T/out")"
+ok "failoverctl reload fails with the first error: $(head -1 "$T/out")"
 cp "$T/h1.good" "$T/h1.conf"
+"$FAILOVERCTL" --socket "$(lab_host_conf h1 runtime_dir)/control" reload >"$T/out" 2>&1 || fail "valid reload refused: $(cat "$T/out")"
+grep -q '^reloaded ' "$T/out" || fail "unexpected answer: $(cat "$T/out")"
+ok "failoverctl reload of a valid config exits 0"
 
 say "(e) SIGTERM: clean exit, the announcement stays"
 kill -TERM "$PID_h1"

@@ -803,6 +803,18 @@ START_TEST(test_paths)
 }
 END_TEST
 
+START_TEST(test_failsafe)
+{
+        one_ok("");
+        ck_assert(!c->failsafe_keep);
+        one_ok("failsafe = \"withdraw\";");
+        ck_assert(!c->failsafe_keep);
+        one_ok("failsafe = \"keep\";");
+        ck_assert(c->failsafe_keep);
+        one_error("failsafe = \"off\";", "failoverd.conf:4: failsafe: \"off\": must be \"withdraw\" or \"keep\"");
+}
+END_TEST
+
 START_TEST(test_pathspace)
 {
         static const char msg[] = "must be letters, digits, '_' or '-' (at most 64)";
@@ -1283,6 +1295,7 @@ Suite *conf_suite(void)
         tcase_add_test(tc, test_frr_and_checks_ranges);
         tcase_add_test(tc, test_paths);
         tcase_add_test(tc, test_pathspace);
+        tcase_add_test(tc, test_failsafe);
         tcase_add_test(tc, test_extra);
         tcase_add_test(tc, test_notify);
         tcase_add_test(tc, test_users);

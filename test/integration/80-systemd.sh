@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# failoverd as operators run it: installed from its .deb in a Debian container with systemd as PID 1, inside
+# lab host h1's network namespace, next to FRR's own frr.service (watchfrr, /etc/frr/daemons). Asserted
+# against the lab's route servers: start returns once READY, a failing check moves the traffic, journal
+# fields, reload that reports its outcome, the watchdog, stop keeps the announcement, the sandbox lets
+# vtysh, frr-reload.py and a monitoring plugin work, the fail-safe withdraws when failoverd is dead
+# for good, and start is bounded while bgpd is not running yet.
+# TEST_TIMEOUT=1500 (the first run builds the container's root with debootstrap: several minutes)
+. "$(dirname "$0")/lib.sh"
+V4=198.51.100.10/32
+V6=2001:db8:e001:1b8c::/64
+
+[ -d /run/systemd/system ] && say "note: the host runs systemd; the container is booted with --keep-unit anyway"
+BASE=$("$ROOT/test/lab/systemd-root.sh") || fail "cannot build the container's root"
+DEB=$(make -C "$ROOT" --no-print-directory deb | tail -1) || fail "make deb failed"
+DEB=$ROOT/$DEB
+ok "package $(basename "$DEB"), root $BASE"
+
+C=$T/ct          # overlay: the cached root below, this run's changes in $T
+NSPAWN= CPID=
+container_down() {
+	if [ -n "$NSPAWN" ] && kill -0 "$NSPAWN" 2>/dev/null; then
+		kill -TERM "$NSPAWN" 2>/dev/null || true         # nspawn asks the container's systemd to power off
+		for _ in $(seq 300); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$NSPAWN" 2>/dev/null || true
+		wait "$NSPAWN" 2>/dev/null || true
+	fi
+	mountpoint -q "$C/root" && { umount "$C/root" 2>/dev/null || umount -l "$C/root"; }
+	return 0
+}
+trap 'rc=$?; [ $rc = 0 ] || [ -z "$CPID" ] || { echo "--- container journal"; jctl -n 150 -o short-monotonic 2>&1; }; container_down; (exit $rc); cleanup' EXIT
+
+# Runs a command inside the container, with a clean environment.
+cx() { nsenter -t "$CPID" -m -u -i -p -n -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
+prop() { cx systemctl show -P "$2" "$1"; }
+# Waits until a command inside the container succeeds.
+wait_cx() {
+	local secs=$1 what=$2 i; shift 2
+	for ((i = 0; i < secs * 10; i++)); do cx "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	fail "waited ${secs}s for $what"
+}
+jctl() { cx journalctl --no-pager -o cat "$@"; }
+wait_journal() {
+	local secs=$1 pat=$2 i; shift 2
+	for ((i = 0; i < secs * 4; i++)); do jctl "$@" 2>/dev/null | grep -qE "$pat" && return 0; sleep 0.25; done
+	jctl "$@" | tail -20
+	fail "no '$pat' in journalctl $* after ${secs}s"
+}
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+lab_up 2
+lab_stop h1                                   # the container's FRR takes h1's place in its namespace
+NS=$(lab_ns h1)
+
+say "boot the container: systemd as PID 1 in $NS"
+mkdir -p "$C/upper" "$C/work" "$C/root"
+mount -t overlay overlay -o "lowerdir=$BASE,upperdir=$C/upper,workdir=$C/work" "$C/root"
+cp "$DEB" "$C/root/root/"
+# The root has procps (monitoring-plugins-basic needs it); a host without it has no /bin/kill, which is
+# what broke ExecReload=/bin/kill: take it away so that reload must work without it.
+rm -f "$C/root/bin/kill" "$C/root/usr/bin/kill"
+SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 systemd-nspawn --register=no --keep-unit -D "$C/root" -M fpkct \
+	--network-namespace-path="/run/netns/$NS" --capability=CAP_NET_ADMIN,CAP_NET_RAW,CAP_SYS_ADMIN \
+	-b --console=read-only </dev/null >"$T/nspawn.log" 2>&1 &
+NSPAWN=$!
+for _ in $(seq 600); do
+	CPID=$(ps -o pid= --ppid "$NSPAWN" 2>/dev/null | head -1 | tr -d ' ')
+	[ -n "$CPID" ] && [ "$(cat "/proc/$CPID/comm" 2>/dev/null)" = systemd ] && break
+	kill -0 "$NSPAWN" 2>/dev/null || { cat "$T/nspawn.log"; fail "systemd-nspawn exited"; }
+	CPID=; sleep 0.1
+done
+[ -n "$CPID" ] || fail "no systemd in the container"
+wait_cx 120 "systemd to finish booting" sh -c 'systemctl is-system-running --wait; systemctl is-system-running | grep -qE "running|degraded"'
+ok "systemd $(cx systemctl --version | head -1 | cut -d' ' -f2) is PID 1 (host pid $CPID); $(cx sh -c '[ -x /bin/kill ] || echo "no /bin/kill (no procps)"')"
+
+say "install the package: unit installed, neither enabled nor started"
+cx sh -c "cd /root && apt-get install -y ./$(basename "$DEB")" >"$T/apt.log" 2>&1 || { cat "$T/apt.log"; fail "apt install ./$(basename "$DEB")"; }
+ok "apt install ./$(basename "$DEB")"
+assert_eq "$(prop failoverd UnitFileState)" disabled "failoverd.service after install"
+assert_eq "$(prop failoverd ActiveState)" inactive "failoverd.service after install"
+cx test -d /etc/failoverd/conf.d || fail "no /etc/failoverd/conf.d"
+cx dpkg-query -W -f='${Conffiles}\n' failoverd | grep -q /etc/failoverd/failoverd.conf || fail "failoverd.conf is not a conffile"
+ok "failoverd.conf is a conffile, conf.d exists"
+
+# The operator's configuration: primary; a flag check and a monitoring plugin that needs CAP_NET_RAW
+# (Debian gives check_icmp the file capability cap_net_raw: it only works if the unit's bound keeps it).
+cat >"$C/root/etc/failoverd/failoverd.conf" <<CONF
+role = "primary";
+hostname = "h1";
+shared_ips = ["198.51.100.10", "2001:db8:e001:1b8c::/64"];
+bgp = { router_id = "$(lab_host_conf h1 router_id)"; route_servers = ["2001:db8:f0::1", "2001:db8:f0::2"]; };
+checks = { directory = "/etc/failoverd/conf.d"; interval = 1.0; rise = 2; fall = 2; };
+CONF
+printf '#!/bin/sh\ncode=$(cat /etc/failoverd/flag 2>/dev/null || echo 3)\necho "flag $code"\nexit "$code"\n' \
+	>"$C/root/etc/failoverd/conf.d/flag"
+chmod 755 "$C/root/etc/failoverd/conf.d/flag"
+echo 0 >"$C/root/etc/failoverd/flag"
+cflag() { echo "$1" >"$C/root/etc/failoverd/flag.new" && mv -f "$C/root/etc/failoverd/flag.new" "$C/root/etc/failoverd/flag"; }
+printf 'command = ["/usr/lib/nagios/plugins/check_icmp", "-H", "192.0.2.1", "-n", "1", "-t", "5"];\ntimeout = 6.0;\ninterval = 5.0;\n' \
+	>"$C/root/etc/failoverd/conf.d/icmp.conf"
+cx failoverd --check || fail "the test's configuration is invalid"
+
+# h2 is the lab's secondary, run by hand: where the traffic goes when h1 withdraws.
+lab_failoverd_conf h2 secondary "$(make_flag_check h2)" >"$T/h2.conf"
+start_failoverd h2
+
+say "(a) systemctl enable --now failoverd returns once READY"
+cx systemctl start frr
+t0=$(date +%s%N)
+cx timeout 120 systemctl enable --now failoverd || { jctl -u failoverd | tail -20; fail "systemctl enable --now failoverd"; }
+echo "MEASURED systemctl enable --now failoverd (bgpd up): $(ms "$t0") ms"
+assert_eq "$(prop failoverd ActiveState)" active "failoverd after systemctl start"
+expect_best $V4 "h1 65000:1" 30
+expect_best $V6 "h1 65000:1" 30
+ok "vtysh and frr-reload.py work inside the sandbox (first full apply announced h1)"
+wait_cx 60 "both checks up" sh -c 'failoverctl status --json | grep -c "\"health\": \"up\"" | grep -qx 2'
+ok "the checks (a script and check_icmp, raw ICMP) run inside the sandbox: $(cx failoverctl checks | grep icmp | tr -s ' ')"
+cx systemd-analyze security failoverd >"$T/security.txt" 2>&1 || true
+echo "MEASURED systemd-analyze security failoverd: $(grep -E 'Overall exposure level' "$T/security.txt" | sed 's/.*: //')"
+cx test -x /bin/kill || ok "no /bin/kill in the container (no procps): reload must not need it"
+
+say "(b) a failing check moves the traffic; the journal has the fields"
+cflag 2
+expect_best $V4 "h2 65000:2" 30
+wait_journal 30 'withdrawn' -u failoverd FAILOVERD_STATE=withdrawn
+ok "journalctl -u failoverd FAILOVERD_STATE=withdrawn: $(jctl -u failoverd FAILOVERD_STATE=withdrawn | tail -1)"
+[ -n "$(jctl -u failoverd -F FAILOVERD_CHECK)" ] || fail "no FAILOVERD_CHECK= entries"
+[ -n "$(jctl -u failoverd -F FAILOVERD_PEER)" ] || fail "no FAILOVERD_PEER= entries"
+ok "FAILOVERD_CHECK= ($(jctl -u failoverd -F FAILOVERD_CHECK | tr '\n' ' ')) and FAILOVERD_PEER= ($(jctl -u failoverd -F FAILOVERD_PEER | tr '\n' ' ')) entries"
+cflag 0
+expect_best $V4 "h1 65000:1" 30
+
+say "(c) systemctl reload: succeeds for a valid change, fails with the reason for a broken one"
+pid=$(prop failoverd MainPID)
+sed -i 's/rise = 2;/rise = 3;/' "$C/root/etc/failoverd/failoverd.conf"
+cx systemctl reload failoverd || fail "systemctl reload of a valid change failed"
+ok "systemctl reload of a valid change"
+cp "$C/root/etc/failoverd/failoverd.conf" "$T/good.conf"
+echo 'no_such_key = 1;' >>"$C/root/etc/failoverd/failoverd.conf"
+rc=0; cx systemctl reload failoverd >"$T/reload.out" 2>&1 || rc=$?
+[ $rc != 0 ] || fail "systemctl reload of a broken config succeeded"
+wait_journal 10 'refused reload: .*no_such_key' -u failoverd
+ok "systemctl reload of a broken config fails (exit $rc): $(jctl -u failoverd | grep -E 'refused reload' | tail -1)"
+assert_eq "$(prop failoverd ActiveState)/$(prop failoverd MainPID)" "active/$pid" "still running, same pid"
+expect_best $V4 "h1 65000:1" 5
+cp "$T/good.conf" "$C/root/etc/failoverd/failoverd.conf"
+
+say "(d) SIGSTOP: the watchdog kills it, systemd restarts it, it comes back right"
+mkdir -p "$C/root/etc/systemd/system/failoverd.service.d"
+printf '[Service]\nWatchdogSec=10s\n' >"$C/root/etc/systemd/system/failoverd.service.d/test-watchdog.conf"
+cx systemctl daemon-reload
+cx systemctl restart failoverd
+expect_best $V4 "h1 65000:1" 30
+n0=$(prop failoverd NRestarts); pid=$(prop failoverd MainPID)
+cx sh -c "kill -STOP $pid"    # the shell's kill: a minbase root has no /bin/kill
+t0=$(date +%s%N)
+for _ in $(seq 600); do [ "$(prop failoverd NRestarts)" -gt "$n0" ] && break; sleep 0.1; done
+[ "$(prop failoverd NRestarts)" -gt "$n0" ] || fail "NRestarts did not grow within 60 s of SIGSTOP"
+echo "MEASURED SIGSTOP to restart by the watchdog (WatchdogSec=10s): $(ms "$t0") ms"
+wait_cx 60 "failoverd active again" sh -c '[ "$(systemctl show -P ActiveState failoverd)" = active ]'
+[ "$(prop failoverd MainPID)" != "$pid" ] || fail "same MainPID after the watchdog"
+expect_best $V4 "h1 65000:1" 30
+wait_journal 30 '[Ww]atchdog timeout' -u failoverd
+ok "watchdog timeout, NRestarts $n0 -> $(prop failoverd NRestarts), back as primary"
+[ -z "$(jctl -u failoverd-failsafe)" ] || fail "an auto-restart triggered the fail-safe"
+ok "an auto-restart does not trigger the fail-safe"
+rm -r "$C/root/etc/systemd/system/failoverd.service.d"
+cx systemctl daemon-reload
+
+say "(d2) an upgrade (the package installed again) restarts the running daemon"
+pid=$(prop failoverd MainPID)
+cx dpkg -i "/root/$(basename "$DEB")" >"$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg -i over the installed package"; }
+wait_cx 60 "failoverd active again" sh -c '[ "$(systemctl show -P ActiveState failoverd)" = active ]'
+[ "$(prop failoverd MainPID)" != "$pid" ] || fail "the upgrade did not restart failoverd (MainPID $pid)"
+cx grep -q rise "/etc/failoverd/failoverd.conf" || fail "the upgrade replaced the operator's failoverd.conf"
+expect_best $V4 "h1 65000:1" 30
+ok "upgrade: MainPID $pid -> $(prop failoverd MainPID), the operator's configuration kept, still primary"
+
+say "(e) systemctl stop failoverd leaves the announcement as it was"
+cx systemctl stop failoverd
+assert_eq "$(prop failoverd ActiveState)" inactive "failoverd after stop"
+sleep 3   # nothing to wait for: the assertion is that nothing changes
+expect_best $V4 "h1 65000:1" 2
+expect_best $V6 "h1 65000:1" 2
+[ -z "$(jctl -u failoverd-failsafe)" ] || fail "systemctl stop triggered the fail-safe"
+ok "no fail-safe on stop"
+
+say "(f) dead for good: the fail-safe withdraws"
+mkdir -p "$C/root/etc/systemd/system/failoverd.service.d"
+printf '[Service]\nExecStart=\nExecStart=/usr/sbin/failoverd -c /etc/failoverd/failoverd.conf --no-such-option\n' \
+	>"$C/root/etc/systemd/system/failoverd.service.d/test-broken.conf"
+cx systemctl daemon-reload
+t0=$(date +%s%N)
+cx systemctl start --no-block failoverd
+wait_journal 120 'failed for good \(result .*withdrawing' -u failoverd-failsafe
+wait_path rs1 $V4 "^h1 " !
+wait_path rs2 $V4 "^h1 " !
+echo "MEASURED broken start to withdrawal by the fail-safe (5 starts, RestartSec=2s): $(ms "$t0") ms"
+expect_best $V4 "h2 65000:2" 10
+ok "fail-safe: $(jctl -u failoverd-failsafe | grep 'failed for good (result' | tail -1)"
+assert_eq "$(prop failoverd ActiveState)" failed "failoverd after the start limit"
+rm -r "$C/root/etc/systemd/system/failoverd.service.d"
+cx systemctl daemon-reload
+cx systemctl reset-failed failoverd failoverd-failsafe
+
+say "(h) removal stops the daemon, purge removes its state"
+cx systemctl start failoverd
+expect_best $V4 "h1 65000:1" 60
+cx test -d /var/lib/failoverd || fail "no /var/lib/failoverd while running"
+cp "$C/root/etc/failoverd/failoverd.conf" "$T/operator.conf"
+cx apt-get remove -y failoverd >"$T/apt.log" 2>&1 || { cat "$T/apt.log"; fail "apt-get remove failoverd"; }
+assert_eq "$(prop failoverd ActiveState)" inactive "failoverd after apt-get remove"
+expect_best $V4 "h1 65000:1" 5
+cx test -e /etc/failoverd/failoverd.conf || fail "remove (not purge) deleted the conffile"
+cx apt-get purge -y failoverd >"$T/apt.log" 2>&1 || { cat "$T/apt.log"; fail "apt-get purge failoverd"; }
+cx test ! -e /var/lib/failoverd || fail "purge left /var/lib/failoverd"
+cx test ! -e /etc/failoverd/failoverd.conf || fail "purge left the conffile"
+ok "remove: stopped, announcement kept, conffile kept; purge: /var/lib/failoverd and the conffile gone"
+cx sh -c "cd /root && apt-get install -y ./$(basename "$DEB")" >"$T/apt.log" 2>&1 || { cat "$T/apt.log"; fail "reinstall"; }
+cp "$T/operator.conf" "$C/root/etc/failoverd/failoverd.conf"
+
+say "(g) bgpd still starting: systemctl start returns in bounded time, failoverd catches up"
+cx sed -i 's/^bgpd=yes/bgpd=no/' /etc/frr/daemons
+cx systemctl restart frr
+t0=$(date +%s%N)
+rc=0; cx timeout 120 systemctl start failoverd >"$T/start.out" 2>&1 || rc=$?
+if [ $rc != 0 ]; then
+	cat "$T/start.out"; cx systemctl status --no-pager -n 30 failoverd || true
+	fail "systemctl start failoverd with bgpd not running: exit $rc, $(prop failoverd ActiveState)"
+fi
+echo "MEASURED systemctl start failoverd while bgpd is not running: $(ms "$t0") ms"
+assert_eq "$(prop failoverd ActiveState)" active "failoverd with bgpd down"
+cx sed -i 's/^bgpd=no/bgpd=yes/' /etc/frr/daemons
+cx systemctl restart frr
+expect_best $V4 "h1 65000:1" 60
+ok "failoverd announced once bgpd came"

@@ -1,0 +1,42 @@
+#!/bin/bash
+# Builds (once) the Debian root that test/integration/80-systemd.sh boots with systemd as PID 1: minbase plus
+# systemd, dbus, FRR as Debian ships it, a monitoring plugin and the package's shared libraries, so that
+# the test installs failoverd's .deb without a network. Prints the root's path.
+# Usage: systemd-root.sh [SUITE]   (default bookworm; FAILOVERD_CI_CACHE overrides /var/cache/failoverd-ci)
+set -euo pipefail
+suite=${1:-bookworm}
+cache=${FAILOVERD_CI_CACHE:-/var/cache/failoverd-ci}
+# The mirror this machine's apt uses (deb822 "URIs:" or one-line "deb URI"), unless DEBIAN_MIRROR says.
+mirror=${DEBIAN_MIRROR:-$({ cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } |
+	awk '$1 == "URIs:" && $2 !~ /security/ { print $2; exit } $1 == "deb" && $2 !~ /security/ { print $2; exit }')}
+[ -n "$mirror" ] || { echo "systemd-root: no Debian mirror in /etc/apt; set DEBIAN_MIRROR" >&2; exit 1; }
+pkgs=systemd-sysv,dbus,frr,frr-pythontools,monitoring-plugins-basic,libconfig9,libjson-c5,libsystemd0,iproute2
+# The stamp names what is inside: a changed package list builds a new root instead of reusing a stale one.
+root=$cache/systemd-$suite
+stamp="$suite $pkgs v1"
+if [ -f "$root/.failoverd-ci" ] && [ "$(cat "$root/.failoverd-ci")" = "$stamp" ]; then
+	echo "$root"
+	exit 0
+fi
+mkdir -p "$cache"
+exec 9>"$cache/.systemd-$suite.lock"
+flock 9
+if [ -f "$root/.failoverd-ci" ] && [ "$(cat "$root/.failoverd-ci")" = "$stamp" ]; then
+	echo "$root"
+	exit 0
+fi
+tmp=$cache/.systemd-$suite.tmp
+rm -rf "$tmp" "$root"
+echo "systemd-root: debootstrap $suite into $tmp (once; a few minutes)" >&2
+debootstrap --variant=minbase --include="$pkgs" "$suite" "$tmp" "$mirror" >"$cache/.systemd-$suite.log" 2>&1 || {
+	tail -20 "$cache/.systemd-$suite.log" >&2
+	exit 1
+}
+# The test drives FRR itself: nothing starts at boot that the test did not ask for, and bgpd is on.
+rm -f "$tmp/etc/systemd/system/multi-user.target.wants/frr.service"
+sed -i 's/^bgpd=no/bgpd=yes/' "$tmp/etc/frr/daemons"
+echo failoverd-ci >"$tmp/etc/hostname"
+: >"$tmp/etc/machine-id"
+printf '%s\n' "$stamp" >"$tmp/.failoverd-ci"
+mv "$tmp" "$root"
+echo "$root"
