@@ -929,6 +929,55 @@ static void parse_root(const struct ctx *x, const config_setting_t *root, struct
         read_extra(x, root, c);
 }
 
+/* Finds on line `line` of file an integer literal outside the 64-bit range, outside strings and comments, into
+ * out. libconfig 1.7 rejects such a literal as a plain "syntax error" (1.5 wrapped it and the range checks
+ * quote it): this puts the value back into the message. Returns true when one was found. */
+static bool find_huge_literal(const char *file, int line, char *out, size_t len)
+{
+        char text[4096];
+        bool found = false;
+        FILE *f = fopen(file, "re");
+
+        if (!f || line < 1)
+                goto out;
+        for (int n = 1; fgets(text, sizeof(text), f); n++) {
+                if (n < line)
+                        continue;
+                bool in_str = false;
+                for (const char *p = text; *p && !found; p++) {
+                        if (in_str) {
+                                if (*p == '\\' && p[1])
+                                        p++;
+                                else if (*p == '"')
+                                        in_str = false;
+                                continue;
+                        }
+                        if (*p == '"') {
+                                in_str = true;
+                                continue;
+                        }
+                        if (*p == '#' || (*p == '/' && (p[1] == '/' || p[1] == '*')))
+                                break;
+                        if (!isdigit((unsigned char)*p) || (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+                                continue;
+                        const char *start = p > text && (p[-1] == '-' || p[-1] == '+') ? p - 1 : p;
+                        char *end;
+                        errno = 0;
+                        (void)strtoll(start, &end, 0);
+                        if (errno == ERANGE) {
+                                snprintf(out, len, "%.*s", (int)(end - start), start);
+                                found = true;
+                        }
+                        p = end - 1;
+                }
+                break;
+        }
+out:
+        if (f)
+                fclose(f);
+        return found;
+}
+
 /* Reads file into cfg, recording why not in d. @include paths are relative to the including file's directory. */
 static int read_config(struct diag *d, config_t *cfg, const char *file)
 {
@@ -952,10 +1001,15 @@ static int read_config(struct diag *d, config_t *cfg, const char *file)
                 diag_add(d, DIAG_ERROR, "%s: cannot read: %s", file, strerror(e));
         } else {
                 const char *text = config_error_text(cfg) ? config_error_text(cfg) : "syntax error";
+                const char *where = config_error_file(cfg) ? config_error_file(cfg) : file;
                 bool plain = strcmp(text, "syntax error") == 0;
-                diag_add(d, DIAG_ERROR, "%s:%d: syntax error%s%s",
-                         config_error_file(cfg) ? config_error_file(cfg) : file, config_error_line(cfg),
-                         plain ? "" : ": ", plain ? "" : text);
+                char lit[64];
+                if (plain && find_huge_literal(where, config_error_line(cfg), lit, sizeof(lit)))
+                        diag_add(d, DIAG_ERROR, "%s:%d: syntax error: \"%s\": integer out of range", where,
+                                 config_error_line(cfg), lit);
+                else
+                        diag_add(d, DIAG_ERROR, "%s:%d: syntax error%s%s", where, config_error_line(cfg),
+                                 plain ? "" : ": ", plain ? "" : text);
         }
         config_destroy(cfg);
         return -EINVAL;

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libconfig.h>
+
 #include "unit.h"
 
 #include "conf.h"
@@ -666,8 +668,22 @@ START_TEST(test_asn)
                   "failoverd.conf:4: bgp.asn: \"8589934591\": must be between 1 and 4294967295");
         one_error("bgp = { asn = 4294967296L; };",
                   "failoverd.conf:4: bgp.asn: \"4294967296\": must be between 1 and 4294967295");
+#if LIBCONFIG_VER_MAJOR == 1 && LIBCONFIG_VER_MINOR < 7
+        /* libconfig 1.5 (Debian 12) wraps it: the range check quotes the literal */
         one_error("bgp = { asn = 99999999999999999999; };",
                   "failoverd.conf:4: bgp.asn: \"99999999999999999999\": must be between 1 and 4294967295");
+#else
+        /* libconfig 1.7 (Debian 13) rejects it in its scanner: file, line and value all the same */
+        one_error("bgp = { asn = 99999999999999999999; };",
+                  "failoverd.conf:4: syntax error: \"99999999999999999999\": integer out of range");
+#endif
+        /* a syntax error on a line with such a literal names it on every libconfig; digits in a string do not */
+        one_error("bgp = { asn = 99999999999999999999 = };",
+                  "failoverd.conf:4: syntax error: \"99999999999999999999\": integer out of range");
+        one_error("bgp = { asn = -0x99999999999999999999 = };",
+                  "failoverd.conf:4: syntax error: \"-0x99999999999999999999\": integer out of range");
+        one_error("name = \"99999999999999999999\" = ;", "failoverd.conf:4: syntax error");
+        one_error("bgp = { asn = 1 = }; # 99999999999999999999", "failoverd.conf:4: syntax error");
         one_error("bgp = { asn = 0x100000000; };",
                   "failoverd.conf:4: bgp.asn: \"0x100000000\": must be between 1 and 4294967295");
         one_ok("bgp = { asn = 4294967295; };");
