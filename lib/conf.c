@@ -694,6 +694,58 @@ static void parse_frr(const struct ctx *x, const config_setting_t *root, struct 
         }
 }
 
+/* Whether word (the first of a line) enters a configuration node, whose `exit` then leaves it again. */
+static bool opens_node(const char *w, size_t n, int depth)
+{
+        static const char *const top[] = { "router", "interface", "route-map", "line", "key", "vrf", "bfd",
+                                           "segment-routing", "mpls", "rpki", "pseudowire", "nexthop-group",
+                                           "pbr-map", "control-plane", "affinity-map", "srv6", NULL };
+        static const char *const sub[] = { "address-family", "vni", "link-params", "peer", "profile", "key",
+                                           "segment-routing", "srv6", "locators", "locator", "evpn", NULL };
+        for (const char *const *k = depth == 0 ? top : sub; *k; k++)
+                if (strlen(*k) == n && strncmp(w, *k, n) == 0)
+                        return true;
+        return false;
+}
+
+/* Refuses what would silently change the applied configuration: FRR 9.1 and later stop reading a file at
+ * an `exit` outside any node (the rest would be dropped with only a warning), and a `frr version` or
+ * `frr defaults` line switches FRR's defaults (bgp enforce-first-as is off before 9.1, on after). */
+static void check_extra(const struct ctx *x, const char *path, const char *text)
+{
+        int depth = 0, line = 0;
+
+        for (const char *p = text; *p; line++) {
+                const char *eol = strchr(p, '\n'), *end = eol ? eol : p + strlen(p), *w = p;
+                while (w < end && (*w == ' ' || *w == '\t'))
+                        w++;
+                size_t n = 0;
+                while (w + n < end && w[n] != ' ' && w[n] != '\t' && w[n] != '\r')
+                        n++;
+                const char *rest = w + n;
+                while (rest < end && (*rest == ' ' || *rest == '\t'))
+                        rest++;
+                if (n == 4 && strncmp(w, "exit", 4) == 0 && (rest == end || *rest == '\r')) {
+                        if (depth == 0)
+                                diag_add(x->d, DIAG_ERROR, "%s:%d: \"exit\" outside any block: FRR 9.1 and later "
+                                         "stop reading there and drop the rest; remove it", path, line + 1);
+                        else
+                                depth--;
+                } else if (n == 3 && strncmp(w, "frr", 3) == 0 &&
+                           (strncmp(rest, "version", 7) == 0 || strncmp(rest, "defaults", 8) == 0)) {
+                        diag_add(x->d, DIAG_ERROR, "%s:%d: \"frr %.*s\" would change FRR's defaults "
+                                 "(failoverd renders \"frr defaults traditional\" and no version): remove it",
+                                 path, line + 1, strncmp(rest, "version", 7) == 0 ? 7 : 8, rest);
+                } else if (n > 5 && strncmp(w, "exit-", 5) == 0) {
+                        if (depth > 0)
+                                depth--;
+                } else if (n > 0 && opens_node(w, n, depth)) {
+                        depth++;
+                }
+                p = eol ? eol + 1 : end;
+        }
+}
+
 static void read_extra(const struct ctx *x, const config_setting_t *root, struct conf *c)
 {
         const config_setting_t *g = config_setting_get_member(root, "frr");
@@ -722,6 +774,7 @@ static void read_extra(const struct ctx *x, const config_setting_t *root, struct
                 verr(x, DIAG_ERROR, s, "frr.extra", c->frr.extra, "contains a NUL byte");
         else {
                 c->frr.extra_text = buf_steal(&b);
+                check_extra(x, c->frr.extra, c->frr.extra_text ? c->frr.extra_text : "");
                 return;
         }
         buf_free(&b);

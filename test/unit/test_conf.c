@@ -874,6 +874,40 @@ START_TEST(test_extra)
 }
 END_TEST
 
+/* What FRR 9.1+ would silently truncate, or what would switch FRR's defaults, is refused with its line. */
+START_TEST(test_extra_refused)
+{
+        write_in("ok.frr",
+                 "! blocks closed by exit, as FRR writes them\n"
+                 "line vty\n exec-timeout 0 0\nexit\n"
+                 "router bgp 65001 vrf blue\n address-family ipv4 unicast\n  network 192.0.2.0/24\n"
+                 " exit-address-family\n address-family ipv6 unicast\n exit\nexit\n"
+                 "interface lo\n link-params\n exit-link-params\nexit\n"
+                 "vrf red\n ip route 192.0.2.0/24 blackhole\nexit-vrf\n"
+                 "ip prefix-list x seq 5 permit 192.0.2.0/24\n! exit\n",
+                 0644);
+        one_ok("frr = { extra = \"@DIR@/ok.frr\"; };");
+
+        write_in("exit.frr", "ip prefix-list x seq 5 permit 192.0.2.0/24\nexit\nip prefix-list y seq 5 deny any\n", 0644);
+        one_error("frr = { extra = \"@DIR@/exit.frr\"; };",
+                  "@DIR@/exit.frr:2: \"exit\" outside any block: FRR 9.1 and later stop reading there and drop the "
+                  "rest; remove it");
+        write_in("exit2.frr", "line vty\n exec-timeout 0 0\nexit\n  exit  \n", 0644);
+        one_error("frr = { extra = \"@DIR@/exit2.frr\"; };",
+                  "@DIR@/exit2.frr:4: \"exit\" outside any block: FRR 9.1 and later stop reading there and drop the "
+                  "rest; remove it");
+
+        write_in("version.frr", "frr version 8.4.4\nip prefix-list x seq 5 permit 192.0.2.0/24\n", 0644);
+        one_error("frr = { extra = \"@DIR@/version.frr\"; };",
+                  "@DIR@/version.frr:1: \"frr version\" would change FRR's defaults (failoverd renders \"frr "
+                  "defaults traditional\" and no version): remove it");
+        write_in("defaults.frr", "!\n frr defaults datacenter\n", 0644);
+        one_error("frr = { extra = \"@DIR@/defaults.frr\"; };",
+                  "@DIR@/defaults.frr:2: \"frr defaults\" would change FRR's defaults (failoverd renders \"frr "
+                  "defaults traditional\" and no version): remove it");
+}
+END_TEST
+
 START_TEST(test_notify)
 {
         one_ok("notify = \"/usr/local/bin/failover-notify\";");
@@ -1260,6 +1294,7 @@ Suite *conf_suite(void)
         tcase_add_test(tc, test_paths);
         tcase_add_test(tc, test_pathspace);
         tcase_add_test(tc, test_extra);
+        tcase_add_test(tc, test_extra_refused);
         tcase_add_test(tc, test_notify);
         tcase_add_test(tc, test_users);
         tcase_add_test(tc, test_valid_names);
