@@ -38,7 +38,8 @@ SUITES     := $(patsubst test/unit/test_%.c,%,$(UNIT_SRC))
 
 BINS       := $(B)/failoverd $(B)/failoverctl
 
-.PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz fuzz-short memcheck docs-check deb
+.PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz fuzz-short memcheck docs-check \
+        deb check-debian13
 
 all: $(BINS)
 	@ln -sf $(B)/failoverd failoverd; ln -sf $(B)/failoverctl failoverctl
@@ -73,11 +74,14 @@ $(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_H
 # Installs the Debian packages that build, tests and demo need (SPEC 10). Needs root.
 DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev check frr \
             frr-pythontools iproute2 procps psmisc util-linux groff-base man-db systemd \
-            valgrind clang libclang-rt-14-dev python3 \
+            valgrind clang libclang-rt-dev llvm python3 \
             dpkg-dev lintian debootstrap systemd-container
+# Unversioned names only (Debian 12 and 13 both have them); llvm brings llvm-symbolizer, which LeakSanitizer
+# needs to match test/fuzz/lsan.supp. Other apt runs (unattended upgrades, a second make) may hold the lock.
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 deps:
-	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS)
+	$(APT_GET) update
+	$(APT_GET) install -y --no-install-recommends $(DEB_PKGS)
 
 need-deps:
 	@test/need-deps || $(MAKE) --no-print-directory deps
@@ -123,6 +127,12 @@ check: need-deps
 	$(MAKE) --no-print-directory SANITIZE=1 all unit
 	$(MAKE) --no-print-directory SANITIZE=1 integration
 	$(MAKE) --no-print-directory fuzz-short
+
+# `make check` from a clean clone (committed work only) in a fresh minimal Debian 13 root: debootstrap once,
+# cached in /var/cache/failoverd-ci; SUITE=bookworm or SUITE=sid for the other releases. Needs root.
+SUITE ?= trixie
+check-debian13:
+	test/check-debian $(SUITE)
 
 install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/failoverd/conf.d $(DESTDIR)$(UNITDIR)

@@ -700,6 +700,58 @@ static void parse_frr(const struct ctx *x, const config_setting_t *root, struct 
         }
 }
 
+/* Whether word (the first of a line) enters a configuration node, whose `exit` then leaves it again. */
+static bool opens_node(const char *w, size_t n, int depth)
+{
+        static const char *const top[] = { "router", "interface", "route-map", "line", "key", "vrf", "bfd",
+                                           "segment-routing", "mpls", "rpki", "pseudowire", "nexthop-group",
+                                           "pbr-map", "control-plane", "affinity-map", "srv6", NULL };
+        static const char *const sub[] = { "address-family", "vni", "link-params", "peer", "profile", "key",
+                                           "segment-routing", "srv6", "locators", "locator", "evpn", NULL };
+        for (const char *const *k = depth == 0 ? top : sub; *k; k++)
+                if (strlen(*k) == n && strncmp(w, *k, n) == 0)
+                        return true;
+        return false;
+}
+
+/* Refuses what would silently change the applied configuration: FRR 9.1 and later stop reading a file at
+ * an `exit` outside any node (the rest would be dropped with only a warning), and a `frr version` or
+ * `frr defaults` line switches FRR's defaults (bgp enforce-first-as is off before 9.1, on after). */
+static void check_extra(const struct ctx *x, const char *path, const char *text)
+{
+        int depth = 0, line = 0;
+
+        for (const char *p = text; *p; line++) {
+                const char *eol = strchr(p, '\n'), *end = eol ? eol : p + strlen(p), *w = p;
+                while (w < end && (*w == ' ' || *w == '\t'))
+                        w++;
+                size_t n = 0;
+                while (w + n < end && w[n] != ' ' && w[n] != '\t' && w[n] != '\r')
+                        n++;
+                const char *rest = w + n;
+                while (rest < end && (*rest == ' ' || *rest == '\t'))
+                        rest++;
+                if (n == 4 && strncmp(w, "exit", 4) == 0 && (rest == end || *rest == '\r')) {
+                        if (depth == 0)
+                                diag_add(x->d, DIAG_ERROR, "%s:%d: \"exit\" outside any block: FRR 9.1 and later "
+                                         "stop reading there and drop the rest; remove it", path, line + 1);
+                        else
+                                depth--;
+                } else if (n == 3 && strncmp(w, "frr", 3) == 0 &&
+                           (strncmp(rest, "version", 7) == 0 || strncmp(rest, "defaults", 8) == 0)) {
+                        diag_add(x->d, DIAG_ERROR, "%s:%d: \"frr %.*s\" would change FRR's defaults "
+                                 "(failoverd renders \"frr defaults traditional\" and no version): remove it",
+                                 path, line + 1, strncmp(rest, "version", 7) == 0 ? 7 : 8, rest);
+                } else if (n > 5 && strncmp(w, "exit-", 5) == 0) {
+                        if (depth > 0)
+                                depth--;
+                } else if (n > 0 && opens_node(w, n, depth)) {
+                        depth++;
+                }
+                p = eol ? eol + 1 : end;
+        }
+}
+
 static void read_extra(const struct ctx *x, const config_setting_t *root, struct conf *c)
 {
         const config_setting_t *g = config_setting_get_member(root, "frr");
@@ -728,6 +780,7 @@ static void read_extra(const struct ctx *x, const config_setting_t *root, struct
                 verr(x, DIAG_ERROR, s, "frr.extra", c->frr.extra, "contains a NUL byte");
         else {
                 c->frr.extra_text = buf_steal(&b);
+                check_extra(x, c->frr.extra, c->frr.extra_text ? c->frr.extra_text : "");
                 return;
         }
         buf_free(&b);
@@ -985,6 +1038,55 @@ static void parse_root(const struct ctx *x, const config_setting_t *root, struct
         read_extra(x, root, c);
 }
 
+/* Finds on line `line` of file an integer literal outside the 64-bit range, outside strings and comments, into
+ * out. libconfig 1.7 rejects such a literal as a plain "syntax error" (1.5 wrapped it and the range checks
+ * quote it): this puts the value back into the message. Returns true when one was found. */
+static bool find_huge_literal(const char *file, int line, char *out, size_t len)
+{
+        char text[4096];
+        bool found = false;
+        FILE *f = fopen(file, "re");
+
+        if (!f || line < 1)
+                goto out;
+        for (int n = 1; fgets(text, sizeof(text), f); n++) {
+                if (n < line)
+                        continue;
+                bool in_str = false;
+                for (const char *p = text; *p && !found; p++) {
+                        if (in_str) {
+                                if (*p == '\\' && p[1])
+                                        p++;
+                                else if (*p == '"')
+                                        in_str = false;
+                                continue;
+                        }
+                        if (*p == '"') {
+                                in_str = true;
+                                continue;
+                        }
+                        if (*p == '#' || (*p == '/' && (p[1] == '/' || p[1] == '*')))
+                                break;
+                        if (!isdigit((unsigned char)*p) || (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+                                continue;
+                        const char *start = p > text && (p[-1] == '-' || p[-1] == '+') ? p - 1 : p;
+                        char *end;
+                        errno = 0;
+                        (void)strtoll(start, &end, 0);
+                        if (errno == ERANGE) {
+                                snprintf(out, len, "%.*s", (int)(end - start), start);
+                                found = true;
+                        }
+                        p = end - 1;
+                }
+                break;
+        }
+out:
+        if (f)
+                fclose(f);
+        return found;
+}
+
 /* Reads file into cfg, recording why not in d. @include paths are relative to the including file's directory. */
 static int read_config(struct diag *d, config_t *cfg, const char *file)
 {
@@ -1008,10 +1110,15 @@ static int read_config(struct diag *d, config_t *cfg, const char *file)
                 diag_add(d, DIAG_ERROR, "%s: cannot read: %s", file, strerror(e));
         } else {
                 const char *text = config_error_text(cfg) ? config_error_text(cfg) : "syntax error";
+                const char *where = config_error_file(cfg) ? config_error_file(cfg) : file;
                 bool plain = strcmp(text, "syntax error") == 0;
-                diag_add(d, DIAG_ERROR, "%s:%d: syntax error%s%s",
-                         config_error_file(cfg) ? config_error_file(cfg) : file, config_error_line(cfg),
-                         plain ? "" : ": ", plain ? "" : text);
+                char lit[64];
+                if (plain && find_huge_literal(where, config_error_line(cfg), lit, sizeof(lit)))
+                        diag_add(d, DIAG_ERROR, "%s:%d: syntax error: \"%s\": integer out of range", where,
+                                 config_error_line(cfg), lit);
+                else
+                        diag_add(d, DIAG_ERROR, "%s:%d: syntax error%s%s", where, config_error_line(cfg),
+                                 plain ? "" : ": ", plain ? "" : text);
         }
         config_destroy(cfg);
         return -EINVAL;

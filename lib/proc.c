@@ -509,6 +509,10 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
 
         if (!e || !o || !o->argv || !o->argv[0] || !done || !ret)
                 return -EINVAL;
+        /* sd-event before systemd 258 refuses a child source otherwise, later ones do not: same contract on all. */
+        sigset_t cur;
+        if (pthread_sigmask(SIG_SETMASK, NULL, &cur) != 0 || !sigismember(&cur, SIGCHLD))
+                return -EBUSY;
 
         struct proc *p = calloc(1, sizeof(*p));
         if (!p)

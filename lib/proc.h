@@ -57,8 +57,9 @@ struct proc_result {
  * right after the callback returns: forget the pointer. r->output may be taken by setting it to NULL. */
 typedef void (*proc_done_fn)(struct proc *p, struct proc_result *r, void *userdata);
 
-/* Starts a child on e. SIGCHLD must be blocked in the calling thread. Returns 0 or -errno. A failed exec is
- * not an error here: it is reported through the callback with exec_errno set. */
+/* Starts a child on e. SIGCHLD must be blocked in the calling thread (-EBUSY before any fork otherwise).
+ * Returns 0 or -errno. A failed exec is not an error here: it is reported through the callback with
+ * exec_errno set. */
 int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *userdata, struct proc **ret);
 /* Cancels a running child: SIGKILL to its group, free. Never waits: the child is reaped by e's loop when it
  * dies (or left to init when e is freed first). The callback is not called. Returns NULL. */

@@ -3,13 +3,16 @@
 #
 # Builds a 2-host lab, applies the frr.conf failoverd renders (h1 primary, h2 secondary), and saves the
 # output of the commands failoverd's vtysh client and JSON parser read, in each state they must handle.
-# Usage: test/lab/capture-fixtures.sh [FAILOVERD]   (default build/lab/failoverd; make B=build/lab all)
+# Usage: [FIXTURES_OUT=DIR] test/lab/capture-fixtures.sh [FAILOVERD]   (default build/lab/failoverd; make B=build/lab
+# all). FRR 8.4.4 (Debian 12) writes test/fixtures/frr, FRR 10.3 (Debian 13) test/fixtures/frr-10.3:
+#   CHECK_DEBIAN_KEEP=1 test/check-debian trixie sh -c 'make deps && make B=build/lab all &&
+#       FIXTURES_OUT=test/fixtures/frr-10.3 test/lab/capture-fixtures.sh'
 
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB=$ROOT/test/lab/lab.sh
-OUT=$ROOT/test/fixtures/frr
+OUT=${FIXTURES_OUT:-$ROOT/test/fixtures/frr}
 FAILOVERD=${1:-$ROOT/build/lab/failoverd}
 P4=198.51.100.10/32
 P6=2001:db8:e001:1b8c::/64

@@ -1,4 +1,5 @@
-/* Unit tests for lib/bgpd.c: running-config and JSON parsing against real FRR 8.4.4 fixtures and hostile input. */
+/* Unit tests for lib/bgpd.c: running-config and JSON parsing against real FRR 8.4.4 and 10.3 fixtures and hostile
+ * input. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,13 +13,28 @@
 
 #define FRR TEST_DIR "/fixtures/frr"
 
+/* The same captures from FRR 8.4.4 (Debian 12) and FRR 10.3 (Debian 13): the fixture tests run once per
+ * version (Check loop tests, _i), and these are the values that differ between the two captures. */
+static const struct frr_version {
+        const char *dir;
+        uint64_t up_msec;               /* host-neighbors-established.json: bgpTimerUpMsec */
+        const char *est_reset;          /* its lastResetDueTo: 8.4 names one for a never-reset session */
+        const char *down_state;         /* host-neighbors-down.json, host-summary-one-down.json peer 2 */
+        uint64_t one_down_up_msec;      /* host-summary-one-down.json: peer 1's peerUptimeMsec */
+} frr_versions[] = {
+        { FRR, 1000, "Waiting for peer OPEN", "Idle", 3000 },
+        { TEST_DIR "/fixtures/frr-10.3", 13000, "", "Active", 51000 },
+};
+#define N_FRR_VERSIONS ((int)(sizeof(frr_versions) / sizeof(frr_versions[0])))
+static const struct frr_version *fv = &frr_versions[0];
+
 static char *slurp(const char *name)
 {
         char path[512], chunk[4096];
         struct buf b;
         size_t n;
 
-        snprintf(path, sizeof(path), FRR "/%s", name);
+        snprintf(path, sizeof(path), "%s/%s", fv->dir, name);
         FILE *f = fopen(path, "re");
         ck_assert_msg(f != NULL, "cannot open %s", path);
         buf_init(&b);
@@ -51,6 +67,7 @@ static void check_invariants(const struct bgpd_status *s)
 
 START_TEST(test_bgpd_neighbors_established)
 {
+        fv = &frr_versions[_i];
         char *j = slurp("host-neighbors-established.json");
         struct bgpd_status s = { 0 };
 
@@ -61,10 +78,10 @@ START_TEST(test_bgpd_neighbors_established)
         for (size_t i = 0; i < 2; i++) {
                 ck_assert_str_eq(s.peers[i].state, "Established");
                 ck_assert(s.peers[i].established);
-                ck_assert_uint_eq(s.peers[i].uptime_msec, 1000);
+                ck_assert_uint_eq(s.peers[i].uptime_msec, fv->up_msec);
                 ck_assert_uint_eq(s.peers[i].connections, 1);
                 ck_assert_uint_eq(s.peers[i].prefixes_sent, 2);  /* ipv4Unicast 1 + ipv6Unicast 1 */
-                ck_assert_str_eq(s.peers[i].last_reset, "Waiting for peer OPEN");
+                ck_assert_str_eq(s.peers[i].last_reset, fv->est_reset);
         }
         ck_assert_str_eq(s.router_id, "");      /* not this command's business */
         check_invariants(&s);
@@ -77,13 +94,14 @@ END_TEST
 
 START_TEST(test_bgpd_neighbors_down)
 {
+        fv = &frr_versions[_i];
         char *j = slurp("host-neighbors-down.json");
         struct bgpd_status s = { 0 };
 
         ck_assert_int_eq(bgpd_parse_neighbors(j, &s), 0);
         ck_assert_uint_eq(s.n_peers, 2);
         for (size_t i = 0; i < 2; i++) {
-                ck_assert_str_eq(s.peers[i].state, "Idle");
+                ck_assert_str_eq(s.peers[i].state, fv->down_state);
                 ck_assert(!s.peers[i].established);
                 ck_assert_uint_eq(s.peers[i].prefixes_sent, 0);  /* no sentPrefixCounter while down */
                 ck_assert_uint_eq(s.peers[i].connections, 1);
@@ -97,6 +115,7 @@ END_TEST
 
 START_TEST(test_bgpd_neighbors_one)
 {
+        fv = &frr_versions[_i];
         char *j = slurp("host-neighbor-rs1-established.json");
         struct bgpd_status s = { 0 };
 
@@ -118,6 +137,7 @@ END_TEST
 
 START_TEST(test_bgpd_neighbors_no_bgp)
 {
+        fv = &frr_versions[_i];
         struct bgpd_status s = { 0 };
         char *j = slurp("host-summary-no-bgp.json");
 
@@ -290,6 +310,7 @@ END_TEST
 
 START_TEST(test_bgpd_router_id)
 {
+        fv = &frr_versions[_i];
         static const struct {
                 const char *file;
                 const char *want;
@@ -335,6 +356,7 @@ END_TEST
 
 START_TEST(test_bgpd_summary)
 {
+        fv = &frr_versions[_i];
         struct bgpd_status s = { 0 };
         char *j = slurp("host-summary-one-down.json");
 
@@ -343,9 +365,9 @@ START_TEST(test_bgpd_summary)
         ck_assert_uint_eq(s.n_peers, 2);
         ck_assert_str_eq(s.peers[0].address, "2001:db8:f0::1");
         ck_assert(s.peers[0].established);
-        ck_assert_uint_eq(s.peers[0].uptime_msec, 3000);
+        ck_assert_uint_eq(s.peers[0].uptime_msec, fv->one_down_up_msec);
         ck_assert_str_eq(s.peers[1].address, "2001:db8:f0::2");
-        ck_assert_str_eq(s.peers[1].state, "Idle");
+        ck_assert_str_eq(s.peers[1].state, fv->down_state);
         ck_assert(!s.peers[1].established);
         ck_assert_uint_eq(s.peers[1].connections, 1);
         check_invariants(&s);
@@ -400,6 +422,7 @@ static int parse_all(const char *j)
 
 START_TEST(test_bgpd_truncated)
 {
+        fv = &frr_versions[_i];
         for (size_t f = 0; f < sizeof(json_fixtures) / sizeof(json_fixtures[0]); f++) {
                 char *j = slurp(json_fixtures[f]);
                 size_t len = strlen(j), last = len;
@@ -430,6 +453,7 @@ static uint64_t rng_next(uint64_t *x)
 
 START_TEST(test_bgpd_byte_flips)
 {
+        fv = &frr_versions[_i];
         static const char interesting[] = "{}[]\",:0123456789-.eE\\ntfu \x80\xff";
         uint64_t rng = 0x9e3779b97f4a7c15ULL;
         int ok = 0, bad = 0;
@@ -467,6 +491,7 @@ END_TEST
 
 START_TEST(test_bgpd_running_fixtures)
 {
+        fv = &frr_versions[_i];
         struct bgpd_running r;
         char *t = slurp("host-running-config-primary.txt");
 
@@ -552,6 +577,7 @@ static enum fo_state state_of(const char *text, const struct conf *c)
 
 START_TEST(test_bgpd_service_state)
 {
+        fv = &frr_versions[_i];
         char *tmp;
         struct conf *c = load_conf("role = \"primary\";\nhostname = \"vm\";\n"
                                    "shared_ips = [\"198.51.100.10\", \"2001:db8:e001:1b8c::/64\"];\n"
@@ -628,28 +654,28 @@ Suite *bgpd_suite(void)
 {
         Suite *s = suite_create("bgpd");
         TCase *tc = tcase_create("json");
-        tcase_add_test(tc, test_bgpd_neighbors_established);
-        tcase_add_test(tc, test_bgpd_neighbors_down);
-        tcase_add_test(tc, test_bgpd_neighbors_one);
-        tcase_add_test(tc, test_bgpd_neighbors_no_bgp);
+        tcase_add_loop_test(tc, test_bgpd_neighbors_established, 0, N_FRR_VERSIONS);
+        tcase_add_loop_test(tc, test_bgpd_neighbors_down, 0, N_FRR_VERSIONS);
+        tcase_add_loop_test(tc, test_bgpd_neighbors_one, 0, N_FRR_VERSIONS);
+        tcase_add_loop_test(tc, test_bgpd_neighbors_no_bgp, 0, N_FRR_VERSIONS);
         tcase_add_test(tc, test_bgpd_neighbors_sorted);
         tcase_add_test(tc, test_bgpd_neighbors_wrong_types);
         tcase_add_test(tc, test_bgpd_neighbors_huge_numbers);
         tcase_add_test(tc, test_bgpd_malformed);
         tcase_add_test(tc, test_bgpd_deep_nesting);
-        tcase_add_test(tc, test_bgpd_router_id);
-        tcase_add_test(tc, test_bgpd_summary);
+        tcase_add_loop_test(tc, test_bgpd_router_id, 0, N_FRR_VERSIONS);
+        tcase_add_loop_test(tc, test_bgpd_summary, 0, N_FRR_VERSIONS);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("hostile");
         tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, test_bgpd_truncated);
-        tcase_add_test(tc, test_bgpd_byte_flips);
+        tcase_add_loop_test(tc, test_bgpd_truncated, 0, N_FRR_VERSIONS);
+        tcase_add_loop_test(tc, test_bgpd_byte_flips, 0, N_FRR_VERSIONS);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("running");
-        tcase_add_test(tc, test_bgpd_running_fixtures);
-        tcase_add_test(tc, test_bgpd_service_state);
+        tcase_add_loop_test(tc, test_bgpd_running_fixtures, 0, N_FRR_VERSIONS);
+        tcase_add_loop_test(tc, test_bgpd_service_state, 0, N_FRR_VERSIONS);
         suite_add_tcase(s, tc);
         return s;
 }

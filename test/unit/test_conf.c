@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libconfig.h>
+
 #include "unit.h"
 
 #include "conf.h"
@@ -668,8 +670,22 @@ START_TEST(test_asn)
                   "failoverd.conf:4: bgp.asn: \"8589934591\": must be between 1 and 4294967295");
         one_error("bgp = { asn = 4294967296L; };",
                   "failoverd.conf:4: bgp.asn: \"4294967296\": must be between 1 and 4294967295");
+#if LIBCONFIG_VER_MAJOR == 1 && LIBCONFIG_VER_MINOR < 7
+        /* libconfig 1.5 (Debian 12) wraps it: the range check quotes the literal */
         one_error("bgp = { asn = 99999999999999999999; };",
                   "failoverd.conf:4: bgp.asn: \"99999999999999999999\": must be between 1 and 4294967295");
+#else
+        /* libconfig 1.7 (Debian 13) rejects it in its scanner: file, line and value all the same */
+        one_error("bgp = { asn = 99999999999999999999; };",
+                  "failoverd.conf:4: syntax error: \"99999999999999999999\": integer out of range");
+#endif
+        /* a syntax error on a line with such a literal names it on every libconfig; digits in a string do not */
+        one_error("bgp = { asn = 99999999999999999999 = };",
+                  "failoverd.conf:4: syntax error: \"99999999999999999999\": integer out of range");
+        one_error("bgp = { asn = -0x99999999999999999999 = };",
+                  "failoverd.conf:4: syntax error: \"-0x99999999999999999999\": integer out of range");
+        one_error("name = \"99999999999999999999\" = ;", "failoverd.conf:4: syntax error");
+        one_error("bgp = { asn = 1 = }; # 99999999999999999999", "failoverd.conf:4: syntax error");
         one_error("bgp = { asn = 0x100000000; };",
                   "failoverd.conf:4: bgp.asn: \"0x100000000\": must be between 1 and 4294967295");
         one_ok("bgp = { asn = 4294967295; };");
@@ -869,6 +885,40 @@ START_TEST(test_extra)
         fclose(f);
         one_error("frr = { extra = \"@DIR@/nul.frr\"; };",
                   "failoverd.conf:4: frr.extra: \"@DIR@/nul.frr\": contains a NUL byte");
+}
+END_TEST
+
+/* What FRR 9.1+ would silently truncate, or what would switch FRR's defaults, is refused with its line. */
+START_TEST(test_extra_refused)
+{
+        write_in("ok.frr",
+                 "! blocks closed by exit, as FRR writes them\n"
+                 "line vty\n exec-timeout 0 0\nexit\n"
+                 "router bgp 65001 vrf blue\n address-family ipv4 unicast\n  network 192.0.2.0/24\n"
+                 " exit-address-family\n address-family ipv6 unicast\n exit\nexit\n"
+                 "interface lo\n link-params\n exit-link-params\nexit\n"
+                 "vrf red\n ip route 192.0.2.0/24 blackhole\nexit-vrf\n"
+                 "ip prefix-list x seq 5 permit 192.0.2.0/24\n! exit\n",
+                 0644);
+        one_ok("frr = { extra = \"@DIR@/ok.frr\"; };");
+
+        write_in("exit.frr", "ip prefix-list x seq 5 permit 192.0.2.0/24\nexit\nip prefix-list y seq 5 deny any\n", 0644);
+        one_error("frr = { extra = \"@DIR@/exit.frr\"; };",
+                  "@DIR@/exit.frr:2: \"exit\" outside any block: FRR 9.1 and later stop reading there and drop the "
+                  "rest; remove it");
+        write_in("exit2.frr", "line vty\n exec-timeout 0 0\nexit\n  exit  \n", 0644);
+        one_error("frr = { extra = \"@DIR@/exit2.frr\"; };",
+                  "@DIR@/exit2.frr:4: \"exit\" outside any block: FRR 9.1 and later stop reading there and drop the "
+                  "rest; remove it");
+
+        write_in("version.frr", "frr version 8.4.4\nip prefix-list x seq 5 permit 192.0.2.0/24\n", 0644);
+        one_error("frr = { extra = \"@DIR@/version.frr\"; };",
+                  "@DIR@/version.frr:1: \"frr version\" would change FRR's defaults (failoverd renders \"frr "
+                  "defaults traditional\" and no version): remove it");
+        write_in("defaults.frr", "!\n frr defaults datacenter\n", 0644);
+        one_error("frr = { extra = \"@DIR@/defaults.frr\"; };",
+                  "@DIR@/defaults.frr:2: \"frr defaults\" would change FRR's defaults (failoverd renders \"frr "
+                  "defaults traditional\" and no version): remove it");
 }
 END_TEST
 
@@ -1297,6 +1347,7 @@ Suite *conf_suite(void)
         tcase_add_test(tc, test_pathspace);
         tcase_add_test(tc, test_failsafe);
         tcase_add_test(tc, test_extra);
+        tcase_add_test(tc, test_extra_refused);
         tcase_add_test(tc, test_notify);
         tcase_add_test(tc, test_users);
         tcase_add_test(tc, test_control_groups);

@@ -653,15 +653,28 @@ static char *ctl_bin(void);
 struct spawn_call {
         posix_spawn_file_actions_t *fa;
         char **argv;
+        int bin_fd;                     /* argv[0], opened by the caller (as root) */
         pid_t pid;
 };
 
-/* The child gets the calling thread's credentials (as_nobody's, when called from there). */
+/* The child gets the calling thread's credentials (as_nobody's, when called from there). The binary runs
+ * through /proc/self/fd: nobody may not traverse the build tree (a clone under /root, mode 0700). */
 static int spawn_fn(void *arg)
 {
         struct spawn_call *c = arg;
         extern char **environ;
-        return posix_spawn(&c->pid, c->argv[0], c->fa, NULL, c->argv, environ);
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", c->bin_fd);
+        return posix_spawn(&c->pid, path, c->fa, NULL, c->argv, environ);
+}
+
+/* Runs spawn_fn as nobody (with groups) or as the caller. */
+static void spawn_ctl(struct spawn_call *c, bool nobody, const gid_t *groups, size_t n)
+{
+        c->bin_fd = open(c->argv[0], O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge(c->bin_fd, 0);
+        ck_assert_int_eq(nobody ? as_nobody(groups, n, spawn_fn, c) : spawn_fn(c), 0);
+        close(c->bin_fd);
 }
 
 /* failoverctl COMMAND as nobody in group; checks its exit status; its stdout and stderr, malloc'd. */
@@ -678,7 +691,7 @@ static char *ctl_as_reader(gid_t group, const char *path, const char *command, i
         ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, out_fd, 1), 0);
         ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, out_fd, 2), 0);
         struct spawn_call sc = { .fa = &fa, .argv = argv };
-        ck_assert_int_eq(as_nobody(&group, 1, spawn_fn, &sc), 0);
+        spawn_ctl(&sc, true, &group, 1);
         posix_spawn_file_actions_destroy(&fa);
         close(out_fd);
         int status, rc = -1;
@@ -995,10 +1008,7 @@ static int run_ctl(const char *dir, int nobody, char **out, char **err, ...)
         ck_assert_int_eq(posix_spawn_file_actions_addopen(&fa, 1, o, O_WRONLY | O_TRUNC, 0), 0);
         ck_assert_int_eq(posix_spawn_file_actions_addopen(&fa, 2, e, O_WRONLY | O_TRUNC, 0), 0);
         struct spawn_call sc = { .fa = &fa, .argv = argv };
-        if (nobody)
-                ck_assert_int_eq(as_nobody(NULL, 0, spawn_fn, &sc), 0);
-        else
-                ck_assert_int_eq(spawn_fn(&sc), 0);
+        spawn_ctl(&sc, nobody, NULL, 0);
         posix_spawn_file_actions_destroy(&fa);
         pid_t pid = sc.pid;
         int status;

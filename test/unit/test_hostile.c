@@ -19,6 +19,8 @@
 
 #define REGRESS TEST_DIR "/fixtures/regress"
 #define FRR TEST_DIR "/fixtures/frr"
+/* FRR 8.4.4 (Debian 12) and FRR 10.3 (Debian 13) outputs, captured by test/lab/capture-fixtures.sh */
+static const char *const frr_dirs[] = { FRR, TEST_DIR "/fixtures/frr-10.3" };
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -177,7 +179,7 @@ static void all_readers(const char *text)
 
 START_TEST(test_fixtures_cross_and_truncated)
 {
-        DIR *d = opendir(FRR);
+        DIR *d = opendir(frr_dirs[_i]);
         struct dirent *e;
         char path[1024];
         size_t n = 0;
@@ -186,7 +188,7 @@ START_TEST(test_fixtures_cross_and_truncated)
         while ((e = readdir(d))) {
                 if (e->d_name[0] == '.')
                         continue;
-                snprintf(path, sizeof(path), FRR "/%s", e->d_name);
+                snprintf(path, sizeof(path), "%s/%s", frr_dirs[_i], e->d_name);
                 size_t len;
                 char *text = slurp(path, &len);
                 all_readers(text);
@@ -336,7 +338,7 @@ Suite *hostile_suite(void)
         tcase_add_loop_test(t, test_injection_rejected, 0, (int)(sizeof(injections) / sizeof(injections[0])));
         tcase_add_test(t, test_shared_ip_injection_rejected);
         tcase_add_test(t, test_validators_refuse_line_breaks);
-        tcase_add_test(t, test_fixtures_cross_and_truncated);
+        tcase_add_loop_test(t, test_fixtures_cross_and_truncated, 0, sizeof(frr_dirs) / sizeof(frr_dirs[0]));
         tcase_add_test(t, test_regressions_replayed);
         tcase_add_test(t, test_json_depth_and_size);
         suite_add_tcase(s, t);
