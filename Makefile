@@ -38,7 +38,7 @@ SUITES     := $(patsubst test/unit/test_%.c,%,$(UNIT_SRC))
 
 BINS       := $(B)/failoverd $(B)/failoverctl
 
-.PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz fuzz-short memcheck docs-check deb
+.PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz fuzz-short memcheck docs-check
 
 all: $(BINS)
 	@ln -sf $(B)/failoverd failoverd; ln -sf $(B)/failoverctl failoverctl
@@ -73,8 +73,7 @@ $(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_H
 # Installs the Debian packages that build, tests and demo need (SPEC 10). Needs root.
 DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev check frr \
             frr-pythontools iproute2 procps psmisc util-linux groff-base man-db systemd \
-            valgrind clang libclang-rt-14-dev python3 \
-            dpkg-dev lintian debootstrap systemd-container
+            valgrind clang libclang-rt-14-dev python3
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS)
@@ -136,6 +135,9 @@ install: $(BINS)
 		install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 
 # build/failoverd_VERSION_ARCH.deb: hardened build, Depends from the shared libraries (units/debian/).
+# Its tools, and what test/integration/80-systemd.sh boots a systemd container with, for `make deps`.
+DEB_PKGS += dpkg-dev lintian debootstrap systemd-container
+.PHONY: deb
 deb:
 	units/debian/build-deb $(VERSION)
 

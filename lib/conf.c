@@ -884,8 +884,9 @@ static int build_services(struct conf *c)
 static void parse_root(const struct ctx *x, const config_setting_t *root, struct conf *c)
 {
         static const char *const keys[] = {
+                "failsafe",
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
-                "metrics_file", "state_directory", "runtime_directory", "failsafe", NULL,
+                "metrics_file", "state_directory", "runtime_directory", NULL,
         };
         const char *v;
 
