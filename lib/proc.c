@@ -318,7 +318,8 @@ static void proc_destroy(struct proc *p)
         free(p);
 }
 
-/* The child has died or called execve: its end of the error pipe is closed, so this read cannot wait. */
+/* The child has died or called execve (vfork semantics), so the pipe holds its failure or EOF; the read is
+ * non-blocking. Where clone is emulated by fork (valgrind) it may be early: then again at the exit. */
 static void read_exec_error(struct proc *p)
 {
         int msg[2];
@@ -329,6 +330,8 @@ static void read_exec_error(struct proc *p)
         do
                 n = read(p->err_fd, msg, sizeof(msg));
         while (n < 0 && errno == EINTR);
+        if (n < 0 && errno == EAGAIN && !p->exited)
+                return;
         close(p->err_fd);
         p->err_fd = -1;
         if (n == (ssize_t)sizeof(msg)) {
@@ -569,7 +572,7 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
         p->out_fd = out_pipe[0];
         p->err_fd = err_pipe[0];
         out_pipe[0] = err_pipe[0] = -1;
-        /* A failed start is read from the error pipe when the child's exit is seen: never waited for here. */
+        read_exec_error(p);     /* never waits: reported through the callback like everything else */
 
         int fl = fcntl(p->out_fd, F_GETFL);
         if (fl < 0 || fcntl(p->out_fd, F_SETFL, fl | O_NONBLOCK) < 0) {

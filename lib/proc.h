@@ -82,6 +82,6 @@ void proc_describe(const struct proc_result *r, char *out, size_t len);
  * - The child is started with vfork semantics (clone with CLONE_VM | CLONE_VFORK, its own small stack):
  *   between clone and execve it makes raw system calls only (setpgid, dup3, close_range, rt_sigaction,
  *   setgroups, setresgid, setresuid, rt_sigprocmask), no library code that could wait on a lock another
- *   thread held. A failed start is written to a CLOEXEC pipe that is read when the child's exit is seen.
+ *   thread held. A failed start is written to a CLOEXEC pipe, read (non-blocking) when clone returns.
  * - The callback runs from the event loop, never from inside proc_spawn(). proc_free() from inside the
  *   callback is ignored (the proc frees itself after the callback). */
