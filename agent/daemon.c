@@ -11,6 +11,7 @@
 
 #include "apply.h"
 #include "check.h"
+#include "checkset.h"
 #include "daemon.h"
 #include "failoverd.h"
 #include "log.h"
@@ -278,52 +279,18 @@ static void free_checks(struct manager *m)
         m->n_checks = 0;
 }
 
+static void on_checkset_note(const char *name, enum checkset_change what, void *userdata)
+{
+        (void)userdata;
+        log_info("check %s %s", name, what == CHECKSET_ADDED ? "added" : what == CHECKSET_CHANGED ? "changed"
+                                                                                                  : "removed");
+}
+
 /* Builds the check objects of c, reusing (and so keeping the state of) those of m that still exist.
  * m->checks[j] belongs to m->conf->check[j]; prev is NULL at start-up. */
 static int build_checks(struct manager *m, const struct conf *prev, const struct conf *c)
 {
-        size_t n = c->n_checks;
-        struct check **v = calloc(n ? n : 1, sizeof(*v));
-        enum conf_check_change *change = calloc(n ? n : 1, sizeof(*change));
-        int *old = calloc(n ? n : 1, sizeof(*old));
-        bool *removed = calloc(m->n_checks ? m->n_checks : 1, sizeof(*removed));
-        int r = 0;
-
-        if (!v || !change || !old || !removed) {
-                free(v), free(change), free(old), free(removed);
-                return -ENOMEM;
-        }
-        conf_diff_checks(prev, c, change, old, removed);
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                if (old[i] >= 0) {
-                        v[i] = m->checks[old[i]];
-                        m->checks[old[i]] = NULL;
-                        if (change[i] == CHECK_CHANGED) {
-                                log_info("check %s changed", c->check[i].name);
-                                r = check_update_conf(v[i], &c->check[i]);
-                        }
-                        continue;
-                }
-                r = check_new(m->event, &c->check[i], on_check, m, &v[i]);
-                if (r >= 0 && prev)
-                        log_info("check %s added", c->check[i].name);
-                if (r >= 0)
-                        r = check_start(v[i]);
-        }
-        for (size_t j = 0; j < m->n_checks; j++) {
-                if (!m->checks[j])
-                        continue;
-                if (removed[j])
-                        log_info("check %s removed", check_name(m->checks[j]));
-                check_free(m->checks[j]);
-        }
-        free(m->checks);
-        m->checks = v;
-        m->n_checks = n;
-        free(change);
-        free(old);
-        free(removed);
-        return r;
+        return checkset_rebuild(m->event, &m->checks, &m->n_checks, prev, c, on_check, on_checkset_note, m);
 }
 
 int manager_reload(struct manager *m)
