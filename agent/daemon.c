@@ -324,15 +324,25 @@ int manager_reload(struct manager *m)
                 return r;
         }
         diag_free(&d);
+
+        /* All or nothing: a set of checks that cannot be built leaves the old configuration running. */
+        r = build_checks(m, m->conf, c);
+        if (r < 0) {
+                log_err("reload failed, keeping the running configuration: cannot build the checks: %s",
+                        strerror(-r));
+                free(m->reload_error);
+                m->reload_error = xstrdup("cannot build the checks (out of memory?)");
+                conf_free(c);
+                manager_update_status(m);
+                sd_notify(0, "READY=1");
+                return r;
+        }
         m->reload_error = (free(m->reload_error), NULL);
 
         /* An apply in flight points into the old config: stop it; the full apply below supersedes it. */
         m->apply = apply_free(m->apply);
         m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
         m->retry_ms = 0;
-        r = build_checks(m, m->conf, c);
-        if (r < 0)
-                log_err("cannot start checks: %s", strerror(-r));
         struct conf *old = m->conf;
         m->conf = c;
         m->assigned = (free(m->assigned), NULL);
