@@ -13,6 +13,7 @@
 
 struct check;
 struct ctl_server;
+struct notify_child;
 struct proc;
 struct vtysock;
 
@@ -72,8 +73,8 @@ struct manager {
         /* Control socket, notify hook (agent/control.c). */
         struct ctl_server *ctl;
         sd_event_source *reload_defer;
-        struct proc **notify_procs;
-        size_t n_notify_procs;
+        struct notify_child **notify_children;  /* running notify hooks */
+        size_t n_notify_children;
 };
 
 uint64_t now_mono(void);
