@@ -23,7 +23,7 @@ trap 'rc_=$?; set +e; stop_daemon; show_log $rc_; (exit $rc_); cleanup' EXIT
 
 lab_up 1
 lab_failoverd_conf h1 primary "$(make_flag_check h1)" |
-	sed 's|^\(  directory = .*;\)$|\1 interval = 0.2; rise = 1; fall = 1;|' > "$T/h1.conf"
+	sed 's|^\(  directory = .*;\)$|\1 interval = 0.2; timeout = 30; rise = 1; fall = 1;|' > "$T/h1.conf"
 PS=$(lab_pathspace h1)
 CONF=$(lab_host_conf h1 frr_config)
 CONFDIR=$(dirname "$CONF")
