@@ -340,17 +340,38 @@ void control_set_access(struct manager *m)
                 log_err("control socket: cannot set access for control.read_group/admin_group: %s", strerror(-r));
 }
 
+/* A running notify hook. It carries its own argv: a reload may free the configuration it came from. */
+struct notify_child {
+        struct manager *m;
+        struct proc *proc;
+        char **argv;
+};
+
+static struct notify_child *notify_child_free(struct notify_child *n)
+{
+        if (n) {
+                proc_free(n->proc);
+                strv_free(n->argv);
+                free(n);
+        }
+        return NULL;
+}
+
 static void on_notify_done(struct proc *p, struct proc_result *r, void *userdata)
 {
-        struct manager *m = userdata;
+        struct notify_child *n = userdata;
+        struct manager *m = n->m;
         char what[160];
+        (void)p;
 
-        for (size_t i = 0; i < m->n_notify_procs; i++)
-                if (m->notify_procs[i] == p)
-                        m->notify_procs[i] = m->notify_procs[--m->n_notify_procs];
+        for (size_t i = 0; i < m->n_notify_children; i++)
+                if (m->notify_children[i] == n)
+                        m->notify_children[i] = m->notify_children[--m->n_notify_children];
         proc_describe(r, what, sizeof(what));
         if (!r->exited || r->status != 0)
-                log_warn("notify %s: %s%s%s", m->conf->notify[0], what, r->output[0] ? ": " : "", r->output);
+                log_warn("notify %s: %s%s%s", n->argv[0], what, r->output[0] ? ": " : "", r->output);
+        n->proc = NULL;         /* freed by proc after this callback */
+        notify_child_free(n);
 }
 
 static char *env_pair(const char *k, const char *v)
@@ -367,7 +388,6 @@ static void run_notify(struct manager *m)
         extern char **environ;
         size_t n = strv_len(environ);
         char **env = calloc(n + 5, sizeof(char *));
-        struct proc *p = NULL;
 
         if (!env)
                 return;
@@ -379,21 +399,32 @@ static void run_notify(struct manager *m)
         env[k++] = env_pair("FAILOVERD_PREVIOUS", m->previous == STATE_INVALID ? "none" : state_name(m->previous));
         env[k++] = env_pair("FAILOVERD_ROLE", role_name(m->conf->role));
         env[k++] = env_pair("FAILOVERD_REASON", m->reason);
+        struct notify_child *child = calloc(1, sizeof(*child));
+        struct notify_child **v = realloc(m->notify_children, (m->n_notify_children + 1) * sizeof(*v));
+        if (v)
+                m->notify_children = v;
+        if (child)
+                child->argv = strv_copy(m->conf->notify);
+        if (!v || !child || !child->argv) {
+                log_err("cannot run notify %s: %s", m->conf->notify[0], strerror(ENOMEM));
+                notify_child_free(child);
+                strv_free(env);
+                return;
+        }
+        child->m = m;
         struct proc_opts o = {
-                .argv = m->conf->notify,
+                .argv = child->argv,
                 .envp = env,
                 .timeout_usec = (uint64_t)(m->conf->frr.timeout * 1e6),
                 .output_max = 512,
                 .first_line_only = true,
         };
-        struct proc **v = realloc(m->notify_procs, (m->n_notify_procs + 1) * sizeof(*v));
-        if (v) {
-                m->notify_procs = v;
-                int r = proc_spawn(m->event, &o, on_notify_done, m, &p);
-                if (r < 0)
-                        log_err("cannot run notify %s: %s", m->conf->notify[0], strerror(-r));
-                else
-                        m->notify_procs[m->n_notify_procs++] = p;
+        int r = proc_spawn(m->event, &o, on_notify_done, child, &child->proc);
+        if (r < 0) {
+                log_err("cannot run notify %s: %s", child->argv[0], strerror(-r));
+                notify_child_free(child);
+        } else {
+                m->notify_children[m->n_notify_children++] = child;
         }
         strv_free(env);
 }
@@ -478,9 +509,9 @@ void control_done(struct manager *m)
                         m->drain_job = NULL;    /* cancelled: the disk did not answer in 10 s */
         m->ctl = ctl_server_free(m->ctl);
         m->reload_defer = sd_event_source_disable_unref(m->reload_defer);
-        for (size_t i = 0; i < m->n_notify_procs; i++)
-                proc_free(m->notify_procs[i]);
-        free(m->notify_procs);
-        m->notify_procs = NULL;
-        m->n_notify_procs = 0;
+        for (size_t i = 0; i < m->n_notify_children; i++)
+                notify_child_free(m->notify_children[i]);
+        free(m->notify_children);
+        m->notify_children = NULL;
+        m->n_notify_children = 0;
 }

@@ -11,6 +11,7 @@
 
 #include "apply.h"
 #include "check.h"
+#include "checkset.h"
 #include "daemon.h"
 #include "failoverd.h"
 #include "log.h"
@@ -59,8 +60,11 @@ void manager_update_status(struct manager *m)
                          m->target == STATE_INVALID ? "starting" : state_name(m->target),
                          m->drained ? " (drained)" : "", since, up, m->n_checks);
         watch_status_line(m, line + n, sizeof(line) - (size_t)n);
-        if (m->last_apply_error)
+        /* With bgpd away the watch's "bgpd unreachable, retrying" says it all. */
+        if (m->last_apply_error && !(m->bgpd_known && !m->bgpd_reachable))
                 snprintf(line + strlen(line), sizeof(line) - strlen(line), "; apply failed, retrying");
+        if (m->stopping)
+                snprintf(line + strlen(line), sizeof(line) - strlen(line), "; stopping");
         if (m->reload_error)
                 snprintf(line + strlen(line), sizeof(line) - strlen(line), "; reload failed: %s",
                          m->reload_error);
@@ -89,9 +93,16 @@ static void describe_reason(struct manager *m, enum fo_state st, int why)
 /* Recomputes the effective state; a change is logged as old -> new (reason) and applied at once. */
 void manager_evaluate(struct manager *m)
 {
-        struct check_state *cs = calloc(m->n_checks ? m->n_checks : 1, sizeof(*cs));
+        struct check_state *cs;
         int why = -1;
 
+        /* No decision before every check's first result (a reload or a drain may come earlier), and none
+         * while stopping. */
+        if (!m->started || m->stopping) {
+                manager_update_status(m);
+                return;
+        }
+        cs = calloc(m->n_checks ? m->n_checks : 1, sizeof(*cs));
         if (!cs)
                 return;
         for (size_t i = 0; i < m->n_checks; i++)
@@ -179,6 +190,39 @@ static void schedule_retry(struct manager *m)
                                            (uint64_t)m->retry_ms * 1000, 10 * 1000, on_retry, m);
 }
 
+static int reload_commit(struct manager *m, struct conf *c);
+
+/* READY=1 once every check has reported and the first apply was tried, whatever its outcome (with bgpd
+ * not running yet the retries go on, and STATUS= says so); after a reload, once its apply was tried. */
+static void apply_tried(struct manager *m)
+{
+        if (m->ready && !m->reloading)
+                return;
+        m->ready = true;
+        m->reloading = false;
+        manager_update_status(m);
+        sd_notify(0, "READY=1");
+}
+
+/* What follows an apply: the stop or the reload that waited for it, else the next apply. */
+static void apply_ended(struct manager *m)
+{
+        if (m->stopping) {
+                m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
+                log_info("stopping; the announcement stays as it is");
+                sd_event_exit(m->event, 0);
+                return;
+        }
+        if (m->pending_conf) {
+                struct conf *c = m->pending_conf;
+                m->pending_conf = NULL;
+                reload_commit(m, c);     /* READY=1 after the new configuration's apply */
+                return;
+        }
+        apply_tried(m);
+        kick(m);
+}
+
 static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
 {
         struct manager *m = userdata;
@@ -200,7 +244,9 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
                 m->need_full = true;
                 m->applied = STATE_INVALID;     /* unknown: the next attempt decides again */
                 schedule_retry(m);
+                watch_soon(m);                  /* is bgpd there at all? STATUS= says it soon */
                 manager_update_status(m);
+                apply_ended(m);
                 return;
         }
         m->retry_ms = 0;
@@ -214,6 +260,7 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
                 m->applied = STATE_INVALID;
                 schedule_retry(m);
                 manager_update_status(m);
+                apply_ended(m);
                 return;
         }
         m->applied = m->apply_state;
@@ -221,18 +268,8 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
         log_info("%s: %s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
                  state_name(m->applied), r->usec / 1000.0, r->tool_usec / 1000.0,
                  (now_mono() - m->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
-        if (!m->ready) {
-                m->ready = true;
-                manager_update_status(m);
-                sd_notify(0, "READY=1");
-        } else if (m->reloading) {
-                m->reloading = false;
-                manager_update_status(m);
-                sd_notify(0, "READY=1");
-        } else {
-                manager_update_status(m);
-        }
-        kick(m);
+        manager_update_status(m);
+        apply_ended(m);
 }
 
 /* Starts the next apply when none is in flight: a pending full apply first, else the fast path. */
@@ -252,11 +289,13 @@ static void kick(struct manager *m)
         if (r < 0) {
                 log_err("cannot start apply: %s", strerror(-r));
                 schedule_retry(m);
+                apply_tried(m);
                 return;
         }
         m->need_full = false;
         m->apply_kind = kind;
         m->apply_state = m->target;
+        log_debug("%s to %s started", kind == APPLY_FULL ? "full apply" : "fast path", state_name(m->target));
 }
 
 bool manager_busy(const struct manager *m)
@@ -281,52 +320,54 @@ static void free_checks(struct manager *m)
         m->n_checks = 0;
 }
 
+static void on_checkset_note(const char *name, enum checkset_change what, void *userdata)
+{
+        (void)userdata;
+        log_info("check %s %s", name, what == CHECKSET_ADDED ? "added" : what == CHECKSET_CHANGED ? "changed"
+                                                                                                  : "removed");
+}
+
 /* Builds the check objects of c, reusing (and so keeping the state of) those of m that still exist.
  * m->checks[j] belongs to m->conf->check[j]; prev is NULL at start-up. */
 static int build_checks(struct manager *m, const struct conf *prev, const struct conf *c)
 {
-        size_t n = c->n_checks;
-        struct check **v = calloc(n ? n : 1, sizeof(*v));
-        enum conf_check_change *change = calloc(n ? n : 1, sizeof(*change));
-        int *old = calloc(n ? n : 1, sizeof(*old));
-        bool *removed = calloc(m->n_checks ? m->n_checks : 1, sizeof(*removed));
-        int r = 0;
+        return checkset_rebuild(m->event, &m->checks, &m->n_checks, prev, c, on_check, on_checkset_note, m);
+}
 
-        if (!v || !change || !old || !removed) {
-                free(v), free(change), free(old), free(removed);
-                return -ENOMEM;
+/* Puts a valid new configuration in place of the running one. No apply may be in flight: it points into
+ * the old one. */
+static int reload_commit(struct manager *m, struct conf *c)
+{
+        /* All or nothing: a set of checks that cannot be built leaves the old configuration running. */
+        int r = build_checks(m, m->conf, c);
+        if (r < 0) {
+                log_err("reload failed, keeping the running configuration: cannot build the checks: %s",
+                        strerror(-r));
+                free(m->reload_error);
+                m->reload_error = xstrdup("cannot build the checks (out of memory?)");
+                conf_free(c);
+                m->reloading = false;
+                manager_update_status(m);
+                if (m->ready)
+                        sd_notify(0, "READY=1");
+                kick(m);
+                return r;
         }
-        conf_diff_checks(prev, c, change, old, removed);
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                if (old[i] >= 0) {
-                        v[i] = m->checks[old[i]];
-                        m->checks[old[i]] = NULL;
-                        if (change[i] == CHECK_CHANGED) {
-                                log_info("check %s changed", c->check[i].name);
-                                r = check_update_conf(v[i], &c->check[i]);
-                        }
-                        continue;
-                }
-                r = check_new(m->event, &c->check[i], on_check, m, &v[i]);
-                if (r >= 0 && prev)
-                        log_info("check %s added", c->check[i].name);
-                if (r >= 0)
-                        r = check_start(v[i]);
-        }
-        for (size_t j = 0; j < m->n_checks; j++) {
-                if (!m->checks[j])
-                        continue;
-                if (removed[j])
-                        log_info("check %s removed", check_name(m->checks[j]));
-                check_free(m->checks[j]);
-        }
-        free(m->checks);
-        m->checks = v;
-        m->n_checks = n;
-        free(change);
-        free(old);
-        free(removed);
-        return r;
+        m->reload_error = (free(m->reload_error), NULL);
+        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
+        m->retry_ms = 0;
+        struct conf *old = m->conf;
+        m->conf = c;
+        control_set_access(m);
+        m->assigned = (free(m->assigned), NULL);
+        m->assigned_known = false;
+        watch_check_addresses(m, true);
+        conf_free(old);
+        m->need_full = true;
+        if (!m->started && all_checks_ran(m))
+                m->started = true;
+        manager_evaluate(m);
+        return 0;
 }
 
 int manager_reload(struct manager *m)
@@ -335,8 +376,16 @@ int manager_reload(struct manager *m)
         struct conf *c = NULL;
         char buf[64];
 
-        snprintf(buf, sizeof(buf), "MONOTONIC_USEC=%llu", (unsigned long long)now_mono());
-        sd_notifyf(0, "RELOADING=1\n%s", buf);
+        if (m->stopping) {
+                log_info("reload ignored: stopping");
+                return -ESHUTDOWN;
+        }
+        /* Before the first READY=1 a reload owes none of its own. */
+        if (m->ready) {
+                snprintf(buf, sizeof(buf), "MONOTONIC_USEC=%llu", (unsigned long long)now_mono());
+                sd_notifyf(0, "RELOADING=1\n%s", buf);
+                m->reloading = true;
+        }
         log_info("reloading %s", m->conf_path);
 
         diag_init(&d);
@@ -356,50 +405,70 @@ int manager_reload(struct manager *m)
                 m->reload_error = strdup(msg);
                 diag_free(&d);
                 manager_update_status(m);
-                sd_notify(0, "READY=1");
+                if (m->reloading && !m->pending_conf && !m->apply) {
+                        m->reloading = false;
+                        sd_notify(0, "READY=1");
+                }
                 return r;
         }
         diag_free(&d);
-        m->reload_error = (free(m->reload_error), NULL);
-
-        /* An apply in flight points into the old config: stop it; the full apply below supersedes it. */
-        m->apply = apply_free(m->apply);
-        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
-        m->retry_ms = 0;
-        r = build_checks(m, m->conf, c);
-        if (r < 0)
-                log_err("cannot start checks: %s", strerror(-r));
-        struct conf *old = m->conf;
-        m->conf = c;
-        control_set_access(m);
-        m->assigned = (free(m->assigned), NULL);
-        m->assigned_known = false;
-        watch_check_addresses(m, true);
-        conf_free(old);
-        m->reloading = true;
-        m->need_full = true;
-        if (!m->started && all_checks_ran(m))
-                m->started = true;
-        manager_evaluate(m);
-        if (!m->started) {
-                m->reloading = false;
-                sd_notify(0, "READY=1");
+        if (m->apply) {
+                /* Killing vtysh or frr-reload.py mid-way could leave FRR half-changed: the apply finishes
+                 * first (bounded by frr.timeout), then the new configuration takes over. */
+                log_info("reload: the new configuration takes over once the %s in flight is done",
+                         m->apply_kind == APPLY_FULL ? "full apply" : "fast path");
+                conf_free(m->pending_conf);
+                m->pending_conf = c;
+                m->reload_error = (free(m->reload_error), NULL);
+                manager_update_status(m);
+                return 0;
         }
+        return reload_commit(m, c);
+}
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct manager *m = userdata;
+        (void)s;
+        (void)usec;
+        log_err("the apply in flight did not end within frr.timeout: stopping anyway");
+        sd_event_exit(m->event, 0);
         return 0;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         struct manager *m = userdata;
+        const char *sig = strsignal((int)si->ssi_signo);
         (void)s;
 
         if (si->ssi_signo == SIGHUP) {
                 manager_reload(m);
                 return 0;
         }
-        log_info("%s: stopping; the announcement stays as it is", strsignal((int)si->ssi_signo));
+        if (m->stopping) {
+                log_info("%s: already stopping, once the apply in flight is done", sig);
+                return 0;
+        }
         m->stopping = true;
         sd_notify(0, "STOPPING=1");
+        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
+        m->pending_conf = conf_free(m->pending_conf);
+        if (m->apply) {
+                /* SIGKILLing vtysh or frr-reload.py mid-way could leave one address family switched and the
+                 * other not: the apply finishes first. Each of its steps is bounded by frr.timeout; the
+                 * deadline covers the one in flight (the unit's TimeoutStopSec is above it). */
+                double secs = m->conf->frr.timeout + 2;
+                log_info("%s: stopping once the %s in flight is done (at most %.0f s); the announcement stays "
+                         "as it is", sig, m->apply_kind == APPLY_FULL ? "full apply" : "fast path", secs);
+                manager_update_status(m);
+                int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
+                                                   (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);
+                if (r < 0)
+                        sd_event_exit(m->event, 0);
+                return 0;
+        }
+        log_info("%s: stopping; the announcement stays as it is", sig);
         sd_event_exit(m->event, 0);
         return 0;
 }
@@ -461,6 +530,8 @@ void manager_done(struct manager *m)
 {
         m->apply = apply_free(m->apply);
         m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
+        m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
+        m->pending_conf = conf_free(m->pending_conf);
         free_checks(m);
         m->conf = conf_free(m->conf);
         free(m->conf_path);

@@ -14,6 +14,7 @@
 struct check;
 struct ctl_server;
 struct file_job;
+struct notify_child;
 struct proc;
 struct vtysock;
 
@@ -26,9 +27,11 @@ struct manager {
         size_t n_checks;
 
         bool started;                   /* every check has given its first result */
-        bool ready;                     /* READY=1 sent */
-        bool reloading;                 /* READY=1 owed after the reload's apply */
-        bool stopping;
+        bool ready;                     /* READY=1 sent: checks in and the first apply tried */
+        bool reloading;                 /* READY=1 owed after the reload's apply attempt */
+        bool stopping;                  /* SIGTERM: exits once the apply in flight is done */
+        sd_event_source *stop_timer;    /* the bound on that wait */
+        struct conf *pending_conf;      /* a valid reload waiting for the apply in flight */
         bool need_full;                 /* a full apply is owed (start, reload, bgpd restart, failure) */
 
         enum fo_state target;           /* the effective state decided from checks and drain */
@@ -76,8 +79,8 @@ struct manager {
         /* Control socket, notify hook (agent/control.c). */
         struct ctl_server *ctl;
         sd_event_source *reload_defer;
-        struct proc **notify_procs;
-        size_t n_notify_procs;
+        struct notify_child **notify_children;  /* running notify hooks */
+        size_t n_notify_children;
 };
 
 uint64_t now_mono(void);

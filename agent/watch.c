@@ -75,7 +75,7 @@ void watch_status_line(const struct manager *m, char *out, size_t len)
         if (!m->bgpd_known)
                 snprintf(out, len, "; route servers: not read yet");
         else if (!m->bgpd_reachable)
-                snprintf(out, len, "; bgpd unreachable");
+                snprintf(out, len, "; bgpd unreachable, retrying");
         else
                 snprintf(out, len, "; route servers %zu/%zu established", m->established,
                          strv_len(m->conf->bgp.route_servers));

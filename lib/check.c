@@ -313,6 +313,16 @@ int check_update_conf(struct check *c, const struct check_conf *cc)
         return 0;
 }
 
+void check_take_conf(struct check *c, struct check *from)
+{
+        struct check_conf t = c->conf;
+        c->conf = from->conf;
+        from->conf = t;
+        check_free(from);
+        if (c->last_start_usec != 0)
+                (void)schedule_next(c);
+}
+
 const char *check_name(const struct check *c)
 {
         return c ? c->conf.name : NULL;

@@ -46,6 +46,10 @@ int check_start(struct check *c);
  * finishes under the old settings; the next run is rescheduled with the new interval. */
 int check_update_conf(struct check *c, const struct check_conf *cc);
 
+/* The same, for a reload that must be all or nothing: from (made by check_new for the new settings, never
+ * started) gives c its settings and is freed; c keeps its state. Cannot fail. */
+void check_take_conf(struct check *c, struct check *from);
+
 const char *check_name(const struct check *c);
 const struct check_conf *check_get_conf(const struct check *c);
 const struct check_state *check_get_state(const struct check *c);

@@ -1280,7 +1280,7 @@ static void format_warnings(json_object *st, struct buf *out)
                 buf_printf(out, "WARNING: reload of %s failed, running on the previous configuration: %s\n",
                            or_q(jstr(conf, "path")), jstr(conf, "reload_error"));
         if (jbool(bgpd, "reachable") == 0)
-                buf_puts(out, "WARNING: bgpd is not reachable: the announcement can be neither read nor changed\n");
+                buf_puts(out, "WARNING: bgpd unreachable, retrying: the announcement can be neither read nor changed\n");
         if (jbool(bgpd, "last_apply_ok") == 0)
                 buf_printf(out, "WARNING: the last apply to FRR failed: %s\n", or_q(jstr(bgpd, "last_apply_error")));
         if (jnum(bgpd, "established", &est) && jnum(bgpd, "total", &total) && total > 0 && est == 0)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SIGKILL at random moments during full applies and state changes (issue 7): after every kill frr.conf is
 # a complete rendering vtysh -C accepts, of a state failoverd was asked for (the old or the new one); a
-# restarted failoverd converges. KILLS (default 200) kills, 50-400 ms after a start or 50-300 ms after
-# a state change.
+# restarted failoverd converges. KILLS (default 200) kills, 0-600 ms into the full apply of a start or
+# 0-300 ms into the apply of a state change: the test waits for the apply to start (failoverd -v logs
+# it), never for a fixed time, so a loaded machine only makes it slower:
+# TEST_TIMEOUT=1200
 . "$(dirname "$0")/lib.sh"
 V4=198.51.100.10/32
 KILLS=${KILLS:-200}
@@ -21,7 +23,7 @@ trap 'rc_=$?; set +e; stop_daemon; show_log $rc_; (exit $rc_); cleanup' EXIT
 
 lab_up 1
 lab_failoverd_conf h1 primary "$(make_flag_check h1)" |
-	sed 's|^\(  directory = .*;\)$|\1 interval = 0.2; rise = 1; fall = 1;|' > "$T/h1.conf"
+	sed 's|^\(  directory = .*;\)$|\1 interval = 0.2; timeout = 30; rise = 1; fall = 1;|' > "$T/h1.conf"
 PS=$(lab_pathspace h1)
 CONF=$(lab_host_conf h1 frr_config)
 CONFDIR=$(dirname "$CONF")
@@ -33,22 +35,37 @@ for s in primary demoted withdrawn; do
 done
 state_of_flag() { case $1 in 0) echo primary ;; 1) echo demoted ;; *) echo withdrawn ;; esac; }
 # Starts failoverd outside PIDS: its pid is reused 200 times over, cleanup must not signal a stranger.
-start() { ip netns exec "$(lab_ns h1)" "$FAILOVERD" -c "$T/h1.conf" >> "$T/h1.log" 2>&1 & DPID=$!; }
+start() { ip netns exec "$(lab_ns h1)" "$FAILOVERD" -v -c "$T/h1.conf" >> "$T/h1.log" 2>&1 & DPID=$!; }
 ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+# Waits for a line matching $2 in the log after line $1 (or for the daemon to die).
+wait_log_after() {
+	local from=$1 pat=$2 end=$((SECONDS + ${3:-120}))
+	while ! tail -n +"$((from + 1))" "$T/h1.log" | grep -qE "$pat"; do
+		kill -0 "$DPID" 2>/dev/null || return 0
+		[ $SECONDS -lt $end ] || fail "no '$pat' in the log after ${3:-120} s"
+		sleep 0.01
+	done
+}
 
-say "$KILLS kills, 50-400 ms after a start (full apply) or 50-300 ms after a state change (fast path)"
+say "$KILLS kills, 0-600 ms into the full apply of a start or 0-300 ms into the apply of a state change"
 flag=0; set_flag h1 0
 allowed=" primary "          # states whose rendering may be on disk: on disk before + asked for since
 kills=0 iters=0 fulls=0 fasts=0 t0=$(now)
 declare -A seen_on_disk
 while [ $kills -lt "$KILLS" ]; do
 	iters=$((iters + 1))
-	new=$(( (flag + 1 + RANDOM % 2) % 3 )); flag=$new; set_flag h1 $flag
+	new=$(( (flag + 1 + RANDOM % 2) % 3 )); flag=$new; n0=$(wc -l < "$T/h1.log"); set_flag h1 $flag
 	allowed="$allowed$(state_of_flag $flag) "
-	# A start is a full apply (vtysh -C, install, frr-reload.py: about 1 s), a change a fast path (~50 ms);
+	# A start is a full apply (vtysh -C, install, frr-reload.py: about 1 s idle, several loaded), a
+	# change a fast path (~50 ms), or a full apply when the previous one failed or was still running;
 	# a daemon left running (half the time) is killed later, in its reload or in a fast path.
-	if [ -z "$DPID" ]; then start; fulls=$((fulls + 1)); ms_sleep $((50 + RANDOM % 351))
-	else fasts=$((fasts + 1)); ms_sleep $((50 + RANDOM % 251)); fi
+	if [ -z "$DPID" ]; then
+		start; fulls=$((fulls + 1))
+		wait_log_after "$n0" "full apply to $(state_of_flag $flag) started"; ms_sleep $((RANDOM % 601))
+	else
+		fasts=$((fasts + 1))
+		wait_log_after "$n0" "(fast path|full apply) to $(state_of_flag $flag) started"; ms_sleep $((RANDOM % 301))
+	fi
 	# Half the triggers end in a kill; the others leave the daemon running into the next state change.
 	[ $((RANDOM % 2)) = 0 ] && [ $kills -gt 0 ] && [ $((iters % 7)) != 0 ] && continue
 	kill -0 "$DPID" 2>/dev/null || { rc=0; wait "$DPID" || rc=$?; DPID=; fail "failoverd exited by itself (status $rc)"; }
@@ -76,7 +93,9 @@ echo "MEASURED temporary files left in $CONFDIR after $kills kills: $stray ($(fi
 [ -e "$CONF.sav" ] && fail "frr-reload's $CONF.sav left behind"
 
 say "restart: converges to the state the checks decide"
-sleep 1   # the killed daemons' orphaned vtysh / frr-reload.py calls finish (each is bounded by frr.timeout)
+# The killed daemons' orphaned vtysh / frr-reload.py calls finish (each is bounded by frr.timeout).
+for _ in $(seq 600); do pgrep -f "(vtysh -N|--pathspace) $PS( |\$)" > /dev/null || break; sleep 0.1; done
+! pgrep -f "(vtysh -N|--pathspace) $PS( |\$)" > /dev/null || fail "orphaned vtysh / frr-reload.py still running after 60 s"
 set_flag h1 2; start
 expect_best $V4 none 20
 ok "withdrawn after the restart"
