@@ -2,15 +2,27 @@
 # Builds (once) the Debian root that test/integration/80-systemd.sh boots with systemd as PID 1: minbase plus
 # systemd, dbus, FRR as Debian ships it, a monitoring plugin and the package's shared libraries, so that
 # the test installs failoverd's .deb without a network. Prints the root's path.
-# Usage: systemd-root.sh [SUITE]   (default bookworm; FAILOVERD_CI_CACHE overrides /var/cache/failoverd-ci)
+# Usage: systemd-root.sh [SUITE]   (default: this machine's own release, so that the .deb built here installs
+# there; FAILOVERD_CI_CACHE overrides /var/cache/failoverd-ci)
 set -euo pipefail
-suite=${1:-bookworm}
+suite=${1:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
 cache=${FAILOVERD_CI_CACHE:-/var/cache/failoverd-ci}
 # The mirror this machine's apt uses (deb822 "URIs:" or one-line "deb URI"), unless DEBIAN_MIRROR says.
 mirror=${DEBIAN_MIRROR:-$({ cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } |
 	awk '$1 == "URIs:" && $2 !~ /security/ { print $2; exit } $1 == "deb" && $2 !~ /security/ { print $2; exit }')}
 [ -n "$mirror" ] || { echo "systemd-root: no Debian mirror in /etc/apt; set DEBIAN_MIRROR" >&2; exit 1; }
-pkgs=systemd-sysv,dbus,frr,frr-pythontools,monitoring-plugins-basic,libconfig9,libjson-c5,libsystemd0,iproute2
+# The runtime packages of the libraries failoverd links (libconfig9 on Debian 12, libconfig11 on 13, ...).
+libpkgs=
+for l in libconfig.so libjson-c.so libsystemd.so; do
+	p=$(ldconfig -p | awk -v l="$l." 'index($1, l) == 1 { print $NF; exit }')
+	[ -n "$p" ] || { echo "systemd-root: $l not installed" >&2; exit 1; }
+	for c in "$p" "$(readlink -f "$p")" "${p#/usr}"; do
+		pk=$(dpkg-query -S "$c" 2>/dev/null | head -1 | cut -d: -f1) && [ -n "$pk" ] && break
+	done
+	[ -n "$pk" ] || { echo "systemd-root: no package owns $p" >&2; exit 1; }
+	libpkgs=$libpkgs,$pk
+done
+pkgs=systemd-sysv,dbus,frr,frr-pythontools,monitoring-plugins-basic,iproute2$libpkgs
 # The stamp names what is inside: a changed package list builds a new root instead of reusing a stale one.
 root=$cache/systemd-$suite
 stamp="$suite $pkgs v1"
