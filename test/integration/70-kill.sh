@@ -48,7 +48,7 @@ wait_log_after() {
 }
 
 say "$KILLS kills, 0-600 ms into the full apply of a start or 0-300 ms into the apply of a state change"
-flag=0; set_flag h1 0
+flag=0; set_flag h1 0; : >> "$T/h1.log"
 allowed=" primary "          # states whose rendering may be on disk: on disk before + asked for since
 kills=0 iters=0 fulls=0 fasts=0 t0=$(now)
 declare -A seen_on_disk
