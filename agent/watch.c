@@ -27,7 +27,7 @@ static const char *const watch_fixed[] = {
 };
 #define N_WATCH_FIXED 4
 #define REVALIDATE_MIN_MS 1000
-#define REVALIDATE_MAX_MS 30000
+#define REVALIDATE_MAX_MS 8000
 
 static void schedule(struct manager *m);
 
