@@ -79,6 +79,7 @@ START_TEST(test_vtysock_gone_and_full)
         close(hold);
         close(l);
         unit_rmrf(dir);
+        free(dir);
 }
 END_TEST
 
@@ -136,6 +137,7 @@ static struct answer run_server(struct server *s, uint64_t timeout_usec)
         pthread_join(t, NULL);
         close(s->listen_fd);
         unit_rmrf(dir);
+        free(dir);
         return a;
 }
 
