@@ -77,7 +77,12 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOS
 FAKE=$!
-fds() { ls "/proc/$PID_h1/fd" | wc -l; }
+# The fewest descriptors seen over 2 s: a leak raises the floor, an apply or query in flight does not.
+fds() {
+	local n min=100000
+	for _ in $(seq 20); do n=$(ls "/proc/$PID_h1/fd" | wc -l); [ "$n" -lt "$min" ] && min=$n; sleep 0.1; done
+	echo "$min"
+}
 sleep 2
 fd0=$(fds)
 sleep 10
