@@ -169,8 +169,17 @@ static json_object *status_json(struct manager *m)
                 json_object_object_add(e, "prefix", json_object_new_string(p->text));
                 json_object_object_add(e, "assigned", m->assigned_known ? json_object_new_boolean(m->assigned[i])
                                                                          : NULL);
-                json_object_object_add(e, "announced", m->running_valid ? json_object_new_boolean(net != NULL)
-                                                                         : NULL);
+                /* announced: bgpd sends it to a route server, not merely has the network statement. */
+                size_t to;
+                char why[96];
+                enum bgpd_announcement a = watch_announcement(m, i, &to, why, sizeof(why));
+                json_object_object_add(e, "announced", a == ANNOUNCE_UNKNOWN ? NULL
+                                                                             : json_object_new_boolean(a == ANNOUNCE_ANNOUNCED));
+                json_object_object_add(e, "announcement", jstr(a == ANNOUNCE_UNKNOWN ? NULL : bgpd_announcement_name(a)));
+                json_object_object_add(e, "configured", m->running_valid ? json_object_new_boolean(net != NULL) : NULL);
+                json_object_object_add(e, "not_announced_why", jstr(why[0] ? why : NULL));
+                json_object_object_add(e, "route_servers_sent", a == ANNOUNCE_UNKNOWN ? NULL
+                                                                                       : json_object_new_int((int)to));
                 json_object_object_add(e, "route_map", jstr(net && net->route_map[0] ? net->route_map : NULL));
                 json_object_array_add(ips, e);
         }
@@ -216,6 +225,10 @@ static json_object *status_json(struct manager *m)
 
         json_object *b = json_object_new_object();
         json_object_object_add(b, "reachable", m->bgpd_known ? json_object_new_boolean(m->bgpd_reachable) : NULL);
+        json_object_object_add(b, "busy", json_object_new_boolean(m->bgpd_busy));
+        json_object_object_add(b, "busy_why", jstr(m->bgpd_busy ? m->bgpd_busy_why : NULL));
+        json_object_object_add(b, "slow_polls", json_object_new_int64((int64_t)m->bgpd_busy_total));
+        json_object_object_add(b, "revalidations", json_object_new_int64((int64_t)m->revalidate_total));
         json_object_object_add(b, "established", json_object_new_int((int)m->established));
         json_object_object_add(b, "total", json_object_new_int((int)strv_len(m->conf->bgp.route_servers)));
         json_object_object_add(b, "last_apply_ok", json_object_new_boolean(!m->last_apply_error &&
@@ -474,6 +487,14 @@ void control_write_metrics(struct manager *m)
                         .prefixes_sent = p ? p->prefixes_sent : 0,
                 };
         }
+        struct metrics_prefix *mx = calloc(m->conf->n_shared_ips + 1, sizeof(*mx));
+        for (size_t i = 0; mx && i < m->conf->n_shared_ips; i++) {
+                size_t to;
+                char why[96];
+                enum bgpd_announcement a = watch_announcement(m, i, &to, why, sizeof(why));
+                mx[i].prefix = m->conf->shared_ips[i].text;
+                mx[i].announcement = a == ANNOUNCE_UNKNOWN ? NULL : bgpd_announcement_name(a);
+        }
         struct metrics_snapshot snap = {
                 .hostname = m->conf->hostname,
                 .role = m->conf->role,
@@ -488,6 +509,12 @@ void control_write_metrics(struct manager *m)
                 .peers = mp,
                 .n_peers = nrs,
                 .shared_unassigned = m->n_unassigned,
+                .prefixes = mx,
+                .n_prefixes = mx ? m->conf->n_shared_ips : 0,
+                .bgpd_reachable = m->bgpd_known && m->bgpd_reachable,
+                .bgpd_busy = m->bgpd_busy,
+                .bgpd_slow_polls = m->bgpd_busy_total,
+                .revalidations = m->revalidate_total,
         };
         buf_init(&b);
         int r = metrics_render(&snap, &b);
@@ -499,6 +526,7 @@ void control_write_metrics(struct manager *m)
         buf_free(&b);
         free(mc);
         free(mp);
+        free(mx);
 }
 
 void control_done(struct manager *m)

@@ -61,12 +61,24 @@ struct manager {
         sd_event_source *watch_timer;
         struct vtysock *watch_query;
         struct proc *watch_proc;        /* vtysh fallback */
-        char *watch_outputs[4];         /* vtysh fallback: replies so far */
+        char **watch_cmds;              /* the poll in flight: fixed commands, then one per shared prefix */
+        size_t watch_n;
+        char **watch_outputs;           /* vtysh fallback: replies so far */
         size_t watch_step;
         bool watch_vtysh;               /* FAILOVERD_WATCH=vtysh: read bgpd through vtysh children */
         bool bgpd_known;                /* the watch has answered at least once */
         bool bgpd_reachable;
+        bool bgpd_busy;                 /* the last poll got no whole answer, but bgpd did not go away */
+        uint64_t bgpd_busy_total;       /* such polls since the start */
+        char bgpd_busy_why[64];
         long bgpd_pid;
+        struct bgpd_prefix *table;      /* each shared prefix in bgpd's table, as last read */
+        char (*table_names)[64];
+        size_t n_table;
+        struct vtysock *revalidate_query;
+        uint64_t revalidate_next_usec;  /* CLOCK_MONOTONIC: no re-entry of a network statement before */
+        unsigned revalidate_ms;         /* backoff between re-entries */
+        uint64_t revalidate_total;
         struct bgpd_status bgpd;        /* sessions as last read */
         struct bgpd_running running;    /* network statements as last read */
         bool running_valid;
@@ -99,6 +111,8 @@ void watch_done(struct manager *m);
 void watch_check_addresses(struct manager *m, bool log_all);
 void watch_soon(struct manager *m);
 void watch_status_line(const struct manager *m, char *out, size_t len);
+/* What bgpd does with shared prefix i of the current config (lib/bgpd.h); why and n_to as there. */
+enum bgpd_announcement watch_announcement(const struct manager *m, size_t i, size_t *n_to, char *why, size_t len);
 
 /* agent/control.c */
 int control_init(struct manager *m);

@@ -371,3 +371,123 @@ const struct bgpd_peer *bgpd_find_peer(const struct bgpd_status *s, const char *
         }
         return NULL;
 }
+
+static bool json_get_bool(json_object *o, const char *key)
+{
+        json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_boolean) &&
+               json_object_get_boolean(v);
+}
+
+int bgpd_parse_prefix(const char *json, struct bgpd_prefix *out)
+{
+        json_object *root, *paths, *adv;
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        r = json_parse_object(json, &root);
+        if (r < 0)
+                return r;
+        if (json_object_object_get_ex(root, "paths", &paths) && json_object_is_type(paths, json_type_array)) {
+                size_t n = json_object_array_length(paths);
+                for (size_t i = 0; i < n; i++) {
+                        json_object *p = json_object_array_get_idx(paths, i), *best;
+                        if (!json_object_is_type(p, json_type_object))
+                                continue;
+                        out->in_table = true;
+                        /* Our own network statement: "sourced" and "local" (peer 0.0.0.0). */
+                        if (!json_get_bool(p, "sourced") || !json_get_bool(p, "local"))
+                                continue;
+                        out->local = true;
+                        if (!json_get_bool(p, "valid"))
+                                continue;
+                        out->local_valid = true;
+                        if (json_object_object_get_ex(p, "bestpath", &best) &&
+                            json_object_is_type(best, json_type_object) && json_get_bool(best, "overall"))
+                                out->local_best = true;
+                }
+        }
+        if (json_object_object_get_ex(root, "advertisedTo", &adv) && json_object_is_type(adv, json_type_object)) {
+                json_object_object_foreach(adv, key, v) {
+                        (void)v;
+                        if (!peer_key_ok(key))
+                                continue;
+                        char (*a)[64] = realloc(out->advertised, (out->n_advertised + 1) * sizeof(*a));
+                        if (!a) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        out->advertised = a;
+                        memcpy(a[out->n_advertised++], key, strlen(key) + 1);
+                }
+        }
+        json_object_put(root);
+        if (r < 0)
+                bgpd_prefix_clear(out);
+        return r;
+}
+
+void bgpd_prefix_clear(struct bgpd_prefix *p)
+{
+        if (!p)
+                return;
+        free(p->advertised);
+        memset(p, 0, sizeof(*p));
+}
+
+bool bgpd_prefix_advertised_to(const struct bgpd_prefix *p, const char *address)
+{
+        struct bgpd_status s = { 0 };
+        struct bgpd_peer one;
+
+        /* Compared as values, like bgpd_find_peer: one peer at a time through the same function. */
+        s.peers = &one;
+        s.n_peers = 1;
+        for (size_t i = 0; p && address && i < p->n_advertised; i++) {
+                memset(&one, 0, sizeof(one));
+                memcpy(one.address, p->advertised[i], sizeof(one.address));
+                if (bgpd_find_peer(&s, address))
+                        return true;
+        }
+        return false;
+}
+
+static const char *const announcement_names[_ANNOUNCE_MAX] = {
+        [ANNOUNCE_UNKNOWN] = "unknown",
+        [ANNOUNCE_ANNOUNCED] = "announced",
+        [ANNOUNCE_CONFIGURED] = "configured",
+        [ANNOUNCE_WITHDRAWN] = "withdrawn",
+};
+
+const char *bgpd_announcement_name(enum bgpd_announcement a)
+{
+        return a >= 0 && a < _ANNOUNCE_MAX ? announcement_names[a] : "unknown";
+}
+
+enum bgpd_announcement bgpd_announcement_of(bool configured, const struct bgpd_prefix *p, char *const *route_servers,
+                                            const struct bgpd_status *peers, size_t *n_to, char *why, size_t len)
+{
+        size_t to = 0, up = 0;
+
+        why[0] = '\0';
+        *n_to = 0;
+        if (!configured)
+                return ANNOUNCE_WITHDRAWN;
+        if (!p)
+                return ANNOUNCE_UNKNOWN;
+        for (char *const *rs = route_servers; rs && *rs; rs++) {
+                const struct bgpd_peer *peer = bgpd_find_peer(peers, *rs);
+                up += peer && peer->established;
+                to += bgpd_prefix_advertised_to(p, *rs);
+        }
+        *n_to = to;
+        if (!p->local)
+                snprintf(why, len, "not in bgpd's table");
+        else if (!p->local_valid)
+                snprintf(why, len, "import check: no route to it in zebra");
+        else if (!p->local_best)
+                snprintf(why, len, "not bgpd's best path");
+        else if (to == 0)
+                snprintf(why, len, up ? "not sent to any route server yet" : "no route-server session");
+        return why[0] ? ANNOUNCE_CONFIGURED : ANNOUNCE_ANNOUNCED;
+}

@@ -56,3 +56,35 @@ const struct bgpd_peer *bgpd_find_peer(const struct bgpd_status *s, const char *
  * state, peerUptimeMsec, connectionsEstablished, pfxSnt summed over the families; no reset reason. Sets
  * peers, n_peers and router_id; on error they are empty. Returns 0 or -errno (-EBADMSG when malformed). */
 int bgpd_parse_summary(const char *json, struct bgpd_status *out);
+
+/* One shared prefix in bgpd's table, from `show bgp <af> unicast P json` (FRR 8.4: "paths" and
+ * "advertisedTo" keyed by peer address; `{}` when the prefix is not in the table). */
+struct bgpd_prefix {
+        bool in_table;                  /* bgpd has a path for it */
+        bool local;                     /* a locally sourced path (our network statement) */
+        bool local_valid;               /* ... and it is valid (import check: the route exists in zebra) */
+        bool local_best;                /* ... and it is the best path */
+        char (*advertised)[64];         /* advertisedTo: the peers the best path was sent to */
+        size_t n_advertised;
+};
+
+/* Parses one prefix's JSON. Returns 0 or -errno (-EBADMSG when malformed); *out is the caller's to clear. */
+int bgpd_parse_prefix(const char *json, struct bgpd_prefix *out);
+void bgpd_prefix_clear(struct bgpd_prefix *p);
+bool bgpd_prefix_advertised_to(const struct bgpd_prefix *p, const char *address);
+
+/* What bgpd really does with a shared prefix: the network statement alone is not an announcement. */
+enum bgpd_announcement {
+        ANNOUNCE_UNKNOWN,               /* not read yet */
+        ANNOUNCE_ANNOUNCED,             /* valid best path, sent to at least one route server */
+        ANNOUNCE_CONFIGURED,            /* the network statement is there, but no route server gets it */
+        ANNOUNCE_WITHDRAWN,             /* no network statement */
+        _ANNOUNCE_MAX,
+};
+
+const char *bgpd_announcement_name(enum bgpd_announcement a);
+/* Classifies a prefix: configured says whether the running config has its network statement, p is what
+ * the table says (NULL: unknown), route_servers the configured peers and peers their sessions. why gets
+ * the reason in words for ANNOUNCE_CONFIGURED ("" otherwise); *n_to the number of route servers it goes to. */
+enum bgpd_announcement bgpd_announcement_of(bool configured, const struct bgpd_prefix *p, char *const *route_servers,
+                                            const struct bgpd_status *peers, size_t *n_to, char *why, size_t len);

@@ -1241,7 +1241,17 @@ static void format_headline(json_object *st, double now, struct buf *out)
         else if (strcmp(state, "withdrawn") == 0)
                 buf_puts(out, "not announcing");
         else {
-                buf_printf(out, "announcing %zu prefix%s", n, n == 1 ? "" : "es");
+                size_t sent = 0, not_sent = 0;
+                for (size_t i = 0; i < n; i++) {
+                        int an = jbool(json_object_array_get_idx(jget(st, "shared_ips"), i), "announced");
+                        sent += an == 1;
+                        not_sent += an == 0;
+                }
+                /* The headline claims only what bgpd really sends. */
+                if (not_sent)
+                        buf_printf(out, "announcing %zu of %zu prefix%s", sent, n, n == 1 ? "" : "es");
+                else
+                        buf_printf(out, "announcing %zu prefix%s", n, n == 1 ? "" : "es");
                 if (strcmp(state, "demoted") == 0)
                         buf_printf(out, " demoted (%s%sAS path prepended)", community ? community : "",
                                    community ? ", " : "");
@@ -1292,8 +1302,10 @@ static void format_warnings(json_object *st, struct buf *out)
                                    or_q(jstr(ip, "prefix")));
                 else if (state && strcmp(state, "withdrawn") != 0 && jbool(ip, "announced") == 0 &&
                          jbool(bgpd, "reachable") != 0)
-                        buf_printf(out, "WARNING: %s should be announced but bgpd does not announce it\n",
-                                   or_q(jstr(ip, "prefix")));
+                        buf_printf(out, "WARNING: %s should be announced but bgpd does not announce it%s%s%s\n",
+                                   or_q(jstr(ip, "prefix")), jstr(ip, "not_announced_why") ? " (" : "",
+                                   jstr(ip, "not_announced_why") ? jstr(ip, "not_announced_why") : "",
+                                   jstr(ip, "not_announced_why") ? ")" : "");
         }
 }
 
@@ -1342,13 +1354,22 @@ static void format_shared_ips(json_object *st, struct table *t)
 
         for (size_t i = 0; i < jarray_len(ips); i++) {
                 json_object *ip = json_object_array_get_idx(ips, i);
-                int as = jbool(ip, "assigned"), an = jbool(ip, "announced");
-                char ann[64];
-                const char *rm = jstr(ip, "route_map");
+                int as = jbool(ip, "assigned"), an = jbool(ip, "announced"), cf = jbool(ip, "configured");
+                char ann[192];
+                const char *rm = jstr(ip, "route_map"), *why = jstr(ip, "not_announced_why");
+                const char *a = jstr(ip, "announcement");
+                /* "announced" only when bgpd sends it to a route server, never from the network statement alone. */
                 if (an == 1 && rm)
                         snprintf(ann, sizeof(ann), "announced (%s)", rm);
+                else if (an == 1)
+                        snprintf(ann, sizeof(ann), "announced");
+                else if ((a && strcmp(a, "configured") == 0) || (an == 0 && cf == 1))
+                        snprintf(ann, sizeof(ann), "configured%s%s%s but NOT ANNOUNCED%s%s%s", rm ? " (" : "", rm ? rm : "",
+                                 rm ? ")" : "", why ? " (" : "", why ? why : "", why ? ")" : "");
+                else if (a && strcmp(a, "withdrawn") == 0)
+                        snprintf(ann, sizeof(ann), "withdrawn");
                 else
-                        snprintf(ann, sizeof(ann), "%s", an == 1 ? "announced" : an == 0 ? "not announced" : "?");
+                        snprintf(ann, sizeof(ann), "%s", an == 0 ? "not announced" : "?");
                 const char *cells[TCOLS] = { or_q(jstr(ip, "prefix")),
                                              as == 1 ? "assigned" : as == 0 ? "NOT ASSIGNED" : "?", ann };
                 table_add(t, cells);
@@ -1374,7 +1395,12 @@ static int format_status(json_object *st, double now, struct buf *out)
 
         if (bgpd) {
                 int reach = jbool(bgpd, "reachable"), ok = jbool(bgpd, "last_apply_ok");
+                double slow;
                 buf_printf(out, "bgpd: %s", reach == 0 ? "UNREACHABLE" : reach == 1 ? "reachable" : "?");
+                if (jbool(bgpd, "busy") == 1)
+                        buf_printf(out, ", BUSY (%s), retrying", or_q(jstr(bgpd, "busy_why")));
+                if (jnum(bgpd, "slow_polls", &slow) && slow > 0)
+                        buf_printf(out, ", %.0f slow poll%s", slow, slow == 1 ? "" : "s");
                 if (ok >= 0)
                         buf_printf(out, ", last apply %s", ok ? "ok" : "FAILED");
                 if (jnum(bgpd, "last_apply_ms", &ms)) {

@@ -234,6 +234,36 @@ int metrics_render(const struct metrics_snapshot *s, struct buf *out)
                "Shared addresses not assigned to any local interface: bgpd will not announce them (import-check).");
         sample_u(out, "failoverd_shared_addresses_unassigned", NULL, NULL, (uint64_t)s->shared_unassigned);
 
+        /* One-hot per prefix, like failoverd_state; a prefix bgpd was not read for yet has no sample. */
+        static const char *const announcements[] = { "announced", "configured", "withdrawn" };
+        family(out, "failoverd_shared_prefix_announcement", "gauge",
+               "What bgpd does with the shared prefix: announced (sent to a route server), configured (network "
+               "statement but not announced) or withdrawn; 1 for the current one.");
+        for (size_t i = 0; i < s->n_prefixes; i++) {
+                if (!s->prefixes[i].announcement)
+                        continue;
+                for (size_t k = 0; k < sizeof(announcements) / sizeof(announcements[0]); k++) {
+                        buf_puts(out, "failoverd_shared_prefix_announcement{prefix=\"");
+                        put_label_value(out, str(s->prefixes[i].prefix));
+                        buf_printf(out, "\",announcement=\"%s\"} %d\n", announcements[k],
+                                   strcmp(s->prefixes[i].announcement, announcements[k]) == 0);
+                }
+        }
+
+        family(out, "failoverd_bgpd_reachable", "gauge", "1 while bgpd's vty socket answers (busy included), else 0.");
+        sample_u(out, "failoverd_bgpd_reachable", NULL, NULL, s->bgpd_reachable);
+
+        family(out, "failoverd_bgpd_busy", "gauge",
+               "1 while bgpd gives no whole answer in time but did not go away (full backlog, slow answer).");
+        sample_u(out, "failoverd_bgpd_busy", NULL, NULL, s->bgpd_busy);
+
+        family(out, "failoverd_bgpd_slow_polls_total", "counter", "Polls of bgpd that got no whole answer in time.");
+        sample_u(out, "failoverd_bgpd_slow_polls_total", NULL, NULL, s->bgpd_slow_polls);
+
+        family(out, "failoverd_revalidations_total", "counter",
+               "Network statements entered again because bgpd kept them without announcing them.");
+        sample_u(out, "failoverd_revalidations_total", NULL, NULL, s->revalidations);
+
         free(cv);
         free(pv);
         return out->oom ? -ENOMEM : 0;

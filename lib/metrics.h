@@ -25,6 +25,11 @@ struct metrics_peer {
         uint64_t prefixes_sent;
 };
 
+struct metrics_prefix {
+        const char *prefix;
+        const char *announcement;       /* "announced", "configured", "withdrawn"; NULL: not read yet */
+};
+
 struct metrics_snapshot {
         const char *hostname;
         enum role role;
@@ -39,6 +44,12 @@ struct metrics_snapshot {
         const struct metrics_peer *peers;
         size_t n_peers;
         size_t shared_unassigned;       /* SPEC 9.5 */
+        const struct metrics_prefix *prefixes;  /* what bgpd really does with each shared prefix */
+        size_t n_prefixes;
+        bool bgpd_reachable;
+        bool bgpd_busy;                 /* the last poll got no whole answer from a bgpd that did not go away */
+        uint64_t bgpd_slow_polls;
+        uint64_t revalidations;         /* network statements entered again because bgpd did not announce them */
 };
 
 /* Appends the Prometheus text exposition format to out, with # HELP and # TYPE for each metric family.

@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "vtysock.h"
 
-#define MAX_CMDS 8
+#define MAX_CMDS 256
 #define REPLY_MAX (8 * 1024 * 1024)
 
 struct vtysock {
@@ -18,13 +18,17 @@ struct vtysock {
         sd_event_source *timer;
         sd_event_source *defer;
         int fd;
-        char *cmds[MAX_CMDS + 1];
+        char **cmds;
         size_t n_cmds;
         size_t cur;             /* command being answered */
         size_t sent;            /* bytes of the current command sent */
-        struct buf reply[MAX_CMDS];
-        int status[MAX_CMDS];
+        struct buf *reply;
+        int *status;
+        char **outs;
         int error;
+        int overflow;           /* a reply passed REPLY_MAX: the rest is read and dropped up to its end */
+        char tail[4];           /* the last bytes of an overflowed reply, to find its end marker */
+        size_t n_tail;
         vtysock_done_fn done;
         void *userdata;
 };
@@ -38,17 +42,29 @@ int vtysock_path(const char *pathspace, const char *daemon, char *out, size_t le
 
 static void complete(struct vtysock *q, int error)
 {
-        char *outs[MAX_CMDS];
-
         for (size_t i = 0; i < q->n_cmds; i++) {
                 if (!q->reply[i].data)
                         buf_puts(&q->reply[i], "");
-                outs[i] = q->reply[i].data ? q->reply[i].data : (char *)"";
+                q->outs[i] = q->reply[i].data ? q->reply[i].data : (char *)"";
         }
         q->io = sd_event_source_disable_unref(q->io);
         q->timer = sd_event_source_disable_unref(q->timer);
-        q->done(q, error, outs, q->status, q->userdata);
+        q->done(q, error, q->outs, q->status, q->userdata);
         vtysock_free(q);
+}
+
+/* An overflowed reply is still read to its end marker: bgpd (FRR 10.2-10.3.1 streams long output in
+ * chunks) can crash when the client closes the socket in the middle of a reply (FRR commit 1c50a1ec78). */
+static int drop_to_marker(struct vtysock *q, const char *data, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (q->n_tail == 4)
+                        memmove(q->tail, q->tail + 1, --q->n_tail);
+                q->tail[q->n_tail++] = data[i];
+                if (q->n_tail == 4 && !q->tail[0] && !q->tail[1] && !q->tail[2])
+                        return i + 1 == n ? 1 : -EBADMSG;       /* nothing may follow before the next command */
+        }
+        return 0;
 }
 
 /* Scans the current reply for the end marker; moves to the next command when found. */
@@ -100,8 +116,20 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                         }
                         /* A reply never spans two commands: FRR answers one before reading the next. */
                         struct buf *b = &q->reply[q->cur];
-                        if (b->len + (size_t)n > REPLY_MAX || buf_append(b, chunk, (size_t)n) < 0) {
-                                complete(q, -EFBIG);
+                        if (q->overflow || b->len + (size_t)n > REPLY_MAX) {
+                                if (!q->overflow) {
+                                        q->overflow = -EFBIG;
+                                        drop_to_marker(q, b->data, b->len);
+                                }
+                                int end = drop_to_marker(q, chunk, (size_t)n);
+                                if (end != 0) {
+                                        complete(q, end < 0 ? end : q->overflow);
+                                        return 0;
+                                }
+                                continue;
+                        }
+                        if (buf_append(b, chunk, (size_t)n) < 0) {
+                                complete(q, -ENOMEM);
                                 return 0;
                         }
                         if (consume(q)) {
@@ -148,13 +176,28 @@ int vtysock_query(sd_event *e, const char *path, char *const *cmds, uint64_t tim
         q->fd = -1;
         q->done = done;
         q->userdata = userdata;
-        for (; cmds[q->n_cmds]; q->n_cmds++) {
-                if (q->n_cmds == MAX_CMDS || !(q->cmds[q->n_cmds] = strdup(cmds[q->n_cmds]))) {
-                        r = q->n_cmds == MAX_CMDS ? -E2BIG : -ENOMEM;
-                        vtysock_free(q);
-                        return r;
-                }
+        size_t n = 0;
+        while (cmds[n])
+                n++;
+        if (n > MAX_CMDS) {
+                free(q);
+                return -E2BIG;
+        }
+        q->cmds = calloc(n + 1, sizeof(*q->cmds));
+        q->reply = calloc(n + 1, sizeof(*q->reply));
+        q->status = calloc(n + 1, sizeof(*q->status));
+        q->outs = calloc(n + 1, sizeof(*q->outs));
+        if (!q->cmds || !q->reply || !q->status || !q->outs) {
+                vtysock_free(q);
+                return -ENOMEM;
+        }
+        for (; q->n_cmds < n; q->n_cmds++) {
                 buf_init(&q->reply[q->n_cmds]);
+                if (!(q->cmds[q->n_cmds] = strdup(cmds[q->n_cmds]))) {
+                        q->n_cmds++;
+                        vtysock_free(q);
+                        return -ENOMEM;
+                }
         }
         memcpy(sa.sun_path, path, strlen(path));
         q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -195,6 +238,10 @@ struct vtysock *vtysock_free(struct vtysock *q)
                 free(q->cmds[i]);
                 buf_free(&q->reply[i]);
         }
+        free(q->cmds);
+        free(q->reply);
+        free(q->status);
+        free(q->outs);
         free(q);
         return NULL;
 }

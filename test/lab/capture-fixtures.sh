@@ -104,6 +104,21 @@ lab_stop rs1 bgpd
 lab_wait_established h1 0 20 >/dev/null
 cap h1 host-summary-down.json "show bgp summary json"
 cap h1 host-neighbors-down.json "show bgp vrf default neighbors json"
+# A valid best path that goes to nobody (no session).
+lab_vtysh h1 "configure terminal" "router bgp 65001" "address-family ipv4 unicast" \
+	"network $P4 route-map primary" end
+for _ in $(seq 100); do lab_vtysh h1 "show bgp ipv4 unicast $P4" | grep -q ', best' && break; sleep 0.05; done
+cap h1 host-ipv4-prefix-no-session.json "show bgp ipv4 unicast $P4 json"
+
+# zebra restarted, then the network withdrawn and entered again in a second call: FRR 8.4.4 keeps it
+# "inaccessible" (docs/frr-facts.md, "zebra restart").
+lab_stop h1 zebra
+lab_start h1 --no-config
+lab_vtysh h1 "configure terminal" "router bgp 65001" "address-family ipv4 unicast" "no network $P4" end
+lab_vtysh h1 "configure terminal" "router bgp 65001" "address-family ipv4 unicast" \
+	"network $P4 route-map primary" end
+sleep 1 # nothing to wait for: the path stays invalid
+cap h1 host-ipv4-prefix-after-zebra-restart.json "show bgp ipv4 unicast $P4 json"
 
 lab_stop h1 bgpd
 rc=0

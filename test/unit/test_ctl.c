@@ -824,6 +824,41 @@ START_TEST(test_ctl_descriptors)
 }
 END_TEST
 
+/* bgpd keeps the network statement but sends nothing (after a zebra restart), and is busy: the text never
+ * says "announced" for it, and says why. */
+START_TEST(test_ctl_format_status_not_announced)
+{
+        static const char status[] =
+                "{\"schema\":1,\"version\":\"0.1.0\",\"pid\":1,\"hostname\":\"h1\",\"role\":\"primary\","
+                "\"state\":\"primary\",\"community\":\"65000:1\",\"reason\":\"all checks up\",\"drained\":false,"
+                "\"shared_ips\":[{\"prefix\":\"198.51.100.10/32\",\"assigned\":true,\"announced\":false,"
+                "\"announcement\":\"configured\",\"configured\":true,"
+                "\"not_announced_why\":\"import check: no route to it in zebra\",\"route_servers_sent\":0,"
+                "\"route_map\":\"primary\"},"
+                "{\"prefix\":\"2001:db8:e001:1b8c::/64\",\"assigned\":true,\"announced\":true,"
+                "\"announcement\":\"announced\",\"configured\":true,\"route_servers_sent\":2,\"route_map\":\"primary\"}],"
+                "\"checks\":[],\"route_servers\":[],"
+                "\"bgpd\":{\"reachable\":true,\"busy\":true,\"busy_why\":\"its socket's backlog is full\","
+                "\"slow_polls\":3,\"established\":2,\"total\":2,\"last_apply_ok\":true,\"last_apply_ms\":40}}";
+        struct buf b;
+        json_object *st = json_tokener_parse(status);
+
+        ck_assert_ptr_nonnull(st);
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "PRIMARY \xe2\x80\x94 announcing 1 of 2 prefixes with 65000:1");
+        assert_contains(b.data, "WARNING: 198.51.100.10/32 should be announced but bgpd does not announce it "
+                                "(import check: no route to it in zebra)\n");
+        assert_contains(b.data, "198.51.100.10/32         assigned  configured (primary) but NOT ANNOUNCED "
+                                "(import check: no route to it in zebra)\n");
+        assert_contains(b.data, "2001:db8:e001:1b8c::/64  assigned  announced (primary)\n");
+        assert_contains(b.data, "bgpd: reachable, BUSY (its socket's backlog is full), retrying, 3 slow polls");
+        ck_assert_ptr_null(strstr(b.data, "198.51.100.10/32         assigned  announced"));
+        buf_free(&b);
+        json_object_put(st);
+}
+END_TEST
+
 START_TEST(test_ctl_format_status)
 {
         struct buf b;
@@ -1160,6 +1195,7 @@ Suite *ctl_suite(void)
         tc = tcase_create("format");
         tcase_add_test(tc, test_ctl_format_status);
         tcase_add_test(tc, test_ctl_format_escapes);
+        tcase_add_test(tc, test_ctl_format_status_not_announced);
         suite_add_tcase(s, tc);
         tc = tcase_create("failoverctl");
         tcase_add_test(tc, test_ctl_failoverctl_no_daemon_and_usage);

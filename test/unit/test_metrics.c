@@ -457,6 +457,38 @@ START_TEST(test_metrics_checker)
 }
 END_TEST
 
+/* What bgpd really does with each prefix, one-hot; and a busy bgpd is reachable, busy, counted. */
+START_TEST(test_metrics_announcement_and_busy)
+{
+        static const struct metrics_prefix prefixes[] = {
+                { "198.51.100.10/32", "configured" },
+                { "2001:db8:e001:1b8c::/64", "announced" },
+                { "203.0.113.0/24", NULL },     /* not read yet: no sample */
+        };
+        struct metrics_snapshot s = snapshot(STATE_PRIMARY);
+        struct expo e;
+
+        s.prefixes = prefixes;
+        s.n_prefixes = 3;
+        s.bgpd_reachable = true;
+        s.bgpd_busy = true;
+        s.bgpd_slow_polls = 4;
+        s.revalidations = 2;
+        char *text = render(&s, &e);
+        ck_assert(val(&e, "failoverd_shared_prefix_announcement{prefix=\"198.51.100.10/32\",announcement=\"configured\"}") == 1);
+        ck_assert(val(&e, "failoverd_shared_prefix_announcement{prefix=\"198.51.100.10/32\",announcement=\"announced\"}") == 0);
+        ck_assert(val(&e, "failoverd_shared_prefix_announcement{prefix=\"198.51.100.10/32\",announcement=\"withdrawn\"}") == 0);
+        ck_assert(val(&e, "failoverd_shared_prefix_announcement{prefix=\"2001:db8:e001:1b8c::/64\",announcement=\"announced\"}") == 1);
+        ck_assert(!has(&e, "failoverd_shared_prefix_announcement{prefix=\"203.0.113.0/24\",announcement=\"announced\"}"));
+        ck_assert(val(&e, "failoverd_bgpd_reachable") == 1);
+        ck_assert(val(&e, "failoverd_bgpd_busy") == 1);
+        ck_assert(val(&e, "failoverd_bgpd_slow_polls_total") == 4);
+        ck_assert(val(&e, "failoverd_revalidations_total") == 2);
+        expo_free(&e);
+        free(text);
+}
+END_TEST
+
 START_TEST(test_metrics_documented)
 {
         /* docs/metrics.md names every family the renderer writes. */
@@ -495,6 +527,7 @@ Suite *metrics_suite(void)
         tcase_add_test(tc, test_metrics_edges);
         tcase_add_test(tc, test_metrics_checker);
         tcase_add_test(tc, test_metrics_documented);
+        tcase_add_test(tc, test_metrics_announcement_and_busy);
         suite_add_tcase(s, tc);
         return s;
 }
