@@ -249,24 +249,33 @@ int file_write_atomic_at(int dfd, const char *name, const char *data, size_t len
         return r;
 }
 
-int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode, unsigned flags, bool *changed)
+/* Opens path's directory with file_open_dir(); *base points into path. Returns the descriptor or -errno. */
+static int open_parent(const char *path, const char **base)
 {
         char *dir = NULL;
+
+        int r = file_split(path, &dir, base);
+        if (r < 0)
+                return r;
+        r = file_open_dir(dir);
+        free(dir);
+        return r;
+}
+
+int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode, unsigned flags, bool *changed)
+{
         const char *base;
 
         if (changed)
                 *changed = false;
-        int r = file_split(path, &dir, &base);
-        if (r < 0)
-                return r;
-        int dfd = file_open_dir(dir);
-        free(dir);
+        int dfd = open_parent(path, &base);
         if (dfd < 0)
                 return dfd;
-        r = file_write_atomic_at(dfd, base, data, len, mode, flags, changed);
+        int r = file_write_atomic_at(dfd, base, data, len, mode, flags, changed);
         close(dfd);
         return r;
 }
+
 /* One write on its own thread, reported to the loop through an eventfd. Two references: the loop's (until
  * done or cancel) and the thread's (until it has written the eventfd). */
 struct file_job {
@@ -299,14 +308,10 @@ static void job_unref(struct file_job *j)
 
 static int remove_durable(const char *path, unsigned flags, bool *changed)
 {
-        char *dir = NULL;
         const char *base;
+        int r = 0;
 
-        int r = file_split(path, &dir, &base);
-        if (r < 0)
-                return r;
-        int dfd = file_open_dir(dir);
-        free(dir);
+        int dfd = open_parent(path, &base);
         if (dfd < 0)
                 return dfd;
         if (unlinkat(dfd, base, 0) < 0)
