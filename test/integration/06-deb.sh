@@ -23,8 +23,13 @@ echo "ok: binaries, units, man pages, example configuration, conf.d, copyright, 
 [ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" = /etc/failoverd/failoverd.conf ] ||
 	fail "conffiles is not exactly /etc/failoverd/failoverd.conf"
 dep=$(dpkg-deb -f "$deb" Depends)
-for d in libc6 libconfig9 libjson-c5 libsystemd0 frr frr-pythontools; do
-	grep -qE "(^|, )$d( |,|$)" <<<"$dep" || fail "Depends lacks $d: $dep"
+# The library packages' names carry their soname (libconfig9 on Debian 12, libconfig11 on 13): each must
+# be the one installed here, which the binaries were linked against.
+for d in libc6 'libconfig[0-9]+' 'libjson-c[0-9]+' libsystemd0 frr frr-pythontools; do
+	got=$(grep -oE "(^|, )$d( |,|$)" <<<"$dep" | tr -d ', ' | head -1)
+	[ -n "$got" ] || fail "Depends lacks $d: $dep"
+	case $got in frr*) ;; *) dpkg-query -W -f='${Status}' "$got" 2>/dev/null | grep -q ' installed' ||
+		fail "Depends names $got, which is not installed here";; esac
 done
 echo "ok: Depends: $dep"
 grep -q 'ExecReload=/usr/sbin/failoverctl' <(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/lib/systemd/system/failoverd.service) ||
