@@ -2,8 +2,8 @@
 # SIGKILL at random moments during full applies and state changes (issue 7): after every kill frr.conf is
 # a complete rendering vtysh -C accepts, of a state failoverd was asked for (the old or the new one); a
 # restarted failoverd converges. KILLS (default 80, about 2.5 s a kill on a busy 2-core machine) kills,
-# 0-600 ms into the full apply of a start or 0-300 ms into the apply of a state change: the test waits for the apply to start (failoverd -v logs
-# it), never for a fixed time, so a loaded machine only makes it slower:
+# 0-600 ms into the full apply of a start or 0-300 ms into the apply of a state change: the test waits for
+# the apply to start (failoverd -v logs it), never for a fixed time, so a loaded machine only makes it slower:
 # TEST_TIMEOUT=1200
 . "$(dirname "$0")/lib.sh"
 V4=198.51.100.10/32
