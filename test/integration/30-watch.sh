@@ -6,7 +6,7 @@
 V4=198.51.100.10/32
 V6=2001:db8:e001:1b8c::/64
 CTL() { "$FAILOVERCTL" -c "$T/h1.conf" "$@"; }
-json() { CTL status --json | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+json() { CTL status --json | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 lab_up 2
 for h in h1 h2; do
@@ -29,6 +29,12 @@ lab_wait_established h1 2 20 >/dev/null
 wait_log h1 'route server 2001:db8:f0::1: session up'
 
 say "status --json"
+# "announced" means bgpd has sent the path to a route server, which the watch reads at its next poll
+# (every 2 s) after the sessions came up: wait for it.
+for _ in $(seq 100); do
+	[ "$(json '[s["announced"] for s in d["shared_ips"]]')" = "[True, True]" ] && break
+	sleep 0.2
+done
 assert_eq "$(json 'd["state"], d["role"], d["drained"], d["bgpd"]["established"], d["bgpd"]["total"]')" \
 	"primary primary False 2 2" "state, role, drained, sessions"
 assert_eq "$(json '[c["name"]+":"+c["health"] for c in d["checks"]]')" "['flag:up']" "checks"
