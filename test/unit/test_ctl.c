@@ -23,6 +23,7 @@
 #include "unit.h"
 
 #include "ctl.h"
+#include "file.h"
 
 #define NOBODY 65534
 
@@ -698,17 +699,7 @@ static char *ctl_as_reader(gid_t group, const char *path, const char *command, i
         ck_assert_int_eq(waitpid(sc.pid, &status, 0), sc.pid);
         if (WIFEXITED(status))
                 rc = WEXITSTATUS(status);
-        FILE *fp = fopen(file, "re");
-        ck_assert_ptr_nonnull(fp);
-        struct buf b;
-        buf_init(&b);
-        buf_puts(&b, "");
-        char chunk[4096];
-        size_t k;
-        while ((k = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-                buf_append(&b, chunk, k);
-        fclose(fp);
-        text = buf_steal(&b);
+        ck_assert_int_eq(file_read(file, 1 << 20, &text, NULL), 0);
         ck_assert_msg(rc == want, "failoverctl %s: exit %d, want %d: %s", command, rc, want, text);
         unit_rmrf(dir);
         free(dir);
@@ -1049,19 +1040,8 @@ static int run_ctl(const char *dir, int nobody, char **out, char **err, ...)
         int status;
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         ck_assert(WIFEXITED(status));
-        for (int i = 0; i < 2; i++) {
-                FILE *fp = fopen(i ? e : o, "re");
-                ck_assert_ptr_nonnull(fp);
-                struct buf b;
-                buf_init(&b);
-                buf_puts(&b, "");
-                char chunk[4096];
-                size_t k;
-                while ((k = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-                        buf_append(&b, chunk, k);
-                fclose(fp);
-                *(i ? err : out) = buf_steal(&b);
-        }
+        ck_assert_int_eq(file_read(o, 1 << 20, out, NULL), 0);
+        ck_assert_int_eq(file_read(e, 1 << 20, err, NULL), 0);
         free(o);
         free(e);
         free(bin);
