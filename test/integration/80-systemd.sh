@@ -69,8 +69,9 @@ SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 systemd-nspawn --register=no --keep-unit -D "
 	--network-namespace-path="/run/netns/$NS" --capability=CAP_NET_ADMIN,CAP_NET_RAW,CAP_SYS_ADMIN \
 	-b --console=read-only </dev/null >"$T/nspawn.log" 2>&1 &
 NSPAWN=$!
+# ps exits 1 until nspawn has forked its child: under pipefail that must not end the test.
 for _ in $(seq 600); do
-	CPID=$(ps -o pid= --ppid "$NSPAWN" 2>/dev/null | head -1 | tr -d ' ')
+	CPID=$(ps -o pid= --ppid "$NSPAWN" 2>/dev/null | head -1 | tr -d ' ' || true)
 	[ -n "$CPID" ] && [ "$(cat "/proc/$CPID/comm" 2>/dev/null)" = systemd ] && break
 	kill -0 "$NSPAWN" 2>/dev/null || { cat "$T/nspawn.log"; fail "systemd-nspawn exited"; }
 	CPID=; sleep 0.1

@@ -1,5 +1,7 @@
 # Sourced by every integration test: strict mode, the lab, assertions, and clean-up on any exit.
 set -euo pipefail
+# Strict mode ends a test at the first failing command; say which, or the log ends without a reason.
+trap '_rc=$?; say "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc"' ERR
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/test/lab/lab.sh"
 FAILOVERD=${FAILOVERD_BUILD:-$ROOT/build/release}/failoverd
