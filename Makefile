@@ -8,7 +8,7 @@ UNITDIR    ?= /lib/systemd/system
 DESTDIR    ?=
 VERSION    := 0.1.0
 
-PKGS       := libconfig libsystemd json-c
+PKGS       := libconfig libsystemd json-c libcurl
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WFLAGS     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -72,9 +72,9 @@ $(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_H
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_FLAGS)
 
 # Installs the Debian packages that build, tests and demo need (SPEC 10). Needs root.
-DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev check frr \
+DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev libcurl4-openssl-dev check frr \
             frr-pythontools iproute2 procps psmisc util-linux groff-base man-db systemd \
-            valgrind clang libclang-rt-dev llvm python3 \
+            valgrind clang libclang-rt-dev llvm python3 openssl dbus-daemon \
             dpkg-dev lintian debootstrap systemd-container
 # Unversioned names only (Debian 12 and 13 both have them); llvm brings llvm-symbolizer, which LeakSanitizer
 # needs to match test/fuzz/lsan.supp. Other apt runs (unattended upgrades, a second make) may hold the lock.
