@@ -164,10 +164,10 @@ static void on_check(struct check *c, bool changed, void *userdata)
                 m->started = true;
                 m->need_full = true;
         }
+        /* An unchanged result changes nothing in STATUS= either ("checks N/M up" moves only with health):
+         * rebuilding it per result cost more than a native check's own run. */
         if (changed || m->target == STATE_INVALID)
                 manager_evaluate(m);
-        else
-                manager_update_status(m);
 }
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
