@@ -13,6 +13,13 @@
 #define REPLY_MAX 4096
 
 struct tcp {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } addr;
+        socklen_t addr_len;
+        char where[128];                /* "192.0.2.1:80", for messages */
         int fd;
         sd_event_source *io;
         size_t sent;
@@ -33,18 +40,16 @@ static void tcp_stop(struct native *n)
 
 static void tcp_ok(struct native *n, const char *description)
 {
+        struct tcp *t = n->state;
         struct native_result r;
-        char where[300];
-        check_native_describe(n->conf, where, sizeof(where));
-        native_result_set(&r, SEV_OK, description, "%s: %s", where + 4, description);
+        native_result_set(&r, SEV_OK, description, "%s: %s", t->where, description);
         native_finish(n, &r);
 }
 
 static void tcp_failed(struct native *n, const char *description, int err)
 {
-        char where[300];
-        check_native_describe(n->conf, where, sizeof(where));
-        native_fail(n, description, "%s: %s", where + 4, strerror(err));
+        struct tcp *t = n->state;
+        native_fail(n, description, "%s: %s", t->where, strerror(err));
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -111,49 +116,55 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 return 0;
         }
         if (m == 0 || t->got == REPLY_MAX) {
-                char where[300];
-                check_native_describe(n->conf, where, sizeof(where));
-                native_fail(n, "unexpected reply", "%s: %s after %zu bytes without \"%.64s\"", where + 4,
+                native_fail(n, "unexpected reply", "%s: %s after %zu bytes without \"%.64s\"", t->where,
                             m == 0 ? "closed" : "gave up", t->got, c->expect);
         }
+        return 0;
+}
+
+/* The address is parsed once: a literal, checked by the parser. */
+static int tcp_address(struct native *n, struct tcp *t)
+{
+        memset(&t->addr, 0, sizeof(t->addr));
+        if (inet_pton(AF_INET, n->conf->host, &t->addr.in.sin_addr) == 1) {
+                t->addr.in.sin_family = AF_INET;
+                t->addr.in.sin_port = htons(n->conf->port);
+                t->addr_len = sizeof(t->addr.in);
+        } else if (inet_pton(AF_INET6, n->conf->host, &t->addr.in6.sin6_addr) == 1) {
+                t->addr.in6.sin6_family = AF_INET6;
+                t->addr.in6.sin6_port = htons(n->conf->port);
+                t->addr_len = sizeof(t->addr.in6);
+        } else
+                return -EINVAL;
         return 0;
 }
 
 static int tcp_start(struct native *n)
 {
         struct tcp *t = n->state;
-        union {
-                struct sockaddr sa;
-                struct sockaddr_in in;
-                struct sockaddr_in6 in6;
-        } a;
-        socklen_t alen;
+        int r;
 
         if (!t) {
                 if (!(t = calloc(1, sizeof(*t))))
                         return -ENOMEM;
                 t->fd = -1;
                 n->state = t;
+                if ((r = tcp_address(n, t)) < 0)
+                        return r;
+                char where[sizeof(t->where) + 4];
+                check_native_describe(n->conf, where, sizeof(where));
+                memcpy(t->where, where + 4, sizeof(t->where));  /* without "tcp " */
         }
         tcp_stop(n);
         t->sent = t->got = 0;
-        memset(&a, 0, sizeof(a));
-        if (inet_pton(AF_INET, n->conf->host, &a.in.sin_addr) == 1) {
-                a.in.sin_family = AF_INET;
-                a.in.sin_port = htons(n->conf->port);
-                alen = sizeof(a.in);
-        } else if (inet_pton(AF_INET6, n->conf->host, &a.in6.sin6_addr) == 1) {
-                a.in6.sin6_family = AF_INET6;
-                a.in6.sin6_port = htons(n->conf->port);
-                alen = sizeof(a.in6);
-        } else
-                return -EINVAL;         /* the parser accepts literal addresses only */
-
-        t->fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        t->fd = socket(t->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (t->fd < 0)
                 return -errno;
-        int r = 0;
-        if (connect(t->fd, &a.sa, alen) < 0 && errno != EINPROGRESS)
+        /* Closed with a reset, as HAProxy's checks do: no FIN exchange and no TIME_WAIT per run. */
+        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+        (void)setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        r = 0;
+        if (connect(t->fd, &t->addr.sa, t->addr_len) < 0 && errno != EINPROGRESS)
                 r = errno;
         if (r) {
                 tcp_failed(n, "connect failed", r);
