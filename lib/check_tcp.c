@@ -160,9 +160,6 @@ static int tcp_start(struct native *n)
         t->fd = socket(t->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (t->fd < 0)
                 return -errno;
-        /* Closed with a reset, as HAProxy's checks do: no FIN exchange and no TIME_WAIT per run. */
-        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-        (void)setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
         r = 0;
         if (connect(t->fd, &t->addr.sa, t->addr_len) < 0 && errno != EINPROGRESS)
                 r = errno;
