@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "ctl_client.h"
 #include "ctl_format.h"
@@ -278,11 +278,9 @@ int main(int argc, char **argv)
                         ret = r == -EACCES ? EXIT_DENIED : EXIT_FAILED;
                 } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "checks") == 0) {
                         struct buf b;
-                        struct timespec ts;
                         buf_init(&b);
-                        clock_gettime(CLOCK_REALTIME, &ts);
                         int f = strcmp(cmd, "status") == 0 ?
-                                ctl_format_status(reply, (double)ts.tv_sec + ts.tv_nsec / 1e9, &b) :
+                                ctl_format_status(reply, clock_real_sec(), &b) :
                                 ctl_format_checks(reply, &b);
                         ret = print_text(&b, f);
                         buf_free(&b);

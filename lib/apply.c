@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
 #include "bgpd.h"
 #include "buf.h"
+#include "clock.h"
 #include "file.h"
 #include "proc.h"
 #include "render.h"
@@ -49,13 +49,6 @@ struct apply {
         struct apply_result result;
         uint64_t start;
 };
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Unlinks the entries (not directories) of the directory dfd, which it consumes, that match (all when
  * match is NULL). Returns how many. */
@@ -131,7 +124,7 @@ static void finish(struct apply *a, int error, const char *fmt, ...)
                 a->result.message = buf_steal(&b);
         }
         cleanup_files(a);
-        a->result.usec = now_usec() - a->start;
+        a->result.usec = clock_mono_usec() - a->start;
         a->done(a, &a->result, a->userdata);
         apply_result_clear(&a->result);
         a->child = NULL;
@@ -150,9 +143,7 @@ static int spawn(struct apply *a, char **argv)
         if (!argv)
                 return -ENOMEM;
         if (a->step == STEP_RELOAD || a->step == STEP_FAST) {
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                a->result.tool_started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+                a->result.tool_started = clock_real_sec();
         }
         int r = proc_spawn(a->event, &o, proc_done, a, &a->child);
         strv_free(argv);
@@ -471,7 +462,7 @@ int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, 
         a->readback = readback;
         a->done = done;
         a->userdata = userdata;
-        a->start = now_usec();
+        a->start = clock_mono_usec();
         for (size_t i = 0; i < MAX_SERVICES; i++)
                 a->result.running[i] = STATE_INVALID;
         if (kind != APPLY_READBACK && (r = render_frr_conf(c, a->states, &a->text)) < 0) {

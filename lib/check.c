@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "check.h"
+#include "clock.h"
 #include "proc.h"
 
 #define KILL_GRACE_USEC         1000000ULL      /* SPEC 4: SIGKILL 1 s after SIGTERM */
@@ -68,19 +69,9 @@ static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
 static uint64_t loop_now(struct check *c)
 {
         uint64_t now = 0;
-        if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0) {
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                now = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
-        }
+        if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0)
+                now = clock_mono_usec();
         return now;
-}
-
-static uint64_t realtime_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
 static uint64_t period_usec(const struct check *c)
@@ -124,7 +115,7 @@ static void check_destroy(struct check *c)
 static void check_finish(struct check *c)
 {
         c->result.runs++;
-        c->result.end_realtime_usec = realtime_usec();
+        c->result.end_realtime_usec = clock_real_usec();
         bool changed = fsm_feed(&c->state, c->result.severity, c->conf.rise, c->conf.fall);
         (void)schedule_next(c);
         if (c->cb) {

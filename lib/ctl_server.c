@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl_format.h"
 #include "ctl_json.h"
 #include "ctl_server.h"
@@ -58,13 +59,6 @@ struct ctl_server {
         size_t n_conns;
         const struct ucred *current_peer;
 };
-
-static double now_realtime(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* {"ok":false,"code":CODE,"error":MSG} serialised with its newline, malloc'd; NULL when out of memory. */
 static char *error_text(const char *code, const char *msg, size_t *len)
@@ -253,7 +247,7 @@ static int conn_answer(struct ctl_conn *c, const char *command, const char *arg)
                         struct buf text;
                         buf_init(&text);
                         bool status = strcmp(command, "status") == 0;
-                        int r = status ? ctl_format_status(st, now_realtime(), &text) : ctl_format_checks(st, &text);
+                        int r = status ? ctl_format_status(st, clock_real_sec(), &text) : ctl_format_checks(st, &text);
                         reply = json_object_new_object();
                         if (r < 0 || !reply) {
                                 buf_free(&text);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "proc.h"
 
 #define OUTPUT_MAX_DEFAULT      (64u * 1024u)
@@ -83,13 +84,6 @@ struct proc {
         proc_done_fn done;
         void *userdata;
 };
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
-}
 
 /* The spawn's arguments, on the parent's stack: the child shares the memory until it calls execve. */
 struct spawn_args {
@@ -383,7 +377,7 @@ static void proc_complete(struct proc *p)
 {
         if (!p->eof && p->out_fd >= 0)
                 (void)read_output(p, READS_PER_EVENT);
-        p->r.end_usec = now_usec();
+        p->r.end_usec = clock_mono_usec();
         p->r.output_len = p->out.len;
         p->r.output = buf_steal(&p->out);
         if (!p->r.output)
@@ -530,7 +524,7 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
         p->done = done;
         p->userdata = userdata;
         p->r.timeout_usec = o->timeout_usec;
-        p->r.start_usec = now_usec();
+        p->r.start_usec = clock_mono_usec();
 
         if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
             (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
