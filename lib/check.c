@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "check.h"
 #include "clock.h"
+#include "conf_checks.h"
 #include "proc.h"
 
 #define KILL_GRACE_USEC         1000000ULL      /* SPEC 4: SIGKILL 1 s after SIGTERM */
@@ -28,17 +29,6 @@ struct check {
         bool in_cb;
         bool free_pending;
 };
-
-static void check_conf_clear(struct check_conf *cc)
-{
-        free(cc->name);
-        free(cc->script);
-        strv_free(cc->argv);
-        free(cc->conf_file);
-        free(cc->user);
-        free(cc->cred);
-        memset(cc, 0, sizeof(*cc));
-}
 
 static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
 {
@@ -60,7 +50,7 @@ static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
         };
         if (!dst->name || !dst->argv || (src->script && !dst->script) || (src->conf_file && !dst->conf_file) ||
             (src->user && !dst->user) || (src->cred && !dst->cred)) {
-                check_conf_clear(dst);
+                conf_check_clear(dst);
                 return -ENOMEM;
         }
         return 0;
@@ -106,7 +96,7 @@ static void check_destroy(struct check *c)
 {
         c->proc = proc_free(c->proc);
         c->timer = sd_event_source_disable_unref(c->timer);
-        check_conf_clear(&c->conf);
+        conf_check_clear(&c->conf);
         sd_event_unref(c->event);
         free(c);
 }
@@ -297,7 +287,7 @@ int check_update_conf(struct check *c, const struct check_conf *cc)
         int r = check_conf_copy(&n, cc);
         if (r < 0)
                 return r;
-        check_conf_clear(&c->conf);
+        conf_check_clear(&c->conf);
         c->conf = n;
         if (c->last_start_usec != 0)
                 return schedule_next(c);

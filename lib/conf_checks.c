@@ -13,7 +13,7 @@
 #include "conf_valid.h"
 #include "proc.h"
 
-static struct check_conf *check_conf_clear(struct check_conf *k)
+struct check_conf *conf_check_clear(struct check_conf *k)
 {
         free(k->name);
         free(k->script);
@@ -28,7 +28,7 @@ static struct check_conf *check_conf_clear(struct check_conf *k)
 void conf_free_checks(struct check_conf *v, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                check_conf_clear(&v[i]);
+                conf_check_clear(&v[i]);
         free(v);
 }
 
@@ -188,7 +188,7 @@ int conf_scan_checks(struct conf *c, struct diag *d)
                 if (v[i].argv)
                         v[w++] = v[i];
                 else
-                        check_conf_clear(&v[i]);
+                        conf_check_clear(&v[i]);
         }
         n = w;
         if (n)
