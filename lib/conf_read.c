@@ -11,6 +11,7 @@
 
 #include "conf_read.h"
 #include "conf_valid.h"
+#include "path.h"
 #include "proc.h"
 
 /* Quotes a value for a message: control characters escaped, long values cut. */
@@ -436,13 +437,12 @@ out:
 
 int conf_read_file(struct diag *d, config_t *cfg, const char *file)
 {
-        const char *slash = strrchr(file, '/');
-        char dir[PATH_MAX];
-
         config_init(cfg);
-        if (slash && (size_t)(slash - file) < sizeof(dir)) {
-                snprintf(dir, sizeof(dir), "%.*s", slash == file ? 1 : (int)(slash - file), file);
-                config_set_include_dir(cfg, dir);
+        if (strchr(file, '/')) {
+                char *dir = path_dir(file);
+                if (dir)
+                        config_set_include_dir(cfg, dir);       /* copied */
+                free(dir);
         }
         errno = 0;
         if (config_read_file(cfg, file) == CONFIG_TRUE)

@@ -13,6 +13,7 @@
 #include "ctl_format.h"
 #include "ctl_json.h"
 #include "ctl_server.h"
+#include "path.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -584,12 +585,12 @@ int ctl_server_set_access(struct ctl_server *s, gid_t read_gid, gid_t admin_gid)
                 return -errno;
         if (!has_groups(s))
                 return 0;
-        char *dir = strdup(s->path), *slash = dir ? strrchr(dir, '/') : NULL;
+        const char *slash = strrchr(s->path, '/');
+        char *dir = path_dir(s->path);
         int r = 0;
         if (!dir)
                 return -ENOMEM;
-        if (slash && slash != dir) {
-                *slash = '\0';
+        if (slash && slash != s->path) {
                 /* Searchable by everyone (not listable): the socket is all there is to reach in it. */
                 if (stat(dir, &st) == 0 && !(st.st_mode & S_IXOTH) && chmod(dir, (st.st_mode & 07777) | S_IXOTH) < 0)
                         r = -errno;
