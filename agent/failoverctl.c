@@ -81,7 +81,7 @@ static char *socket_from_config(const char *config)
         return strdup(CTL_DEFAULT_PATH);
 }
 
-static int unreachable(const char *path, int r, int timeout_ms)
+static int report_request_error(const char *path, int r, int timeout_ms)
 {
         switch (-r) {
         case ENOENT:
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
         struct buf esc;
         buf_init(&esc);
         if (!reply) {
-                ret = unreachable(path, r, timeout_ms);
+                ret = report_request_error(path, r, timeout_ms);
         } else if (json) {
                 ctl_json_serialize(reply, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                    JSON_C_TO_STRING_NOSLASHESCAPE, &esc);

@@ -20,7 +20,7 @@
 #define MAX_SERVICES 8
 #define TOOL_OUTPUT_MAX (1024 * 1024)
 
-enum step {
+enum apply_step {
         STEP_DRYRUN,
         STEP_RUNNING,
         STEP_RELOAD,
@@ -42,7 +42,7 @@ struct apply {
         int private_fd;         /* of private_dir; -1 until it exists */
         char candidate[4300];   /* where vtysh -C reads the rendering */
         char reload_file[4300]; /* frr-reload.py's copy: it must be named frr.conf */
-        enum step step;
+        enum apply_step step;
         struct proc *child;
         struct file_job *install;       /* frr.conf being written and synced, off the loop */
         sd_event_source *defer;
@@ -131,7 +131,7 @@ static void finish(struct apply *a, int error, const char *fmt, ...)
         apply_free(a);
 }
 
-static void proc_done(struct proc *p, struct proc_result *r, void *userdata);
+static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata);
 
 static int spawn(struct apply *a, char **argv)
 {
@@ -145,7 +145,7 @@ static int spawn(struct apply *a, char **argv)
         if (a->step == STEP_RELOAD || a->step == STEP_FAST) {
                 a->result.tool_started = clock_real_sec();
         }
-        int r = proc_spawn(a->event, &o, proc_done, a, &a->child);
+        int r = proc_spawn(a->event, &o, on_tool_exit, a, &a->child);
         strv_free(argv);
         return r;
 }
@@ -318,7 +318,7 @@ static void tool_done(struct apply *a, struct proc_result *r, bool ok, const cha
         install(a);
 }
 
-static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
+static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
 {
         struct apply *a = userdata;
         char what[256];
