@@ -1,4 +1,4 @@
-/* failoverctl: asks a running failoverd over its control socket (SPEC 7.7, docs/control-protocol.md). */
+/* failoverctl: asks a running failoverd over its control socket (docs/control-protocol.md). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

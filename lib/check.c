@@ -1,4 +1,4 @@
-/* Health-check runner (SPEC 4): schedules each check's child on sd-event, grades it, feeds rise/fall. */
+/* Health-check runner: schedules each check's child on sd-event, grades it, feeds rise/fall. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 #include "conf_checks.h"
 #include "proc.h"
 
-#define KILL_GRACE_USEC         1000000ULL      /* SPEC 4: SIGKILL 1 s after SIGTERM */
+#define KILL_GRACE_USEC         1000000ULL      /* SIGKILL 1 s after SIGTERM (failoverd.conf(5)) */
 #define TIMER_ACCURACY_USEC     1000ULL
 
 struct check {

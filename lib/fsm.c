@@ -1,4 +1,4 @@
-/* Health of checks (rise/fall, SPEC 4) and the effective state of a service (SPEC 5): pure functions. */
+/* Health of checks (rise/fall) and the effective state of a service: pure functions. */
 #include "fsm.h"
 
 static const char *const health_names[_HEALTH_MAX] = {

@@ -427,7 +427,7 @@ START_TEST(test_shared_ips_errors)
         int r = load("role = \"primary\";\n"
                      "datacenter = 4;\n"
                      "\n"
-                     "# the SPEC's example is on line 7\n"
+                     "# the example is on line 7\n"
                      "\n"
                      "shared_ips = [\n"
                      "  \"198.51.100.10\", \"2001:db8::/48\",\n"
@@ -997,7 +997,7 @@ START_TEST(test_control_groups)
 }
 END_TEST
 
-/* --- conf.d (SPEC 4) ------------------------------------------------------------------------------------- */
+/* --- conf.d ------------------------------------------------------------------------------------------- */
 
 #define SCRIPT "#!/bin/sh\nexit 0\n"
 
