@@ -235,10 +235,8 @@ static void after_apply(struct apply *a)
                 finish(a, 0, "ok");
 }
 
-/* zebra always shows the kernel's forwarding state in its running config, and frr-reload.py removes
- * every running line the new file lacks: without these lines a full apply would turn forwarding on
- * (measured, docs/frr-facts.md). Forwarding is not failoverd's to change, so it is kept as it runs,
- * unless the rendering (frr.extra) says otherwise for that family. */
+/* frr-reload.py removes every running line the file lacks, zebra's forwarding lines too (docs/frr-facts.md):
+ * forwarding is not ours to change, so keep it as it runs unless frr.extra sets it for that family. */
 static void preserved_lines(const char *running, const char *rendering, struct buf *out)
 {
         static const char *const fam[] = { "ip forwarding", "ipv6 forwarding" };

@@ -70,10 +70,8 @@ char **vty_argv_file(const struct conf *c, const char *file)
 
 char **vty_argv_reload(const struct conf *c, const char *file)
 {
-        /* frr-reload.py ends with "write" (replacing the file with FRR's dump) unless the file it is given
-         * is CONFDIR/frr.conf; so CONFDIR is the file's own directory (the caller names it frr.conf). With
-         * a pathspace it looks for CONFDIR/NAME/vtysh.conf, which does not exist there, and then assumes
-         * the integrated config, which is what we want. */
+        /* frr-reload.py writes over its file unless it is CONFDIR/frr.conf (docs/frr-facts.md): CONFDIR is
+         * the file's own directory, which the caller names frr.conf. */
         char **v = push(calloc(1, sizeof(char *)), c->frr.reload, "--reload", "--stdout", NULL);
         /* frr-reload.py runs "vtysh" from PATH unless told where ours is. */
         if (v && strcmp(path_base(c->frr.vtysh), "vtysh") == 0) {
