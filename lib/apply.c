@@ -108,9 +108,10 @@ static int make_private_dir(struct apply *a)
         return 0;
 }
 
-static void finish(struct apply *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void end_apply(struct apply *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void finish(struct apply *a, int error, const char *fmt, ...)
+/* The apply is over: records the error, calls back and frees a. */
+static void end_apply(struct apply *a, int error, const char *fmt, ...)
 {
         if (error) {
                 struct buf b;
@@ -187,7 +188,7 @@ static void on_installed(struct file_job *j, int error, bool changed, void *user
 
         a->install = NULL;
         if (error < 0) {
-                finish(a, error, "cannot write %s: %s", a->conf->frr.config, strerror(-error));
+                end_apply(a, error, "cannot write %s: %s", a->conf->frr.config, strerror(-error));
                 return;
         }
         a->result.file_changed |= changed;
@@ -200,7 +201,7 @@ static void install(struct apply *a)
         int r = file_write_async(a->event, a->conf->frr.config, a->text, strlen(a->text), 0640, FILE_DURABLE,
                                  on_installed, a, &a->install);
         if (r < 0)
-                finish(a, r, "cannot write %s: %s", a->conf->frr.config, strerror(-r));
+                end_apply(a, r, "cannot write %s: %s", a->conf->frr.config, strerror(-r));
 }
 
 /* frr-reload.py and vtysh "write" leave FRR's backup beside the file; failoverd's file is the only truth. */
@@ -224,7 +225,7 @@ static void start_readback(struct apply *a)
         a->step = STEP_READBACK;
         int r = spawn(a, vty_argv_show(a->conf, "show running-config"));
         if (r < 0)
-                finish(a, r, "cannot start vtysh: %s", strerror(-r));
+                end_apply(a, r, "cannot start vtysh: %s", strerror(-r));
 }
 
 static void after_apply(struct apply *a)
@@ -232,7 +233,7 @@ static void after_apply(struct apply *a)
         if (a->readback)
                 start_readback(a);
         else
-                finish(a, 0, "ok");
+                end_apply(a, 0, "ok");
 }
 
 /* frr-reload.py removes every running line the file lacks, zebra's forwarding lines too (docs/frr-facts.md):
@@ -284,7 +285,7 @@ static void start_reload(struct apply *a, const char *running)
         if (access(a->conf->frr.reload, X_OK) == 0) {
                 r = write_reload_copy(a, running);
                 if (r < 0) {
-                        finish(a, r, "cannot write %s: %s", a->reload_file, strerror(-r));
+                        end_apply(a, r, "cannot write %s: %s", a->reload_file, strerror(-r));
                         return;
                 }
                 argv = vty_argv_reload(a->conf, a->reload_file);
@@ -299,7 +300,7 @@ static void start_reload(struct apply *a, const char *running)
         }
         r = spawn(a, argv);
         if (r < 0)
-                finish(a, r, "cannot start %s: %s", a->conf->frr.reload, strerror(-r));
+                end_apply(a, r, "cannot start %s: %s", a->conf->frr.reload, strerror(-r));
 }
 
 /* The reload or the fast path has run: keep its words, fail with them, or install and go on. */
@@ -309,7 +310,7 @@ static void tool_done(struct apply *a, struct proc_result *r, bool ok, const cha
         a->result.tool_usec = r->end_usec - r->start_usec;
         if (!ok) {
                 trim(r->output);
-                finish(a, r->exec_errno ? -r->exec_errno : -EPROTO, "%s failed (%s): %s", label, what, r->output);
+                end_apply(a, r->exec_errno ? -r->exec_errno : -EPROTO, "%s failed (%s): %s", label, what, r->output);
                 return;
         }
         /* Whatever rewrote the file meanwhile, our rendering is what stays on disk. */
@@ -330,7 +331,7 @@ static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
         case STEP_DRYRUN:
                 if (!ok) {
                         trim(r->output);
-                        finish(a, r->exec_errno ? -r->exec_errno : -EBADMSG,
+                        end_apply(a, r->exec_errno ? -r->exec_errno : -EBADMSG,
                                "vtysh -C rejected the rendered configuration (%s): %s", what, r->output);
                         return;
                 }
@@ -339,7 +340,7 @@ static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
         case STEP_RUNNING:
                 if (!ok) {
                         trim(r->output);
-                        finish(a, r->exec_errno ? -r->exec_errno : -EPROTO,
+                        end_apply(a, r->exec_errno ? -r->exec_errno : -EPROTO,
                                "cannot read FRR's running config (%s): %s", what, r->output);
                         return;
                 }
@@ -356,12 +357,12 @@ static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
                 struct bgpd_running run;
                 if (!ok) {
                         trim(r->output);
-                        finish(a, r->exec_errno ? -r->exec_errno : -EPROTO,
+                        end_apply(a, r->exec_errno ? -r->exec_errno : -EPROTO,
                                "cannot read bgpd's running config (%s): %s", what, r->output);
                         return;
                 }
                 if (bgpd_parse_running(r->output, a->conf->bgp.asn, &run) < 0) {
-                        finish(a, -ENOMEM, "out of memory");
+                        end_apply(a, -ENOMEM, "out of memory");
                         return;
                 }
                 a->result.has_router = run.has_router;
@@ -370,7 +371,7 @@ static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
                                                               : STATE_INVALID;
                 a->result.readback_ok = true;
                 bgpd_running_clear(&run);
-                finish(a, 0, "ok");
+                end_apply(a, 0, "ok");
                 return;
         }
         }
@@ -384,7 +385,7 @@ static void after_install(struct apply *a)
                 a->step = STEP_RUNNING;
                 int e = spawn(a, vty_argv_show_all(a->conf, "show running-config"));
                 if (e < 0)
-                        finish(a, e, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-e));
+                        end_apply(a, e, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-e));
                 return;
         }
         case STEP_RELOAD:
@@ -395,7 +396,7 @@ static void after_install(struct apply *a)
         case STEP_READBACK:
                 break;
         }
-        finish(a, -EINVAL, "internal error: install in step %d", (int)a->step);
+        end_apply(a, -EINVAL, "internal error: install in step %d", (int)a->step);
 }
 
 static int on_defer(sd_event_source *s, void *userdata)
@@ -411,18 +412,18 @@ static int on_defer(sd_event_source *s, void *userdata)
                 /* A full or read-only frr.conf directory still fails before FRR: install() follows the dry run. */
                 r = make_private_dir(a);
                 if (r < 0) {
-                        finish(a, r, "cannot make a private directory in %s: %s", a->conf->runtime_directory,
+                        end_apply(a, r, "cannot make a private directory in %s: %s", a->conf->runtime_directory,
                                strerror(-r));
                         return 0;
                 }
                 r = file_write_atomic_at(a->private_fd, "candidate.conf", a->text, strlen(a->text), 0600, 0, NULL);
                 if (r < 0) {
-                        finish(a, r, "cannot write %s: %s", a->candidate, strerror(-r));
+                        end_apply(a, r, "cannot write %s: %s", a->candidate, strerror(-r));
                         return 0;
                 }
                 r = spawn(a, vty_argv_dryrun(a->conf, a->candidate));
                 if (r < 0)
-                        finish(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
+                        end_apply(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
                 return 0;
         case APPLY_FAST: {
                 a->step = STEP_FAST;
@@ -430,7 +431,7 @@ static int on_defer(sd_event_source *s, void *userdata)
                 r = cmds ? spawn(a, vty_argv_commands(a->conf, cmds)) : -ENOMEM;
                 strv_free(cmds);
                 if (r < 0)
-                        finish(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
+                        end_apply(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
                 return 0;
         }
         case APPLY_READBACK:

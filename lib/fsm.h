@@ -38,5 +38,5 @@ bool fsm_feed(struct check_state *s, enum severity result, int rise, int fall);
 bool fsm_changing(const struct check_state *s);
 
 /* The effective state of a service (the table in failoverd(8)). checks[i] may be HEALTH_UNKNOWN: it does not count.
- * *why gets the index of the check that decided a non-healthy state, or -1. */
-enum fo_state fsm_effective(enum role role, bool drained, const struct check_state *checks, size_t n, int *why);
+ * *decider gets the index of the check that decided a non-healthy state, or -1. */
+enum fo_state fsm_effective(enum role role, bool drained, const struct check_state *checks, size_t n, int *decider);
