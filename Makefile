@@ -8,7 +8,9 @@ UNITDIR    ?= /lib/systemd/system
 DESTDIR    ?=
 VERSION    := 0.1.0
 
-PKGS       := libconfig libsystemd json-c libcurl
+PKGS       := libconfig libsystemd json-c
+# libcurl: headers only; lib/check_http.c loads it when an http check first runs.
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WFLAGS     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -23,7 +25,7 @@ else
 B          := build/release
 endif
 
-PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CURL_CFLAGS)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
 
