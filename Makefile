@@ -121,7 +121,9 @@ memcheck: $(B)/test/unit/runner
 demo: need-deps all
 	test/demo/demo.sh
 
+# keepalived only for the bench's side-by-side row (test/bench/native.sh), not a dependency of make check.
 bench: need-deps all
+	@[ -x /usr/sbin/keepalived ] || $(APT_GET) install -y --no-install-recommends keepalived
 	test/bench/bench.sh
 
 check: need-deps
