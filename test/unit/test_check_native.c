@@ -395,6 +395,41 @@ START_TEST(test_native_tcp)
 }
 END_TEST
 
+/* A reload (check_take_conf) that changes the native settings: the new ones run, the state is kept. */
+START_TEST(test_native_reload)
+{
+        sd_event *e = NULL;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        uint16_t closed, open_port;
+        int cfd = listen_on(&closed);
+        close(cfd);                     /* nothing listens there any more */
+        int lfd = listen_on(&open_port);
+        struct native_conf a = { .type = NATIVE_TCP, .host = "127.0.0.1", .port = closed };
+        struct rec r = { 0 };
+        struct check *c = start_native(e, &a, 0.1, 2, &r);
+        ck_assert(wait_results(e, &r, 0, 5000));
+        ck_assert_int_eq(r.sev, SEV_FAILED);
+
+        struct native_conf b = { .type = NATIVE_TCP, .host = "127.0.0.1", .port = open_port };
+        struct check_conf cc = { .name = "n", .native = &b, .interval = 0.1, .timeout = 2, .rise = 1, .fall = 1 };
+        struct check *from = NULL;
+        ck_assert_int_eq(check_new(e, &cc, on_result, &r, &from), 0);
+        check_take_conf(c, from);
+        ck_assert_int_eq(check_get_conf(c)->native->port, open_port);
+        ck_assert(wait_sev(e, &r, SEV_OK, 5000));
+        ck_assert_str_eq(r.description, "connected");
+        ck_assert_uint_gt(check_get_result(c)->runs, 1);        /* the same check, its count kept */
+
+        /* and through check_update_conf, back to the closed port */
+        cc.native = &a;
+        ck_assert_int_eq(check_update_conf(c, &cc), 0);
+        ck_assert(wait_sev(e, &r, SEV_FAILED, 5000));
+        check_free(c);
+        close(lfd);
+        sd_event_unref(e);
+}
+END_TEST
+
 START_TEST(test_native_http)
 {
         sd_event *e = NULL;
@@ -767,6 +802,7 @@ Suite *check_native_suite(void)
         tcase_add_test(tc, test_native_parse);
         tcase_add_test(tc, test_native_conf_load);
         tcase_add_test(tc, test_native_tcp);
+        tcase_add_test(tc, test_native_reload);
         tcase_add_test(tc, test_native_http);
         tcase_add_test(tc, test_native_https);
         tcase_add_test(tc, test_native_file);
