@@ -163,6 +163,8 @@ withdraw_ms() {
 }
 ms=$(withdraw_ms cx systemctl kill -s KILL fo-app)
 echo "MEASURED unit killed (failed) -> h2 best at both route servers (fall 1): $ms ms"
+# Where the time went: systemd's own record of the failure, failoverd's result, decision and apply.
+jctl -o short-precise -u fo-app -u failoverd -n 40 | grep -E 'fo-app.service: (Main process exited|Failed with)|check app: failed|-> withdrawn|withdrawn in effect' | tail -5
 assert_eq "$(prop fo-app ActiveState)" failed "fo-app after SIGKILL"
 wait_journal 10 'check app: failed \(unit failed\)' -u failoverd
 cx systemctl reset-failed fo-app
