@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "ctl_server.h"
 #include "control.h"
 #include "file.h"
 #include "log.h"

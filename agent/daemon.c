@@ -5,33 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
 #include "check.h"
 #include "checkset.h"
+#include "clock.h"
 #include "control.h"
 #include "daemon.h"
 #include "failoverd.h"
 #include "log.h"
 #include "outputs.h"
 #include "watch.h"
-
-static uint64_t now_mono(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static double now_real(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char *const event_names[_EVENT_MAX] = {
         [EVENT_BGPD_READ] = "bgpd read",
@@ -142,7 +128,7 @@ static void evaluate(struct manager *m)
                    state_name(st), m->reason);
         m->previous = m->target;
         m->target = st;
-        m->target_since = now_real();
+        m->target_since = clock_real_sec();
         m->transitions++;
         queue_decide(&m->queue, st);    /* the fast path first: the hook and the metrics can wait a millisecond */
         publish(m, OUTPUT_NOTIFY | OUTPUT_METRICS | OUTPUT_STATUS);
@@ -297,7 +283,7 @@ int manager_reload(struct manager *m)
         }
         /* Before the first READY=1 a reload owes none of its own. */
         if (m->ready) {
-                snprintf(buf, sizeof(buf), "MONOTONIC_USEC=%llu", (unsigned long long)now_mono());
+                snprintf(buf, sizeof(buf), "MONOTONIC_USEC=%llu", (unsigned long long)clock_mono_usec());
                 sd_notifyf(0, "RELOADING=1\n%s", buf);
                 m->reloading = true;
         }

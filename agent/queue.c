@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "queue.h"
 #include "vtysock.h"
@@ -29,13 +29,6 @@ static const char *const queue_names[_QUEUE_MAX] = {
 const char *queue_state_name(enum queue_state s)
 {
         return s >= 0 && s < _QUEUE_MAX ? queue_names[s] : "?";
-}
-
-static uint64_t now_mono(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static const char *kind_name(enum apply_kind k)
@@ -187,7 +180,7 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
         transition(q, QUEUE_IDLE, "verified: bgpd runs %s", state_name(q->applied));
         log_info("%s: %s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
                  state_name(q->applied), r->usec / 1000.0, r->tool_usec / 1000.0,
-                 (now_mono() - q->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
+                 (clock_mono_usec() - q->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
         q->ended(q, q->userdata);
 }
 
@@ -296,7 +289,7 @@ void queue_decide(struct apply_queue *q, enum fo_state target)
         char why[64];
 
         q->target = target;
-        q->decided_usec = now_mono();
+        q->decided_usec = clock_mono_usec();
         snprintf(why, sizeof(why), "decided %s", state_name(target));
         if (q->state == QUEUE_BGPD_WAIT)
                 log_info("apply queue: %s waits for bgpd's vty socket", state_name(target));

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "metrics.h"
 #include "snapshot.h"
 
@@ -38,10 +39,7 @@ static const char *community_of(const struct snapshot *s)
 
 static double age_of(uint64_t mono)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-        return mono ? (double)(now - mono) / 1e6 : -1;
+        return mono ? (double)(clock_mono_usec() - mono) / 1e6 : -1;
 }
 
 static bool last_apply_ok(const struct snapshot *s)

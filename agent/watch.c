@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "check.h"
+#include "clock.h"
 #include "file.h"
 #include "ifaddr.h"
 #include "log.h"
@@ -65,13 +65,6 @@ struct watch {
         size_t n_unassigned;
         bool assigned_known;
 };
-
-static uint64_t now_mono(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void report(struct watch *w, enum agent_event ev, const char *detail)
 {
@@ -243,7 +236,7 @@ static void revalidate(struct watch *w)
 {
         char *cmds[256 + 1], text[4][160];
         size_t n = 0, found = 0;
-        uint64_t now = now_mono();
+        uint64_t now = clock_mono_usec();
 
         for (size_t i = 0; i < w->conf->n_shared_ips; i++)
                 found += needs_revalidation(w, i);
