@@ -19,23 +19,6 @@
 #include "outputs.h"
 #include "watch.h"
 
-static const char *const event_names[_EVENT_MAX] = {
-        [EVENT_BGPD_READ] = "bgpd read",
-        [EVENT_BGPD_GONE] = "bgpd gone",
-        [EVENT_BGPD_BACK] = "bgpd back",
-        [EVENT_BGPD_RESTARTED] = "bgpd restarted",
-        [EVENT_DRIFT_SEEN] = "drift seen",
-        [EVENT_DRAIN_REQUESTED] = "drain requested",
-        [EVENT_RESUME_REQUESTED] = "resume requested",
-        [EVENT_RELOAD_REQUESTED] = "reload requested",
-        [EVENT_DRAIN_SAVED] = "drain saved",
-};
-
-const char *agent_event_name(enum agent_event ev)
-{
-        return ev >= 0 && ev < _EVENT_MAX ? event_names[ev] : "?";
-}
-
 void manager_snapshot(struct manager *m, struct snapshot *s)
 {
         memset(s, 0, sizeof(*s));
@@ -208,7 +191,7 @@ static void on_queue_ended(struct apply_queue *q, void *userdata)
                 return;
         }
         apply_tried(m);
-        queue_kick(q, "owed since the last apply began");
+        queue_apply_owed(q, "owed since the last apply began");
 }
 
 static void free_checks(struct manager *m)
@@ -250,7 +233,7 @@ static int reload_commit(struct manager *m, struct conf *c)
                 publish(m, OUTPUT_STATUS);
                 if (m->ready)
                         sd_notify(0, "READY=1");
-                queue_kick(&m->queue, "reload failed");
+                queue_apply_owed(&m->queue, "reload failed");
                 return r;
         }
         m->reload_error = (free(m->reload_error), NULL);

@@ -1,5 +1,5 @@
-/* What the watch and the control socket tell the manager, and the few facts they may ask of it. An
- * interface only (no .c): the manager (agent/daemon.c) implements it; the reporters never see its struct. */
+/* What the watch and the control socket tell the manager, and the few facts they may ask of it. The
+ * manager (agent/daemon.c) implements the sink; the reporters never see its struct. Names: agent/events.c. */
 #pragma once
 
 #include <stdbool.h>

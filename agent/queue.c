@@ -244,7 +244,7 @@ void queue_done(struct apply_queue *q)
         q->last_apply_error = (free(q->last_apply_error), NULL);
 }
 
-void queue_kick(struct apply_queue *q, const char *why)
+void queue_apply_owed(struct apply_queue *q, const char *why)
 {
         enum apply_kind kind;
 
@@ -275,7 +275,7 @@ static void wake(struct apply_queue *q, const char *why)
                 return;
         case QUEUE_STARTING:
         case QUEUE_IDLE:
-                queue_kick(q, why);
+                queue_apply_owed(q, why);
                 return;
         case QUEUE_APPLYING:
         case QUEUE_STOPPED:

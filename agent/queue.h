@@ -23,7 +23,7 @@ enum queue_state {
 
 struct apply_queue;
 /* An attempt ended (whatever its outcome), or could not start: the manager's turn (a stop or a reload
- * waiting for it, READY=1); it calls queue_kick() to go on. */
+ * waiting for it, READY=1); it calls queue_apply_owed() to go on. */
 typedef void (*queue_ended_fn)(struct apply_queue *q, void *userdata);
 
 struct apply_queue {
@@ -73,7 +73,7 @@ void queue_bgpd_gone(struct apply_queue *q, const char *why);
 /* The watch found bgpd back (after it was gone): a full apply. */
 void queue_bgpd_back(struct apply_queue *q, const char *why);
 /* Starts the next apply when one is owed and none is in flight or waiting. */
-void queue_kick(struct apply_queue *q, const char *why);
+void queue_apply_owed(struct apply_queue *q, const char *why);
 /* Nothing more starts; the apply in flight (if any) still ends through ended. */
 void queue_stop(struct apply_queue *q);
 
