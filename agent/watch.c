@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <systemd/sd-daemon.h>
-
-#include "check.h"
 #include "clock.h"
 #include "file.h"
 #include "ifaddr.h"
