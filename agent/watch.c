@@ -230,10 +230,8 @@ static void on_revalidated(struct vtysock *q, int error, char **outputs, const i
         watch_soon(w);
 }
 
-/* FRR 8.4.4 after a zebra restart: a network statement entered again in a later call stays "inaccessible"
- * (its import-check entry is never registered with the new zebra); removing and entering it in one call
- * registers it anew (docs/frr-facts.md, "zebra restart"). Only for prefixes on a local interface: without
- * the address the import check is right. */
+/* After a zebra restart a kept network statement can stay "inaccessible" until removed and entered again in
+ * one call (docs/frr-facts.md, "zebra restart"); only for addresses on a local interface. */
 static bool needs_revalidation(const struct watch *w, size_t i)
 {
         const struct prefix *p = &w->conf->shared_ips[i];
