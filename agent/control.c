@@ -136,10 +136,53 @@ static double mono_to_age(uint64_t mono)
         return mono ? (double)(now_mono() - mono) / 1e6 : -1;
 }
 
+static const char *community_of_state(const struct manager *m, enum fo_state st)
+{
+        return st == STATE_PRIMARY ? m->conf->bgp.community_primary
+               : st == STATE_SECONDARY || st == STATE_DEMOTED ? m->conf->bgp.community_secondary : NULL;
+}
+
+/* services[]: one object per service, in configuration order (docs/control-protocol.md). */
+static json_object *services_json(struct manager *m)
+{
+        json_object *a = json_object_new_array();
+        for (size_t s = 0; s < m->n_svc && s < m->conf->n_services; s++) {
+                const struct svc_rt *v = &m->svc[s];
+                const struct service *sv = &m->conf->services[s];
+                json_object *e = json_object_new_object();
+                json_object_object_add(e, "name", json_object_new_string(v->name));
+                json_object_object_add(e, "role", json_object_new_string(role_name(sv->role)));
+                json_object_object_add(e, "state", json_object_new_string(v->st.target == STATE_INVALID ? "starting"
+                                                                                                    : state_name(v->st.target)));
+                json_object_object_add(e, "applied", jstr(v->applied == STATE_INVALID ? NULL : state_name(v->applied)));
+                json_object_object_add(e, "community", jstr(community_of_state(m, v->st.target)));
+                json_object_object_add(e, "reason", json_object_new_string(v->reason));
+                json_object_object_add(e, "since", v->since > 0 ? json_object_new_double(v->since) : NULL);
+                json_object_object_add(e, "drained", json_object_new_boolean(m->drained || v->drained));
+                json_object_object_add(e, "drain_reason", jstr(m->drained ? m->drain_reason : v->drain_reason));
+                json_object_object_add(e, "hold", jstr(v->st.hold == HOLD_NONE ? NULL : svc_hold_name(v->st.hold)));
+                double left = v->st.hold_until - (double)now_mono() / 1e6;
+                json_object_object_add(e, "hold_seconds", v->st.hold != HOLD_NONE && v->st.hold_until > 0
+                                                                  ? json_object_new_double(left > 0 ? left : 0) : NULL);
+                json_object_object_add(e, "transitions", json_object_new_int((int)v->transitions));
+                json_object *ips = json_object_new_array();
+                for (size_t i = 0; i < sv->n_prefixes; i++)
+                        json_object_array_add(ips, json_object_new_string(sv->prefixes[i].text));
+                json_object_object_add(e, "shared_ips", ips);
+                json_object *checks = json_object_new_array();
+                for (size_t i = 0; i < m->n_checks; i++)
+                        if (conf_check_guards(m->conf, s, check_name(m->checks[i])))
+                                json_object_array_add(checks, json_object_new_string(check_name(m->checks[i])));
+                json_object_object_add(e, "checks", checks);
+                json_object_array_add(a, e);
+        }
+        return a;
+}
+
 static json_object *status_json(struct manager *m)
 {
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "schema", json_object_new_int(1));
+        json_object_object_add(o, "schema", json_object_new_int(CTL_STATUS_SCHEMA));
         json_object_object_add(o, "version", json_object_new_string(VERSION));
         json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
         json_object_object_add(o, "hostname", json_object_new_string(m->conf->hostname));
@@ -237,6 +280,7 @@ static json_object *status_json(struct manager *m)
         json_object_object_add(b, "last_apply_ms", json_object_new_double(m->last_apply_usec / 1000.0));
         json_object_object_add(o, "bgpd", b);
         json_object_object_add(o, "transitions", json_object_new_int((int)m->transitions));
+        json_object_object_add(o, "services", services_json(m));
         return o;
 }
 
@@ -273,6 +317,25 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 *reply = status_json(m);
                 return 0;
         }
+        if (strcmp(command, "drain") == 0 || strcmp(command, "resume") == 0) {
+                /* drain SERVICE [REASON] / resume SERVICE: one service (agent/services.c). */
+                char text[1200];
+                int r = services_drain(m, arg, command[0] == 'd', text, sizeof(text));
+                if (r == 0) {
+                        log_notice("%s requested by uid %ld: %s", command, uid, arg);
+                        *reply = message("%s", text);
+                        return 0;
+                }
+                if (r == -EALREADY) {
+                        *reply = refusal(text);
+                        return 0;
+                }
+                if (strcmp(command, "resume") == 0 && arg) {
+                        snprintf(text, sizeof(text), "no such service: %s", arg);
+                        *reply = refusal(text);
+                        return 0;
+                }
+        }
         if (strcmp(command, "drain") == 0) {
                 /* Answered from memory; the file follows off the loop (a failure is logged and in STATUS=). */
                 free(m->drain_reason);
@@ -286,7 +349,8 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 return 0;
         }
         if (strcmp(command, "resume") == 0) {
-                if (!m->drained) {
+                int services = services_resume_all(m);
+                if (!m->drained && !services) {
                         *reply = refusal("not drained");
                         return 0;
                 }
@@ -395,12 +459,13 @@ static char *env_pair(const char *k, const char *v)
         return buf_steal(&b);
 }
 
-/* Runs the notify hook (SPEC 7.5) with the change in its environment; argv only, no shell. */
-static void run_notify(struct manager *m)
+/* Runs the notify hook (SPEC 7.5) with service s's change in its environment; argv only, no shell. */
+static void run_notify(struct manager *m, size_t s)
 {
         extern char **environ;
+        const struct svc_rt *sv = &m->svc[s];
         size_t n = strv_len(environ);
-        char **env = calloc(n + 5, sizeof(char *));
+        char **env = calloc(n + 6, sizeof(char *));
 
         if (!env)
                 return;
@@ -408,10 +473,11 @@ static void run_notify(struct manager *m)
         for (size_t i = 0; i < n; i++)
                 if (strncmp(environ[i], "FAILOVERD_", 10) != 0 && strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
                         env[k++] = strdup(environ[i]);
-        env[k++] = env_pair("FAILOVERD_STATE", state_name(m->target));
-        env[k++] = env_pair("FAILOVERD_PREVIOUS", m->previous == STATE_INVALID ? "none" : state_name(m->previous));
-        env[k++] = env_pair("FAILOVERD_ROLE", role_name(m->conf->role));
-        env[k++] = env_pair("FAILOVERD_REASON", m->reason);
+        env[k++] = env_pair("FAILOVERD_STATE", state_name(sv->st.target));
+        env[k++] = env_pair("FAILOVERD_PREVIOUS", sv->previous == STATE_INVALID ? "none" : state_name(sv->previous));
+        env[k++] = env_pair("FAILOVERD_ROLE", role_name(m->conf->services[s].role));
+        env[k++] = env_pair("FAILOVERD_REASON", sv->reason);
+        env[k++] = env_pair("FAILOVERD_SERVICE", sv->name);
         struct notify_child *child = calloc(1, sizeof(*child));
         struct notify_child **v = realloc(m->notify_children, (m->n_notify_children + 1) * sizeof(*v));
         if (v)
@@ -442,10 +508,10 @@ static void run_notify(struct manager *m)
         strv_free(env);
 }
 
-void control_state_changed(struct manager *m)
+void control_service_changed(struct manager *m, size_t s)
 {
-        if (m->conf->notify)
-                run_notify(m);
+        if (m->conf->notify && s < m->n_svc)
+                run_notify(m, s);
         control_write_metrics(m);
 }
 
@@ -535,6 +601,7 @@ void control_done(struct manager *m)
         for (int i = 0; m->drain_job && i < 3; i++)
                 if (!file_job_finish(m->drain_job, 10000))
                         m->drain_job = NULL;    /* cancelled: the disk did not answer in 10 s */
+        services_flush(m);
         m->ctl = ctl_server_free(m->ctl);
         m->reload_defer = sd_event_source_disable_unref(m->reload_defer);
         for (size_t i = 0; i < m->n_notify_children; i++)

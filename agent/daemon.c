@@ -26,13 +26,6 @@ uint64_t now_mono(void)
         return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static double now_real(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void kick(struct manager *m);
 
 static void cancel_retry(struct manager *m)
@@ -74,59 +67,20 @@ void manager_update_status(struct manager *m)
         sd_notifyf(0, "STATUS=%s", line);
 }
 
-/* The reason for a state, from the check that decided it. */
-static void describe_reason(struct manager *m, enum fo_state st, int why)
-{
-        if (m->drained) {
-                snprintf(m->reason, sizeof(m->reason), "drained%s%s", m->drain_reason ? ": " : "",
-                         m->drain_reason ? m->drain_reason : "");
-        } else if (why >= 0) {
-                const struct check_result *r = check_get_result(m->checks[why]);
-                snprintf(m->reason, sizeof(m->reason), "check %s %s: %s%s%s", check_name(m->checks[why]),
-                         st == STATE_DEMOTED ? "degraded" : "failed", r->description, r->message[0] ? ": " : "",
-                         r->message);
-        } else {
-                snprintf(m->reason, sizeof(m->reason), "%s", m->n_checks ? "all checks up" : "no checks");
-        }
-}
-
-/* Recomputes the effective state; a change is logged as old -> new (reason) and applied at once. */
+/* Decides every service (agent/services.c); a change is logged as old -> new (reason) and applied at once. */
 void manager_evaluate(struct manager *m)
 {
-        struct check_state *cs;
-        int why = -1;
-
         /* No decision before every check's first result (a reload or a drain may come earlier), and none
          * while stopping. */
         if (!m->started || m->stopping) {
                 manager_update_status(m);
                 return;
         }
-        cs = calloc(m->n_checks ? m->n_checks : 1, sizeof(*cs));
-        if (!cs)
-                return;
-        for (size_t i = 0; i < m->n_checks; i++)
-                cs[i] = *check_get_state(m->checks[i]);
-        enum fo_state st = fsm_effective(m->conf->role, m->drained, cs, m->n_checks, &why);
-        free(cs);
-
-        describe_reason(m, st, why);
-        if (st != m->target) {
-                char f1[64], f2[64];
-                snprintf(f1, sizeof(f1), "FAILOVERD_STATE=%s", state_name(st));
-                snprintf(f2, sizeof(f2), "FAILOVERD_PREVIOUS=%s", state_name(m->target));
-                const char *fields[] = { f1, f2, NULL };
-                log_fields(LOG_NOTICE, fields, "%s -> %s (%s)",
-                           m->target == STATE_INVALID ? "start" : state_name(m->target), state_name(st), m->reason);
-                m->previous = m->target;
-                m->target = st;
-                m->target_since = now_real();
-                m->decided_usec = now_mono();
-                m->transitions++;
+        if (services_evaluate(m)) {
                 /* A backoff belongs to the failed attempt, not to this new decision: go now. */
                 cancel_retry(m);
                 kick(m);        /* the fast path first: the hook and the metrics can wait a millisecond */
-                control_state_changed(m);
+                services_notify(m);
         }
         manager_update_status(m);
         kick(m);
@@ -204,12 +158,27 @@ static void apply_tried(struct manager *m)
         sd_notify(0, "READY=1");
 }
 
+static bool withdrawn_everywhere(const struct manager *m)
+{
+        for (size_t s = 0; s < m->n_svc; s++)
+                if (m->svc[s].applied != STATE_WITHDRAWN)
+                        return false;
+        return !m->need_full && m->applied != STATE_INVALID;
+}
+
 /* What follows an apply: the stop or the reload that waited for it, else the next apply. */
 static void apply_ended(struct manager *m)
 {
+        if (m->stopping && m->stop_withdraw && !withdrawn_everywhere(m)) {
+                kick(m);        /* or the retry timer does, within the stop timer's bound */
+                return;
+        }
         if (m->stopping) {
                 m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
-                log_info("stopping; the announcement stays as it is");
+                if (m->stop_withdraw)
+                        log_info("stopping: every service is withdrawn in bgpd");
+                else
+                        log_info("stopping; the announcement stays as it is");
                 sd_event_exit(m->event, 0);
                 return;
         }
@@ -243,6 +212,7 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
                  * edit or a restart): whatever failed, a full apply is what repairs it. */
                 m->need_full = true;
                 m->applied = STATE_INVALID;     /* unknown: the next attempt decides again */
+                services_applied_unknown(m);
                 schedule_retry(m);
                 watch_soon(m);                  /* is bgpd there at all? STATUS= says it soon */
                 manager_update_status(m);
@@ -251,13 +221,14 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
         }
         m->retry_ms = 0;
         m->last_apply_error = (free(m->last_apply_error), NULL);
-        bool verified = r->readback_ok && r->running[0] == m->apply_state;
+        bool verified = r->readback_ok && services_apply_verified(m, r->running);
         control_write_metrics(m);
         if (!verified) {
                 log_err("%s to %s: read-back shows %s; retrying", kind, state_name(m->apply_state),
                         r->readback_ok ? state_name(r->running[0]) : "nothing");
                 m->need_full = true;
                 m->applied = STATE_INVALID;
+                services_applied_unknown(m);
                 schedule_retry(m);
                 manager_update_status(m);
                 apply_ended(m);
@@ -265,26 +236,33 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
         }
         m->applied = m->apply_state;
         watch_soon(m);
-        log_info("%s: %s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
-                 state_name(m->applied), r->usec / 1000.0, r->tool_usec / 1000.0,
-                 (now_mono() - m->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
+        char each[256];
+        services_summary(m, each, sizeof(each));
+        log_info("%s: %s%s%s%s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
+                 state_name(m->applied), each[0] ? " (" : "", each, each[0] ? ")" : "", r->usec / 1000.0,
+                 r->tool_usec / 1000.0, (now_mono() - m->decided_usec) / 1000.0,
+                 r->file_changed ? "; frr.conf rewritten" : "");
         manager_update_status(m);
         apply_ended(m);
 }
 
-/* Starts the next apply when none is in flight: a pending full apply first, else the fast path. */
+/* Starts the next apply when none is in flight: a pending full apply first, else the fast path for the
+ * services that changed. */
 static void kick(struct manager *m)
 {
-        if (m->apply || m->retry_timer || !m->started || m->target == STATE_INVALID || m->stopping)
+        if (m->apply || m->retry_timer || !m->started || m->target == STATE_INVALID ||
+            (m->stopping && !m->stop_withdraw))
                 return;
+        enum fo_state states[CONF_MAX_SERVICES];
+        bool changed[CONF_MAX_SERVICES];
+        bool differs = services_wanted(m, states, changed);
         enum apply_kind kind;
-        if (m->need_full)
+        if (m->need_full || m->applied == STATE_INVALID)
                 kind = APPLY_FULL;
-        else if (m->applied != m->target)
-                kind = m->applied == STATE_INVALID ? APPLY_FULL : APPLY_FAST;
+        else if (differs)
+                kind = APPLY_FAST;
         else
                 return;
-        enum fo_state states[1] = { m->target };
         int r = apply_start(m->event, m->conf, states, kind, true, on_apply, m, &m->apply);
         if (r < 0) {
                 log_err("cannot start apply: %s", strerror(-r));
@@ -292,6 +270,9 @@ static void kick(struct manager *m)
                 apply_tried(m);
                 return;
         }
+        if (kind == APPLY_FAST)
+                apply_set_fast_only(m->apply, changed);
+        services_apply_started(m, states);
         m->need_full = false;
         m->apply_kind = kind;
         m->apply_state = m->target;
@@ -300,7 +281,10 @@ static void kick(struct manager *m)
 
 bool manager_busy(const struct manager *m)
 {
-        return m->apply || m->retry_timer || m->need_full || m->target != m->applied;
+        enum fo_state states[CONF_MAX_SERVICES];
+        bool changed[CONF_MAX_SERVICES];
+        return m->apply || m->retry_timer || m->need_full || m->applied == STATE_INVALID ||
+               services_wanted(m, states, changed);
 }
 
 void manager_request_full(struct manager *m)
@@ -353,11 +337,16 @@ static int reload_commit(struct manager *m, struct conf *c)
                 kick(m);
                 return r;
         }
+        struct conf *old = m->conf;
+        m->conf = c;
+        r = services_rebuild(m, old);
+        if (r < 0) {
+                /* The checks were rebuilt for c: c stays, with every service decided anew. */
+                log_err("reload: cannot keep the services' state: %s", strerror(-r));
+        }
         m->reload_error = (free(m->reload_error), NULL);
         m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
         m->retry_ms = 0;
-        struct conf *old = m->conf;
-        m->conf = c;
         control_set_access(m);
         m->assigned = (free(m->assigned), NULL);
         m->assigned_known = false;
@@ -454,6 +443,27 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         sd_notify(0, "STOPPING=1");
         m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
         m->pending_conf = conf_free(m->pending_conf);
+        if (m->conf->on_stop_withdraw && m->started && m->target != STATE_INVALID) {
+                /* on_stop = "withdraw": the traffic moves off before the process exits. Bounded by two applies
+                 * (the one in flight and the withdrawal), below the unit's TimeoutStopSec. */
+                double secs = 2 * m->conf->frr.timeout + 2;
+                m->stop_withdraw = true;
+                log_info("%s: withdrawing every service before exiting (on_stop = \"withdraw\", at most %.0f s)",
+                         sig, secs);
+                services_withdraw_all(m);
+                manager_update_status(m);
+                int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
+                                                   (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);
+                if (r < 0)
+                        sd_event_exit(m->event, 0);
+                if (!m->apply && withdrawn_everywhere(m)) {
+                        log_info("stopping: every service is withdrawn in bgpd");
+                        sd_event_exit(m->event, 0);
+                } else if (!m->apply) {
+                        kick(m);
+                }
+                return 0;
+        }
         if (m->apply) {
                 /* SIGKILLing vtysh or frr-reload.py mid-way could leave one address family switched and the
                  * other not: the apply finishes first. Each of its steps is bounded by frr.timeout; the
@@ -514,7 +524,10 @@ int manager_start(struct manager *m)
                  role_name(m->conf->role), m->conf->n_shared_ips, m->conf->n_shared_ips == 1 ? "" : "es",
                  m->conf->n_checks, m->conf->n_checks == 1 ? "" : "s");
         sd_notify(0, "STATUS=starting: running every check once");
-        int r = build_checks(m, NULL, m->conf);
+        int r = services_rebuild(m, NULL);
+        if (r < 0)
+                return r;
+        r = build_checks(m, NULL, m->conf);
         if (r < 0)
                 return r;
         if (m->n_checks == 0) {
@@ -533,6 +546,7 @@ void manager_done(struct manager *m)
         m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
         m->pending_conf = conf_free(m->pending_conf);
         free_checks(m);
+        services_done(m);
         m->conf = conf_free(m->conf);
         free(m->conf_path);
         free(m->reload_error);

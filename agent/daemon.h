@@ -9,6 +9,7 @@
 #include "apply.h"
 #include "bgpd.h"
 #include "conf.h"
+#include "services.h"
 #include "state.h"
 
 struct check;
@@ -34,7 +35,12 @@ struct manager {
         struct conf *pending_conf;      /* a valid reload waiting for the apply in flight */
         bool need_full;                 /* a full apply is owed (start, reload, bgpd restart, failure) */
 
-        enum fo_state target;           /* the effective state decided from checks and drain */
+        struct svc_rt *svc;             /* per conf->services[i] (agent/services.c) */
+        size_t n_svc;
+        sd_event_source *svc_timer;     /* a failback delay or flap hold ends */
+        bool stop_withdraw;             /* on_stop = "withdraw": stopping once every service is withdrawn */
+
+        enum fo_state target;           /* the best state of any service: the host's headline */
         enum fo_state previous;
         enum fo_state applied;          /* what FRR was last verified to run; STATE_INVALID: unknown */
         char reason[768];
@@ -119,5 +125,6 @@ int control_init(struct manager *m);
 void control_done(struct manager *m);
 /* The new m->conf's control.read_group and control.admin_group take effect (after a reload). */
 void control_set_access(struct manager *m);
-void control_state_changed(struct manager *m);
+/* Service s changed state: the notify hook runs for it, the metrics are rewritten. */
+void control_service_changed(struct manager *m, size_t s);
 void control_write_metrics(struct manager *m);

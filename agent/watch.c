@@ -298,16 +298,18 @@ static void reconcile(struct manager *m)
 {
         if (!m->running_valid || manager_busy(m) || m->applied == STATE_INVALID)
                 return;
-        enum fo_state runs = m->running.has_router ? bgpd_service_state(&m->running, m->conf, 0) : STATE_INVALID;
-        if (runs == m->applied) {
-                if (runs != STATE_WITHDRAWN)
+        enum fo_state runs = STATE_INVALID;
+        size_t s = 0;
+        if (services_running_match(m, &runs, &s)) {
+                if (m->applied != STATE_WITHDRAWN)
                         revalidate(m);
                 return;
         }
-        log_warn("drift: bgpd runs %s, failoverd applied %s; re-applying",
+        log_warn("drift: bgpd runs %s%s%s, failoverd applied %s; re-applying",
                  m->running.has_router ? (runs == STATE_INVALID ? "an inconsistent set of network statements"
                                                                 : state_name(runs))
-                                       : "no router bgp", state_name(m->applied));
+                                       : "no router bgp", m->conf->services_form ? " for service " : "",
+                 m->conf->services_form ? m->svc[s].name : "", state_name(m->svc[s].applied));
         m->applied = STATE_INVALID;
         manager_request_full(m);
 }

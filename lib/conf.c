@@ -15,15 +15,11 @@
 #include <libconfig.h>
 
 #include "conf.h"
+#include "conf_int.h"
 #include "proc.h"
 
 #define EXTRA_MAX (1024 * 1024)
 
-/* Where a value came from, for messages: "FILE:LINE: KEY". */
-struct ctx {
-        struct diag *d;
-        const char *file;
-};
 
 /* Quotes a value for a message: control characters escaped, long values cut. */
 static void quote(struct buf *b, const char *s)
@@ -65,8 +61,7 @@ static const char *setting_file(const struct ctx *x, const config_setting_t *s, 
 }
 
 /* Records "FILE:LINE: KEY: "VALUE": MESSAGE" (value omitted when NULL). */
-__attribute__((format(printf, 6, 7)))
-static void verr(const struct ctx *x, enum diag_level lvl, const config_setting_t *s, const char *key,
+void verr(const struct ctx *x, enum diag_level lvl, const config_setting_t *s, const char *key,
                  const char *value, const char *fmt, ...)
 {
         struct buf b;
@@ -118,7 +113,7 @@ static void key_name(char *out, size_t len, const char *prefix, const char *name
 }
 
 /* Unknown keys are errors: a typo must not silently fall back to a default. */
-static void check_keys(const struct ctx *x, const config_setting_t *grp, const char *prefix,
+void check_keys(const struct ctx *x, const config_setting_t *grp, const char *prefix,
                        const char *const *allowed)
 {
         int n = config_setting_length(grp);
@@ -139,7 +134,7 @@ static void check_keys(const struct ctx *x, const config_setting_t *grp, const c
 
 /* Each getter returns 1 when the key is present and valid, 0 when absent, -1 after recording an error. */
 
-static int get_str(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
+int get_str(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
                    const char **out)
 {
         config_setting_t *s = grp ? config_setting_get_member(grp, name) : NULL;
@@ -229,7 +224,7 @@ static long long int_value(const struct ctx *x, const config_setting_t *s, char 
         return val;
 }
 
-static int get_int(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
+int get_int(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
                    long long min, long long max, long long *out)
 {
         config_setting_t *s = grp ? config_setting_get_member(grp, name) : NULL;
@@ -259,7 +254,7 @@ static int get_int(const struct ctx *x, const config_setting_t *grp, const char 
         return 1;
 }
 
-static int get_int32(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
+int get_int32(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
                      int min, int max, int *out)
 {
         long long v;
@@ -270,7 +265,7 @@ static int get_int32(const struct ctx *x, const config_setting_t *grp, const cha
 }
 
 /* Seconds: an integer or a float, strictly positive and at most max. */
-static int get_seconds(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
+int get_seconds(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
                        double max, double *out)
 {
         config_setting_t *s = grp ? config_setting_get_member(grp, name) : NULL;
@@ -300,7 +295,7 @@ static int get_seconds(const struct ctx *x, const config_setting_t *grp, const c
 }
 
 /* A list of strings (array or list syntax). Returns the count, 0 when absent, -1 on error. */
-static int get_strlist(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
+int get_strlist(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
                        config_setting_t **list)
 {
         config_setting_t *s = grp ? config_setting_get_member(grp, name) : NULL;
@@ -967,25 +962,12 @@ static void derive_route_servers(const struct ctx *x, const config_setting_t *ro
         }
 }
 
-static int build_services(struct conf *c)
-{
-        c->services = calloc(1, sizeof(*c->services));
-        if (!c->services)
-                return -ENOMEM;
-        c->n_services = 1;
-        if (!(c->services[0].name = strdup("default")))
-                return -ENOMEM;
-        c->services[0].role = c->role;
-        c->services[0].prefixes = c->shared_ips;        /* borrowed: the default service is the top level */
-        c->services[0].n_prefixes = c->n_shared_ips;
-        return 0;
-}
-
 static void parse_root(const struct ctx *x, const config_setting_t *root, struct conf *c)
 {
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
-                "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", NULL,
+                "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", "services",
+                "on_stop", NULL,
         };
         const char *v;
 
@@ -999,7 +981,9 @@ static void parse_root(const struct ctx *x, const config_setting_t *root, struct
                              "must be \"withdraw\" or \"keep\"");
         }
 
-        int r = get_str(x, root, NULL, "role", &v);
+        /* services = ( ... ) replaces the top-level role and shared_ips (lib/conf_services.c). */
+        conf_parse_services(x, root, c);
+        int r = c->services_form ? -1 : get_str(x, root, NULL, "role", &v);
         if (r == 0)
                 verr(x, DIAG_ERROR, NULL, "role", NULL, "required key is missing (\"primary\" or \"secondary\")");
         else if (r == 1 && role_parse(v) < 0)
@@ -1009,7 +993,8 @@ static void parse_root(const struct ctx *x, const config_setting_t *root, struct
                 c->role = (enum role)role_parse(v);
 
         get_int32(x, root, NULL, "datacenter", 0, 999999, &c->datacenter);
-        parse_shared_ips(x, root, c);
+        if (!c->services_form)
+                parse_shared_ips(x, root, c);
 
         if (get_str(x, root, NULL, "hostname", &v) == 1) {
                 if (conf_valid_hostname(v))
@@ -1151,7 +1136,7 @@ int conf_load(const char *path, struct conf **ret, struct diag *d)
                 conf_free(c);
                 return r;
         }
-        if (build_services(c) < 0) {
+        if (conf_build_services(c, d) < 0) {
                 conf_free(c);
                 return -ENOMEM;
         }
@@ -1210,9 +1195,7 @@ struct conf *conf_free(struct conf *c)
         free(c->runtime_directory);
         free(c->control.read_group);
         free(c->control.admin_group);
-        for (size_t i = 0; i < c->n_services; i++)
-                free(c->services[i].name);
-        free(c->services);
+        conf_free_services(c);
         free(c);
         return NULL;
 }

@@ -19,13 +19,13 @@
 #define CTL_MAX_CONNECTIONS 16
 #define CTL_REPLY_MAX (4 * 1024 * 1024)         /* the client's limit on a reply */
 #define CTL_DEFAULT_TIMEOUT_MS 5000
-#define CTL_STATUS_SCHEMA 1
+#define CTL_STATUS_SCHEMA 2
 
 struct ctl_server;
 
 /* Called on the event loop with a validated request: command is one of "status-json", "drain", "resume",
  * "reload" (the server answers "ping" itself and builds "status" and "checks" from "status-json"); arg is
- * NULL or, for "drain", the reason. Returns 0 and sets *reply to a new JSON object (the server serialises
+ * NULL or, for "drain", "[SERVICE] [REASON]" and, for "resume", "[SERVICE]". Returns 0 and sets *reply to a new JSON object (the server serialises
  * it and puts it; "ok": true is added when the object has no "ok"; NULL means {"ok":true}), or a negative
  * errno, which the client sees as {"ok":false,"code":"failed","error":strerror}. Must not block and must
  * not free the server. */
@@ -56,7 +56,7 @@ const struct ucred *ctl_server_peer(const struct ctl_server *s);
 size_t ctl_server_connections(const struct ctl_server *s);
 
 /* Validates a request line (without its newline; one trailing '\r' is dropped) in place: printable
- * ASCII, a known command, an argument only for "drain". Sets *command and *arg (NULL when none) to
+ * ASCII, a known command, an argument only for "drain" and "resume". Sets *command and *arg (NULL when none) to
  * point into line. Returns 0, or -EINVAL with a message for the peer in err. */
 int ctl_parse_request(char *line, const char **command, const char **arg, char *err, size_t errlen);
 
