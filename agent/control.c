@@ -120,6 +120,10 @@ static json_object *jstr(const char *s)
 
 static const char *community_of(const struct manager *m)
 {
+        /* Services in different states announce with different communities: none is the host's. */
+        for (size_t s = 0; s < m->n_svc; s++)
+                if (m->svc[s].st.target != m->target)
+                        return NULL;
         switch (m->target) {
         case STATE_PRIMARY:
                 return m->conf->bgp.community_primary;
@@ -179,6 +183,15 @@ static json_object *services_json(struct manager *m)
         return a;
 }
 
+/* The services' role when they share one, else "mixed" (active/active). */
+static const char *host_role(const struct manager *m)
+{
+        for (size_t s = 1; s < m->conf->n_services; s++)
+                if (m->conf->services[s].role != m->conf->services[0].role)
+                        return "mixed";
+        return role_name(m->conf->services[0].role);
+}
+
 static json_object *status_json(struct manager *m)
 {
         json_object *o = json_object_new_object();
@@ -186,7 +199,7 @@ static json_object *status_json(struct manager *m)
         json_object_object_add(o, "version", json_object_new_string(VERSION));
         json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
         json_object_object_add(o, "hostname", json_object_new_string(m->conf->hostname));
-        json_object_object_add(o, "role", json_object_new_string(role_name(m->conf->role)));
+        json_object_object_add(o, "role", json_object_new_string(host_role(m)));
         json_object_object_add(o, "state", json_object_new_string(m->target == STATE_INVALID ? "starting"
                                                                                               : state_name(m->target)));
         json_object_object_add(o, "applied", jstr(m->applied == STATE_INVALID ? NULL : state_name(m->applied)));
@@ -210,6 +223,7 @@ static json_object *status_json(struct manager *m)
                                 net = &m->running.networks[j];
                 json_object *e = json_object_new_object();
                 json_object_object_add(e, "prefix", json_object_new_string(p->text));
+                json_object_object_add(e, "service", json_object_new_string(m->conf->services[conf_prefix_service(m->conf, i)].name));
                 json_object_object_add(e, "assigned", m->assigned_known ? json_object_new_boolean(m->assigned[i])
                                                                          : NULL);
                 /* announced: bgpd sends it to a route server, not merely has the network statement. */

@@ -49,9 +49,12 @@ void manager_update_status(struct manager *m)
                 localtime_r(&t, &tm);
                 strftime(since, sizeof(since), " since %H:%M:%S", &tm);
         }
-        int n = snprintf(line, sizeof(line), "%s%s%s; checks %zu/%zu up",
-                         m->target == STATE_INVALID ? "starting" : state_name(m->target),
-                         m->drained ? " (drained)" : "", since, up, m->n_checks);
+        char each[256];
+        services_summary(m, each, sizeof(each));
+        int n = each[0] ? snprintf(line, sizeof(line), "%s; checks %zu/%zu up", each, up, m->n_checks)
+                        : snprintf(line, sizeof(line), "%s%s%s; checks %zu/%zu up",
+                                   m->target == STATE_INVALID ? "starting" : state_name(m->target),
+                                   m->drained ? " (drained)" : "", since, up, m->n_checks);
         watch_status_line(m, line + n, sizeof(line) - (size_t)n);
         /* With bgpd away the watch's "bgpd unreachable, retrying" says it all. */
         if (m->last_apply_error && !(m->bgpd_known && !m->bgpd_reachable))

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_services.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -1300,7 +1301,8 @@ static void format_warnings(json_object *st, struct buf *out)
                 if (jbool(ip, "assigned") == 0)
                         buf_printf(out, "WARNING: %s is not assigned to a local interface: FRR will not announce it\n",
                                    or_q(jstr(ip, "prefix")));
-                else if (state && strcmp(state, "withdrawn") != 0 && jbool(ip, "announced") == 0 &&
+                else if ((state = ctl_prefix_state(st, ip)) && strcmp(state, "withdrawn") != 0 &&
+                         jbool(ip, "announced") == 0 &&
                          jbool(bgpd, "reachable") != 0)
                         buf_printf(out, "WARNING: %s should be announced but bgpd does not announce it%s%s%s\n",
                                    or_q(jstr(ip, "prefix")), jstr(ip, "not_announced_why") ? " (" : "",
@@ -1384,6 +1386,7 @@ static int format_status(json_object *st, double now, struct buf *out)
 
         format_headline(st, now, out);
         format_warnings(st, out);
+        int rs_r = ctl_format_services(st, now, out);
 
         format_route_servers(st, out, &rs);
         table_print(&rs, out);
@@ -1413,7 +1416,7 @@ static int format_status(json_object *st, double now, struct buf *out)
         if (conf)
                 buf_printf(out, "config: %s%s\n", or_q(jstr(conf, "path")),
                            jstr(conf, "reload_error") ? " (last reload FAILED, see above)" : "");
-        if (rs.oom || ips.oom)
+        if (rs.oom || ips.oom || rs_r < 0)
                 r = -ENOMEM;
         table_free(&rs);
         table_free(&ips);

@@ -1063,7 +1063,7 @@ START_TEST(test_ctl_failoverctl_no_daemon_and_usage)
         free(err);
 
         static const char *const bad[][4] = {
-                { NULL }, { "frobnicate", NULL }, { "status", "extra", NULL }, { "resume", "now", NULL },
+                { NULL }, { "frobnicate", NULL }, { "status", "extra", NULL }, { "resume", "web", "now" },
                 { "-c", "/x.conf", "--socket", "/x" }, { "--timeout", "0", "ping", NULL }, { "--bogus", "ping", NULL },
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
