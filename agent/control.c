@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "check.h"
-#include "ctl.h"
+#include "ctl_server.h"
 #include "daemon.h"
 #include "file.h"
 #include "log.h"

@@ -7,7 +7,9 @@
 #include <time.h>
 
 #include "conf.h"
-#include "ctl.h"
+#include "ctl_client.h"
+#include "ctl_format.h"
+#include "ctl_json.h"
 
 enum {
         EXIT_OK = 0,

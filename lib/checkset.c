@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "checkset.h"
+#include "conf_checks.h"
 
 static void free_fresh(struct check **fresh, size_t n)
 {

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "conf.h"
-#include "conf_int.h"
+#include "conf_checks.h"
+#include "conf_read.h"
+#include "conf_services.h"
 
 #define SERVICE_NAME_MAX 32
 
@@ -16,7 +18,7 @@ static const char *const service_keys[] = {
 };
 
 /* Seconds that may be 0 (failback_delay): an integer or a float in [0, max]. */
-static int get_seconds0(const struct ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
+static int get_seconds0(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
                         double max, double *out)
 {
         config_setting_t *s = config_setting_get_member(grp, name);
@@ -27,7 +29,7 @@ static int get_seconds0(const struct ctx *x, const config_setting_t *grp, const 
                 *out = 0;
                 return 1;
         }
-        return get_seconds(x, grp, prefix, name, max, out);
+        return conf_get_seconds(x, grp, prefix, name, max, out);
 }
 
 static bool valid_name(const char *s)
@@ -41,7 +43,7 @@ static bool valid_name(const char *s)
         return true;
 }
 
-static char *where_of(const struct ctx *x, const config_setting_t *s, int i)
+static char *where_of(const struct conf_ctx *x, const config_setting_t *s, int i)
 {
         char w[4200];
         const char *f = config_setting_source_file(s);
@@ -50,16 +52,16 @@ static char *where_of(const struct ctx *x, const config_setting_t *s, int i)
 }
 
 /* The shared_ips of service i, appended to c->shared_ips; an address already in another service is an error. */
-static void parse_addresses(const struct ctx *x, const config_setting_t *g, const char *key, struct conf *c,
+static void parse_addresses(const struct conf_ctx *x, const config_setting_t *g, const char *key, struct conf *c,
                             size_t si)
 {
         config_setting_t *list;
         char k[96];
-        int n = get_strlist(x, g, key, "shared_ips", &list);
+        int n = conf_get_strlist(x, g, key, "shared_ips", &list);
 
         snprintf(k, sizeof(k), "%s.shared_ips", key);
         if (n == 0) {
-                verr(x, DIAG_ERROR, list ? list : g, k, NULL, list ? "must list at least one address"
+                conf_err(x, DIAG_ERROR, list ? list : g, k, NULL, list ? "must list at least one address"
                                                                   : "required key is missing: a service needs an address");
                 return;
         }
@@ -78,21 +80,21 @@ static void parse_addresses(const struct ctx *x, const config_setting_t *g, cons
                 snprintf(ki, sizeof(ki), "%s[%d]", k, i);
                 enum prefix_result r = prefix_parse_shared(a, &p);
                 if (r < 0) {
-                        verr(x, DIAG_ERROR, e, ki, a, "%s", prefix_strerror(r));
+                        conf_err(x, DIAG_ERROR, e, ki, a, "%s", prefix_strerror(r));
                         continue;
                 }
                 if (r == PREFIX_HOSTBITS)
-                        verr(x, DIAG_NOTICE, e, ki, a, "host bits cleared: using %s", p.text);
+                        conf_err(x, DIAG_NOTICE, e, ki, a, "host bits cleared: using %s", p.text);
                 int other = -1;
                 for (size_t j = 0; j < c->n_shared_ips && other < 0; j++)
                         if (strcmp(c->shared_ips[j].text, p.text) == 0)
                                 other = (int)conf_prefix_service(c, j);
                 if (other >= 0 && (size_t)other == si) {
-                        verr(x, DIAG_ERROR, e, ki, a, "duplicate of %s", p.text);
+                        conf_err(x, DIAG_ERROR, e, ki, a, "duplicate of %s", p.text);
                         continue;
                 }
                 if (other >= 0) {
-                        verr(x, DIAG_ERROR, e, ki, a, "%s is already in service \"%s\": an address belongs to "
+                        conf_err(x, DIAG_ERROR, e, ki, a, "%s is already in service \"%s\": an address belongs to "
                              "one service", p.text, c->services[other].name ? c->services[other].name : "?");
                         continue;
                 }
@@ -101,7 +103,7 @@ static void parse_addresses(const struct ctx *x, const config_setting_t *g, cons
         }
 }
 
-static void parse_one(const struct ctx *x, const config_setting_t *g, int i, struct conf *c)
+static void parse_one(const struct conf_ctx *x, const config_setting_t *g, int i, struct conf *c)
 {
         struct service *sv = &c->services[c->n_services];
         char key[32];
@@ -113,31 +115,31 @@ static void parse_one(const struct ctx *x, const config_setting_t *g, int i, str
         sv->flap_hold = 120;
         sv->where = where_of(x, g, i);
         if (!config_setting_is_group(g)) {
-                verr(x, DIAG_ERROR, g, key, NULL, "must be a group { name = ...; shared_ips = [...]; role = ...; }");
+                conf_err(x, DIAG_ERROR, g, key, NULL, "must be a group { name = ...; shared_ips = [...]; role = ...; }");
                 return;
         }
-        check_keys(x, g, key, service_keys);
+        conf_check_keys(x, g, key, service_keys);
 
-        int r = get_str(x, g, key, "name", &v);
+        int r = conf_get_str(x, g, key, "name", &v);
         char kn[64];
         snprintf(kn, sizeof(kn), "%s.name", key);
         if (r == 0)
-                verr(x, DIAG_ERROR, g, kn, NULL, "required key is missing");
+                conf_err(x, DIAG_ERROR, g, kn, NULL, "required key is missing");
         else if (r == 1 && !valid_name(v))
-                verr(x, DIAG_ERROR, config_setting_get_member(g, "name"), kn, v,
+                conf_err(x, DIAG_ERROR, config_setting_get_member(g, "name"), kn, v,
                      "must be 1 to %d letters, digits, '_' or '-'", SERVICE_NAME_MAX);
         else if (r == 1 && conf_find_service(c, v) >= 0)
-                verr(x, DIAG_ERROR, config_setting_get_member(g, "name"), kn, v,
+                conf_err(x, DIAG_ERROR, config_setting_get_member(g, "name"), kn, v,
                      "two services with one name: names must be unique");
         else if (r == 1)
                 sv->name = strdup(v);
 
         snprintf(kn, sizeof(kn), "%s.role", key);
-        r = get_str(x, g, key, "role", &v);
+        r = conf_get_str(x, g, key, "role", &v);
         if (r == 0)
-                verr(x, DIAG_ERROR, g, kn, NULL, "required key is missing (\"primary\" or \"secondary\")");
+                conf_err(x, DIAG_ERROR, g, kn, NULL, "required key is missing (\"primary\" or \"secondary\")");
         else if (r == 1 && role_parse(v) < 0)
-                verr(x, DIAG_ERROR, config_setting_get_member(g, "role"), kn, v, "must be \"primary\" or \"secondary\"");
+                conf_err(x, DIAG_ERROR, config_setting_get_member(g, "role"), kn, v, "must be \"primary\" or \"secondary\"");
         else if (r == 1)
                 sv->role = (enum role)role_parse(v);
 
@@ -146,7 +148,7 @@ static void parse_one(const struct ctx *x, const config_setting_t *g, int i, str
         parse_addresses(x, g, key, c, si);
 
         config_setting_t *list;
-        int n = get_strlist(x, g, key, "checks", &list);
+        int n = conf_get_strlist(x, g, key, "checks", &list);
         if (n > 0) {
                 sv->checks = calloc((size_t)n + 1, sizeof(char *));
                 for (int j = 0; sv->checks && j < n; j++)
@@ -154,31 +156,31 @@ static void parse_one(const struct ctx *x, const config_setting_t *g, int i, str
         }
 
         get_seconds0(x, g, key, "failback_delay", 86400, &sv->failback_delay);
-        get_int32(x, g, key, "flap_limit", 0, 1000, &sv->flap_limit);
-        get_seconds(x, g, key, "flap_window", 86400, &sv->flap_window);
-        get_seconds(x, g, key, "flap_hold", 86400, &sv->flap_hold);
+        conf_get_int32(x, g, key, "flap_limit", 0, 1000, &sv->flap_limit);
+        conf_get_seconds(x, g, key, "flap_window", 86400, &sv->flap_window);
+        conf_get_seconds(x, g, key, "flap_hold", 86400, &sv->flap_hold);
         snprintf(kn, sizeof(kn), "%s.start", key);
-        if (get_str(x, g, key, "start", &v) == 1) {
+        if (conf_get_str(x, g, key, "start", &v) == 1) {
                 if (strcmp(v, "checks") == 0)
                         sv->start = START_CHECKS;
                 else if (strcmp(v, "withdrawn") == 0)
                         sv->start = START_WITHDRAWN;
                 else
-                        verr(x, DIAG_ERROR, config_setting_get_member(g, "start"), kn, v,
+                        conf_err(x, DIAG_ERROR, config_setting_get_member(g, "start"), kn, v,
                              "must be \"withdrawn\" or \"checks\"");
         }
 }
 
-void conf_parse_services(const struct ctx *x, const config_setting_t *root, struct conf *c)
+void conf_parse_services(const struct conf_ctx *x, const config_setting_t *root, struct conf *c)
 {
         config_setting_t *s = config_setting_get_member(root, "services");
         const char *v;
 
-        if (get_str(x, root, NULL, "on_stop", &v) == 1) {
+        if (conf_get_str(x, root, NULL, "on_stop", &v) == 1) {
                 if (strcmp(v, "keep") == 0 || strcmp(v, "withdraw") == 0)
                         c->on_stop_withdraw = strcmp(v, "withdraw") == 0;
                 else
-                        verr(x, DIAG_ERROR, config_setting_get_member(root, "on_stop"), "on_stop", v,
+                        conf_err(x, DIAG_ERROR, config_setting_get_member(root, "on_stop"), "on_stop", v,
                              "must be \"keep\" or \"withdraw\"");
         }
         if (!s)
@@ -186,23 +188,23 @@ void conf_parse_services(const struct ctx *x, const config_setting_t *root, stru
         c->services_form = true;
         int t = config_setting_type(s);
         if (t != CONFIG_TYPE_LIST) {
-                verr(x, DIAG_ERROR, s, "services", NULL, "must be a list of groups: services = ( { ... }, { ... } )");
+                conf_err(x, DIAG_ERROR, s, "services", NULL, "must be a list of groups: services = ( { ... }, { ... } )");
                 return;
         }
         static const char *const top[] = { "role", "shared_ips" };
         for (size_t i = 0; i < 2; i++) {
                 config_setting_t *m = config_setting_get_member(root, top[i]);
                 if (m)
-                        verr(x, DIAG_ERROR, m, top[i], NULL, "cannot be used together with services (line %u): "
+                        conf_err(x, DIAG_ERROR, m, top[i], NULL, "cannot be used together with services (line %u): "
                              "put it in each service", config_setting_source_line(s));
         }
         int n = config_setting_length(s);
         if (n == 0) {
-                verr(x, DIAG_ERROR, s, "services", NULL, "must list at least one service");
+                conf_err(x, DIAG_ERROR, s, "services", NULL, "must list at least one service");
                 return;
         }
         if (n > CONF_MAX_SERVICES) {
-                verr(x, DIAG_ERROR, s, "services", NULL, "at most %d services, not %d", CONF_MAX_SERVICES, n);
+                conf_err(x, DIAG_ERROR, s, "services", NULL, "at most %d services, not %d", CONF_MAX_SERVICES, n);
                 return;
         }
         c->services = calloc((size_t)n, sizeof(*c->services));

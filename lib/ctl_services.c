@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctl.h"
+#include "ctl_format.h"
 #include "ctl_services.h"
 
 static json_object *get(json_object *o, const char *key)

@@ -92,7 +92,7 @@ wait_log h1 'web: primary -> withdrawn \(check web failed: exit 2: web 2\)'
 grep -qE 'db: (primary|secondary|demoted|withdrawn) -> ' "$T/h1.log" && fail "db changed state on h1"
 expect_best $DB4 "h2 65000:1" 2
 assert_eq "$(path_epoch rs1 $DB4 h1) $(path_epoch rs1 $DB4 h2)" "$db_h1 $db_h2" "db's paths at rs1 keep their age (not re-advertised)"
-wait_log h1 'fast path: primary \(web withdrawn, db secondary\) in effect'
+wait_log h1 'fast path: secondary \(web withdrawn, db secondary\) in effect'
 ok "one fast path for web alone"
 
 say "(c) recovery with failback_delay = 3: web returns after 3 s, not before"

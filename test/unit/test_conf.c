@@ -1,4 +1,4 @@
-/* Unit tests for lib/conf.c: every error path with its exact message, defaults, conf.d scanning, the example. */
+/* Unit tests for lib/conf*.c: every error path with its exact message, defaults, conf.d scanning, the example. */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -12,6 +12,8 @@
 #include "unit.h"
 
 #include "conf.h"
+#include "conf_checks.h"
+#include "conf_valid.h"
 #include "proc.h"
 
 /* Three lines, so that a key added after BASE is on line 4. */

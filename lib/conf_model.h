@@ -1,0 +1,113 @@
+/* The configuration model: failoverd.conf and conf.d parsed and validated into one object. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "prefix.h"
+#include "state.h"
+
+struct proc_cred;
+
+struct check_conf {
+        char *name;             /* run-parts name, unique */
+        char *script;           /* path of the conf.d script, or NULL for a command check */
+        char **argv;            /* NULL-terminated argv; argv[0] is an absolute path */
+        char *conf_file;        /* NAME.conf when there is one */
+        double interval;        /* seconds */
+        double timeout;         /* seconds */
+        int rise;
+        int fall;
+        char *user;             /* NULL: the daemon's own user */
+        struct proc_cred *cred; /* user resolved at load (lib/proc.h); NULL exactly when user is NULL */
+};
+
+#define CONF_MAX_SERVICES 8
+
+enum service_start {
+        START_CHECKS,           /* the first result of each check decides (the default) */
+        START_WITHDRAWN,        /* withdrawn until each of its checks has passed rise times */
+};
+
+/* A set of shared prefixes with one role, its own checks and its own state (docs/design.md). The top-level
+ * role and shared_ips form is one service, "default". */
+struct service {
+        char *name;
+        enum role role;
+        struct prefix *prefixes;        /* a slice of conf->shared_ips, which owns them */
+        size_t n_prefixes;
+        char **checks;                  /* names of the checks bound to it (NULL-terminated), or NULL */
+        double failback_delay;          /* seconds a recovered service stays in its lower state; 0: none */
+        int flap_limit;                 /* state changes within flap_window that hold it; 0: no damping */
+        double flap_window;
+        double flap_hold;
+        enum service_start start;
+        char *where;                    /* "FILE:LINE: services[N]" for messages after the parse */
+};
+
+struct conf {
+        char *path;
+        enum role role;                 /* the top-level form's; services[i].role is the one that counts */
+        int datacenter;                 /* -1 when not set */
+        struct prefix *shared_ips;      /* every service's prefixes, service after service */
+        size_t n_shared_ips;
+        char *hostname;
+
+        struct {
+                long long asn;
+                char *router_id;        /* NULL when not set */
+                char **route_servers;   /* always set after load: given or derived */
+                char *neighbor_pattern;
+                int route_server_count;
+                int multihop;
+                int keepalive;
+                int holdtime;
+                long long coalesce_time;
+                char *community_primary;
+                char *community_secondary;
+                int demote_prepend;
+                double poll_interval;
+        } bgp;
+
+        struct {
+                char *config;
+                char *vtysh;
+                char *reload;
+                char *pathspace;        /* "" when not set */
+                char *extra;            /* path, "" when not set */
+                char *extra_text;       /* contents of extra, read at load time; NULL when not set */
+                double timeout;
+        } frr;
+
+        struct {
+                char *directory;
+                double interval;
+                double timeout;
+                int rise;
+                int fall;
+                char *user;             /* NULL: the daemon's user */
+                struct proc_cred *cred; /* user resolved at load */
+        } checks;
+
+        struct check_conf *check;       /* sorted by name */
+        size_t n_checks;
+
+        char **notify;                  /* argv or NULL */
+        char *metrics_file;             /* NULL when not set */
+        char *state_directory;
+        char *runtime_directory;
+        bool failsafe_keep;             /* failsafe = "keep": failoverd --failsafe leaves FRR as it is */
+
+        struct {
+                char *read_group;       /* may status and checks; NULL: the control socket file's group */
+                char *admin_group;      /* may also drain, resume, reload; NULL: only root and the daemon's user */
+                gid_t read_gid;         /* resolved at load; (gid_t)-1 when not set */
+                gid_t admin_gid;
+        } control;
+
+        struct service *services;       /* at least one; the top-level form has one, "default" */
+        size_t n_services;
+        bool services_form;             /* configured with services = ( ... ) */
+        bool on_stop_withdraw;          /* on_stop = "withdraw": a planned stop withdraws every service first */
+};
