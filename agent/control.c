@@ -575,6 +575,15 @@ void control_write_metrics(struct manager *m)
                 mx[i].prefix = m->conf->shared_ips[i].text;
                 mx[i].announcement = a == ANNOUNCE_UNKNOWN ? NULL : bgpd_announcement_name(a);
         }
+        struct metrics_service *ms = calloc(m->n_svc + 1, sizeof(*ms));
+        for (size_t i = 0; ms && i < m->n_svc; i++)
+                ms[i] = (struct metrics_service){
+                        .name = m->svc[i].name,
+                        .state = m->svc[i].st.target,
+                        .drained = m->drained || m->svc[i].drained,
+                        .transitions = m->svc[i].transitions,
+                        .last_change_timestamp = m->svc[i].since,
+                };
         struct metrics_snapshot snap = {
                 .hostname = m->conf->hostname,
                 .role = m->conf->role,
@@ -595,6 +604,8 @@ void control_write_metrics(struct manager *m)
                 .bgpd_busy = m->bgpd_busy,
                 .bgpd_slow_polls = m->bgpd_busy_total,
                 .revalidations = m->revalidate_total,
+                .services = ms,
+                .n_services = ms ? m->n_svc : 0,
         };
         buf_init(&b);
         int r = metrics_render(&snap, &b);
@@ -607,6 +618,7 @@ void control_write_metrics(struct manager *m)
         free(mc);
         free(mp);
         free(mx);
+        free(ms);
 }
 
 void control_done(struct manager *m)
