@@ -12,11 +12,6 @@
 
 #define SERVICE_NAME_MAX 32
 
-static const char *const service_keys[] = {
-        "name", "shared_ips", "role", "checks", "failback_delay", "flap_limit", "flap_window", "flap_hold",
-        "start", NULL,
-};
-
 /* Seconds that may be 0 (failback_delay): an integer or a float in [0, max]. */
 static int get_seconds0(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
                         double max, double *out)
@@ -105,6 +100,10 @@ static void parse_addresses(const struct conf_ctx *x, const config_setting_t *g,
 
 static void parse_one(const struct conf_ctx *x, const config_setting_t *g, int i, struct conf *c)
 {
+        static const char *const keys[] = {
+                "name", "shared_ips", "role", "checks", "failback_delay", "flap_limit", "flap_window", "flap_hold",
+                "start", NULL,
+        };
         struct service *sv = &c->services[c->n_services];
         char key[32];
         const char *v;
@@ -118,7 +117,7 @@ static void parse_one(const struct conf_ctx *x, const config_setting_t *g, int i
                 conf_err(x, DIAG_ERROR, g, key, NULL, "must be a group { name = ...; shared_ips = [...]; role = ...; }");
                 return;
         }
-        conf_check_keys(x, g, key, service_keys);
+        conf_check_keys(x, g, key, keys);
 
         int r = conf_get_str(x, g, key, "name", &v);
         char kn[64];
