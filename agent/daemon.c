@@ -523,9 +523,14 @@ int manager_init(struct manager *m, const char *path, int verbose)
 
 int manager_start(struct manager *m)
 {
-        log_info("failoverd %s starting: role %s, %zu shared prefix%s, %zu check%s", VERSION,
-                 role_name(m->conf->role), m->conf->n_shared_ips, m->conf->n_shared_ips == 1 ? "" : "es",
-                 m->conf->n_checks, m->conf->n_checks == 1 ? "" : "s");
+        char what[32];
+        if (m->conf->services_form)
+                snprintf(what, sizeof(what), "%zu service%s", m->conf->n_services, m->conf->n_services == 1 ? "" : "s");
+        else
+                snprintf(what, sizeof(what), "role %s", role_name(m->conf->role));
+        log_info("failoverd %s starting: %s, %zu shared prefix%s, %zu check%s", VERSION, what,
+                 m->conf->n_shared_ips, m->conf->n_shared_ips == 1 ? "" : "es", m->conf->n_checks,
+                 m->conf->n_checks == 1 ? "" : "s");
         sd_notify(0, "STATUS=starting: running every check once");
         int r = services_rebuild(m, NULL);
         if (r < 0)

@@ -165,7 +165,7 @@ kill -TERM "$PID_h1"
 rc=0; wait "$PID_h1" || rc=$?
 assert_eq $rc 0 "exit status after SIGTERM"
 grep -q 'stopping: every service is withdrawn in bgpd' "$T/h1.log" || fail "no withdrawal before exit"
-run=$(lab_vty h1 "show running-config")
+run=$(lab_vty h1 enable "show running-config")
 grep -E 'network (198\.51\.100\.1[01]/32|2001:db8:e001:1b8c::/64)' <<<"$run" && fail "bgpd still has network statements after the exit"
 ok "bgpd had withdrawn every service when failoverd exited"
 expect_best $WEB4 "h2 65000:2" 10
