@@ -10,6 +10,8 @@
 #include "unit.h"
 
 #include "conf.h"
+#include "ctl_format.h"
+#include "metrics.h"
 #include "render.h"
 #include "service.h"
 
@@ -470,6 +472,68 @@ START_TEST(test_fast_path_services)
 }
 END_TEST
 
+/* ---- metrics and the status screen ---- */
+
+START_TEST(test_metrics_services)
+{
+        struct metrics_service sv[2] = {
+                { .name = "web", .state = STATE_WITHDRAWN, .drained = true, .transitions = 3,
+                  .last_change_timestamp = 1700000000.5 },
+                { .name = "db", .state = STATE_SECONDARY, .transitions = 1, .last_change_timestamp = 1700000000 },
+        };
+        struct metrics_snapshot snap = { .hostname = "h1", .state = STATE_SECONDARY, .services = sv, .n_services = 2 };
+        struct buf b;
+        buf_init(&b);
+        ck_assert_int_eq(metrics_render(&snap, &b), 0);
+        const char *want[] = {
+                "failoverd_service_state{service=\"db\",state=\"secondary\"} 1\n",
+                "failoverd_service_state{service=\"db\",state=\"primary\"} 0\n",
+                "failoverd_service_state{service=\"web\",state=\"withdrawn\"} 1\n",
+                "failoverd_service_drained{service=\"web\"} 1\n",
+                "failoverd_service_drained{service=\"db\"} 0\n",
+                "failoverd_service_transitions_total{service=\"web\"} 3\n",
+                "failoverd_service_last_change_timestamp_seconds{service=\"web\"} 1700000000.5\n",
+        };
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+                ck_assert_msg(strstr(b.data, want[i]), "missing %s in:\n%s", want[i], b.data);
+        /* Sorted by service name: db before web. */
+        ck_assert(strstr(b.data, "service=\"db\",state=\"primary\"") < strstr(b.data, "service=\"web\",state=\"primary\""));
+        buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_status_services)
+{
+        json_object *st = json_tokener_parse(
+                "{\"schema\":2,\"version\":\"0.1.0\",\"hostname\":\"h1\",\"role\":\"mixed\",\"state\":\"secondary\","
+                "\"reason\":\"web withdrawn, db secondary\","
+                "\"shared_ips\":[{\"prefix\":\"198.51.100.10/32\",\"service\":\"web\",\"assigned\":true,\"announced\":false},"
+                "{\"prefix\":\"198.51.100.11/32\",\"service\":\"db\",\"assigned\":true,\"announced\":false}],"
+                "\"checks\":[{\"name\":\"disk\",\"health\":\"up\",\"severity\":\"ok\"},"
+                "{\"name\":\"web\",\"health\":\"down\",\"severity\":\"failed\"}],"
+                "\"bgpd\":{\"reachable\":true},"
+                "\"services\":[{\"name\":\"web\",\"role\":\"primary\",\"state\":\"withdrawn\",\"since\":1700000000,"
+                "\"reason\":\"check web failed: exit 2\",\"hold\":null,\"shared_ips\":[\"198.51.100.10/32\"],"
+                "\"checks\":[\"disk\",\"web\"]},"
+                "{\"name\":\"db\",\"role\":\"secondary\",\"state\":\"secondary\",\"reason\":\"all checks up\","
+                "\"hold\":\"failback delay\",\"shared_ips\":[\"198.51.100.11/32\"],\"checks\":[\"disk\"]}]}");
+        struct buf b;
+        ck_assert_ptr_nonnull(st);
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000010, &b), 0);
+        ck_assert_msg(strstr(b.data, "services:\n  web: WITHDRAWN (role primary) since "), "%s", b.data);
+        ck_assert_msg(strstr(b.data, "(10.0s ago): check web failed: exit 2\n    addresses: 198.51.100.10/32\n"
+                                     "    checks: disk (up), web (failed)\n"), "%s", b.data);
+        ck_assert_msg(strstr(b.data, "  db: SECONDARY (role secondary): all checks up\n    held: failback delay\n"
+                                     "    addresses: 198.51.100.11/32\n    checks: disk (up)\n"), "%s", b.data);
+        /* web is withdrawn, so its prefix not being announced is no warning; db's is. */
+        ck_assert_msg(!strstr(b.data, "WARNING: 198.51.100.10/32 should be announced"), "%s", b.data);
+        ck_assert_msg(strstr(b.data, "WARNING: 198.51.100.11/32 should be announced"), "%s", b.data);
+        buf_free(&b);
+        json_object_put(st);
+}
+END_TEST
+
 Suite *services_suite(void)
 {
         Suite *s = suite_create("services");
@@ -490,6 +554,8 @@ Suite *services_suite(void)
         tcase_add_test(tc, test_failback_delay);
         tcase_add_test(tc, test_flap_damping);
         tcase_add_test(tc, test_start_gating);
+        tcase_add_test(tc, test_metrics_services);
+        tcase_add_test(tc, test_status_services);
         suite_add_tcase(s, tc);
         return s;
 }
