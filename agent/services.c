@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "clock.h"
 #include "daemon.h"
 #include "file.h"
 #include "log.h"
@@ -14,14 +15,12 @@
 
 static double now_real(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        return clock_real_sec();
 }
 
 static double mono_sec(void)
 {
-        return (double)now_mono() / 1e6;
+        return (double)clock_mono_usec() / 1e6;
 }
 
 /* The one service of the top-level form logs and reports as failoverd always did. */
@@ -88,11 +87,10 @@ int services_rebuild(struct manager *m, const struct conf *prev)
                 if (old) {
                         v[i] = *old;
                         memset(old, 0, sizeof(*old));
-                        v[i].applied = STATE_INVALID;   /* a reload applies in full */
                         continue;
                 }
                 svc_state_init(&v[i].st);
-                v[i].previous = v[i].applied = v[i].apply_state = STATE_INVALID;
+                v[i].previous = STATE_INVALID;
                 if (!(v[i].name = strdup(name))) {
                         for (size_t k = 0; k <= i; k++)
                                 svc_clear(&v[k]);
@@ -271,10 +269,8 @@ bool services_evaluate(struct manager *m)
                 m->previous = m->target;
                 m->target = best;
         }
-        if (any) {
+        if (any)
                 m->target_since = since;
-                m->decided_usec = now_mono();
-        }
         m->transitions = transitions;
         return any;
 }
@@ -284,54 +280,39 @@ void services_notify(struct manager *m)
         for (size_t s = 0; s < m->n_svc; s++)
                 if (m->svc[s].notify_pending) {
                         m->svc[s].notify_pending = false;
-                        control_service_changed(m, s);
+                        manager_service_changed(m, s);
                 }
 }
 
-bool services_wanted(const struct manager *m, enum fo_state *states, bool *changed)
+void services_targets(const struct manager *m, enum fo_state *targets)
 {
-        bool differs = false;
-        for (size_t s = 0; s < m->n_svc; s++) {
-                states[s] = m->svc[s].st.target;
-                changed[s] = m->svc[s].applied != states[s];
-                differs |= changed[s];
+        for (size_t s = 0; s < m->n_svc && s < CONF_MAX_SERVICES; s++)
+                targets[s] = m->svc[s].st.target;
+}
+
+void services_snapshot(const struct manager *m, struct snapshot *snap)
+{
+        snap->services = calloc(m->n_svc + 1, sizeof(*snap->services));
+        double now = mono_sec();
+        for (size_t s = 0; snap->services && s < m->n_svc && s < m->conf->n_services; s++) {
+                const struct svc_rt *v = &m->svc[s];
+                snap->services[s] = (struct snapshot_service){
+                        .conf = &m->conf->services[s],
+                        .name = v->name,
+                        .target = v->st.target,
+                        .applied = m->queue.applied == STATE_INVALID || s >= CONF_MAX_SERVICES
+                                           ? STATE_INVALID : m->queue.applied_each[s],
+                        .reason = v->reason,
+                        .since = v->since,
+                        .transitions = v->transitions,
+                        .drained = m->drained || v->drained,
+                        .drain_reason = m->drained ? m->drain_reason : v->drain_reason,
+                        .hold = v->st.hold == HOLD_NONE ? NULL : svc_hold_name(v->st.hold),
+                        .hold_seconds = v->st.hold_until > now ? v->st.hold_until - now : 0,
+                };
+                snap->n_services++;
         }
-        return differs;
-}
-
-void services_apply_started(struct manager *m, const enum fo_state *states)
-{
-        for (size_t s = 0; s < m->n_svc; s++)
-                m->svc[s].apply_state = states[s];
-}
-
-bool services_apply_verified(struct manager *m, const enum fo_state *running)
-{
-        for (size_t s = 0; s < m->n_svc; s++)
-                if (running[s] != m->svc[s].apply_state)
-                        return false;
-        for (size_t s = 0; s < m->n_svc; s++)
-                m->svc[s].applied = m->svc[s].apply_state;
-        return true;
-}
-
-void services_applied_unknown(struct manager *m)
-{
-        for (size_t s = 0; s < m->n_svc; s++)
-                m->svc[s].applied = STATE_INVALID;
-}
-
-bool services_running_match(const struct manager *m, enum fo_state *runs, size_t *which)
-{
-        for (size_t s = 0; s < m->n_svc && s < m->conf->n_services; s++) {
-                enum fo_state r = m->running.has_router ? bgpd_service_state(&m->running, m->conf, s) : STATE_INVALID;
-                if (r != m->svc[s].applied) {
-                        *runs = r;
-                        *which = s;
-                        return false;
-                }
-        }
-        return true;
+        services_summary(m, snap->summary, sizeof(snap->summary));
 }
 
 void services_summary(const struct manager *m, char *out, size_t len)
@@ -370,7 +351,6 @@ void services_withdraw_all(struct manager *m)
         services_notify(m);
         m->previous = m->target;
         m->target = STATE_WITHDRAWN;
-        m->decided_usec = now_mono();
 }
 
 static void save_drain(struct manager *m, struct svc_rt *v);
@@ -431,6 +411,11 @@ static void save_drain(struct manager *m, struct svc_rt *v)
         }
 }
 
+static void evaluate_now(struct manager *m)
+{
+        manager_evaluate(m);
+}
+
 int services_resume_all(struct manager *m)
 {
         int n = 0;
@@ -443,10 +428,12 @@ int services_resume_all(struct manager *m)
                 save_drain(m, v);
                 n++;
         }
+        if (n)
+                evaluate_now(m);
         return n;
 }
 
-int services_drain(struct manager *m, const char *arg, bool drain, char *out, size_t len)
+int services_drain(struct manager *m, const char *arg, bool drain)
 {
         char name[64];
         size_t w = arg ? strcspn(arg, " ") : 0;
@@ -460,20 +447,12 @@ int services_drain(struct manager *m, const char *arg, bool drain, char *out, si
                 return -ENOENT;
         const char *reason = arg[w] ? arg + w + 1 : NULL;
         struct svc_rt *v = &m->svc[s];
-        if (!drain && !v->drained) {
-                snprintf(out, len, m->drained ? "service %s is not drained on its own: the host is (failoverctl "
-                         "resume ends that)" : "service %s is not drained", name);
+        if (!drain && !v->drained)
                 return -EALREADY;
-        }
         v->drained = drain;
         free(v->drain_reason);
         v->drain_reason = drain && reason && *reason ? strdup(reason) : NULL;
         save_drain(m, v);
-        manager_evaluate(m);
-        if (drain)
-                snprintf(out, len, "service %s drained%s%s: its addresses are withdrawn until failoverctl resume %s",
-                         name, v->drain_reason ? ": " : "", v->drain_reason ? v->drain_reason : "", name);
-        else
-                snprintf(out, len, "service %s resumed: state %s (%s)", name, state_name(v->st.target), v->reason);
+        evaluate_now(m);
         return 0;
 }

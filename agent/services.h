@@ -9,13 +9,12 @@
 
 struct manager;
 struct file_job;
+struct snapshot;
 
 struct svc_rt {
         char *name;                     /* a copy: a reload frees the configuration */
         struct svc_state st;
         enum fo_state previous;
-        enum fo_state applied;          /* what FRR was last verified to run; STATE_INVALID: unknown */
-        enum fo_state apply_state;      /* in flight */
         double since;                   /* unix time of the last decision */
         unsigned transitions;
         char reason[768];
@@ -36,23 +35,17 @@ void services_done(struct manager *m);
 bool services_evaluate(struct manager *m);
 /* Runs the notify hook and rewrites the metrics for each service that changed. */
 void services_notify(struct manager *m);
-/* The states to apply and, for the fast path, which services changed. Returns true when one differs from
- * what FRR runs. */
-bool services_wanted(const struct manager *m, enum fo_state *states, bool *changed);
-/* An apply of states started / was verified / failed. */
-void services_apply_started(struct manager *m, const enum fo_state *states);
-bool services_apply_verified(struct manager *m, const enum fo_state *running);
-void services_applied_unknown(struct manager *m);
-/* Whether bgpd's network statements (m->running) are what was applied to every service; *runs gets the
- * state of the first that differs. */
-bool services_running_match(const struct manager *m, enum fo_state *runs, size_t *which);
+/* The decided state of each service, for the apply queue. */
+void services_targets(const struct manager *m, enum fo_state *targets);
+/* The services' part of the snapshot (agent/snapshot.h). */
+void services_snapshot(const struct manager *m, struct snapshot *snap);
 /* "web primary, db secondary" for STATUS=, or "" for the one default service. */
 void services_summary(const struct manager *m, char *out, size_t len);
 /* on_stop = "withdraw": every service's target becomes withdrawn. */
 void services_withdraw_all(struct manager *m);
-/* failoverctl drain/resume for one service (name) or, with name NULL, the host. arg: the rest of the
- * request. Returns a reply message in out and 0, or -ENOENT (no such service) / -EALREADY (not drained). */
-int services_drain(struct manager *m, const char *arg, bool drain, char *out, size_t len);
+/* failoverctl drain/resume for one service: arg is "SERVICE [REASON]". Returns 0, or -ENOENT (no such
+ * service, or the top-level form) / -EALREADY (not drained on its own). */
+int services_drain(struct manager *m, const char *arg, bool drain);
 /* Ends every service's own drain; returns how many there were. */
 int services_resume_all(struct manager *m);
 /* Finishes drain files being written (stopping). */

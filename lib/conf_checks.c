@@ -13,7 +13,7 @@
 #include "conf_valid.h"
 #include "proc.h"
 
-static struct check_conf *check_conf_clear(struct check_conf *k)
+struct check_conf *conf_check_clear(struct check_conf *k)
 {
         free(k->name);
         free(k->script);
@@ -28,7 +28,7 @@ static struct check_conf *check_conf_clear(struct check_conf *k)
 void conf_free_checks(struct check_conf *v, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                check_conf_clear(&v[i]);
+                conf_check_clear(&v[i]);
         free(v);
 }
 
@@ -63,12 +63,12 @@ static void parse_check_conf(struct diag *d, const char *file, struct check_conf
                 conf_err(&x, DIAG_ERROR, list, "command", NULL, "must not be empty");
         if (n > 0 && k->script)
                 conf_err(&x, DIAG_ERROR, list, "command", NULL, "%s is also a script: use one or the other",
-                     k->script);
+                         k->script);
         else if (n > 0) {
                 const char *a0 = config_setting_get_string(config_setting_get_elem(list, 0));
                 if (!conf_valid_path(a0))
                         conf_err(&x, DIAG_ERROR, list, "command[0]", a0,
-                             "must be an absolute path (commands are executed directly, without a shell)");
+                                 "must be an absolute path (commands are executed directly, without a shell)");
                 else
                         k->argv = conf_strv_from_list(list, n);
         }
@@ -188,7 +188,7 @@ int conf_scan_checks(struct conf *c, struct diag *d)
                 if (v[i].argv)
                         v[w++] = v[i];
                 else
-                        check_conf_clear(&v[i]);
+                        conf_check_clear(&v[i]);
         }
         n = w;
         if (n)

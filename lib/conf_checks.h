@@ -24,5 +24,7 @@ enum conf_check_change {
 void conf_diff_checks(const struct conf *prev, const struct conf *next, enum conf_check_change *change,
                       int *old_index, bool *removed);
 
+/* Frees what k holds and zeroes it; returns NULL. */
+struct check_conf *conf_check_clear(struct check_conf *k);
 /* Frees the n checks of v and v. */
 void conf_free_checks(struct check_conf *v, size_t n);

@@ -5,24 +5,17 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "ctl_client.h"
-
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Waits for events on fd until the deadline; returns 0, or -ETIMEDOUT / -errno. */
 static int wait_fd(int fd, short events, long long deadline)
 {
         for (;;) {
-                long long left = deadline - now_ms();
+                long long left = deadline - (long long)(clock_mono_usec() / 1000);
                 if (left <= 0)
                         return -ETIMEDOUT;
                 struct pollfd p = { .fd = fd, .events = events };
@@ -43,7 +36,7 @@ int ctl_request(const char *path, const char *command, const char *arg, int time
         *reply = NULL;
         if (timeout_ms <= 0)
                 timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
-        long long deadline = now_ms() + timeout_ms;
+        long long deadline = (long long)(clock_mono_usec() / 1000) + timeout_ms;
         r = ctl_sockaddr(path, &sa);
         if (r < 0)
                 return r;

@@ -10,7 +10,8 @@
 #include "ctl_services.h"
 #include "ctl_json.h"
 
-static json_object *jget(json_object *o, const char *key)
+/* Reading a status-json reply: each returns NULL (or false, -1, 0) when the key is absent or of another type. */
+static json_object *member(json_object *o, const char *key)
 {
         json_object *v = NULL;
         if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
@@ -18,15 +19,15 @@ static json_object *jget(json_object *o, const char *key)
         return v;
 }
 
-static const char *jstr(json_object *o, const char *key)
+static const char *member_str(json_object *o, const char *key)
 {
-        json_object *v = jget(o, key);
+        json_object *v = member(o, key);
         return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
-static bool jnum(json_object *o, const char *key, double *ret)
+static bool member_num(json_object *o, const char *key, double *ret)
 {
-        json_object *v = jget(o, key);
+        json_object *v = member(o, key);
         if (!v || !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
                 return false;
         *ret = json_object_get_double(v);
@@ -34,15 +35,15 @@ static bool jnum(json_object *o, const char *key, double *ret)
 }
 
 /* -1 when absent or not a boolean. */
-static int jbool(json_object *o, const char *key)
+static int member_bool(json_object *o, const char *key)
 {
-        json_object *v = jget(o, key);
+        json_object *v = member(o, key);
         if (!v || !json_object_is_type(v, json_type_boolean))
                 return -1;
         return json_object_get_boolean(v) ? 1 : 0;
 }
 
-static size_t jarray_len(json_object *a)
+static size_t array_len(json_object *a)
 {
         return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
 }
@@ -138,12 +139,12 @@ static void table_free(struct table *t)
 
 static int format_checks(json_object *checks, struct buf *out)
 {
-        size_t n = jarray_len(checks), up = 0;
+        size_t n = array_len(checks), up = 0;
         struct table t = {};
 
         for (size_t i = 0; i < n; i++) {
                 json_object *c = json_object_array_get_idx(checks, i);
-                const char *health = jstr(c, "health");
+                const char *health = member_str(c, "health");
                 if (health && strcmp(health, "up") == 0)
                         up++;
         }
@@ -154,14 +155,14 @@ static int format_checks(json_object *checks, struct buf *out)
         buf_printf(out, "checks: %zu/%zu up\n", up, n);
         for (size_t i = 0; i < n; i++) {
                 json_object *c = json_object_array_get_idx(checks, i);
-                const char *health = or_q(jstr(c, "health"));
-                const char *sev = jstr(c, "severity");
+                const char *health = or_q(member_str(c, "health"));
+                const char *sev = member_str(c, "severity");
                 char hcol[64], age[48], dur[32], tmp[32];
                 double v, rise = 0, fall = 0, oks = 0, bads = 0;
-                bool has_rise = jnum(c, "rise", &rise), has_fall = jnum(c, "fall", &fall);
+                bool has_rise = member_num(c, "rise", &rise), has_fall = member_num(c, "fall", &fall);
 
-                jnum(c, "ok_streak", &oks);
-                jnum(c, "bad_streak", &bads);
+                member_num(c, "ok_streak", &oks);
+                member_num(c, "bad_streak", &bads);
                 if (strcmp(health, "down") == 0 && sev)
                         snprintf(hcol, sizeof(hcol), "%s", strcmp(sev, "degraded") == 0 ? "DEGRADED" : "FAILED");
                 else if (strcmp(health, "down") == 0)
@@ -174,18 +175,18 @@ static int format_checks(json_object *checks, struct buf *out)
                         snprintf(hcol + hl, sizeof(hcol) - hl, " (%d/%d bad)", (int)bads, (int)fall);
                 else if (strcmp(health, "down") == 0 && oks > 0 && has_rise)
                         snprintf(hcol + hl, sizeof(hcol) - hl, " (%d/%d ok)", (int)oks, (int)rise);
-                if (jnum(c, "last_run_age", &v)) {
+                if (member_num(c, "last_run_age", &v)) {
                         ctl_format_duration(v, tmp, sizeof(tmp));
                         snprintf(age, sizeof(age), "%s ago", tmp);
                 } else {
                         snprintf(age, sizeof(age), "not run yet");
                 }
-                if (jnum(c, "duration", &v))
+                if (member_num(c, "duration", &v))
                         ctl_format_duration(v, dur, sizeof(dur));
                 else
                         snprintf(dur, sizeof(dur), "-");
-                const char *cells[TCOLS] = { or_q(jstr(c, "name")), hcol, jstr(c, "last_exit") ? jstr(c, "last_exit") : "-",
-                                             age, dur, jstr(c, "message") ? jstr(c, "message") : "" };
+                const char *cells[TCOLS] = { or_q(member_str(c, "name")), hcol, member_str(c, "last_exit") ? member_str(c, "last_exit") : "-",
+                                             age, dur, member_str(c, "message") ? member_str(c, "message") : "" };
                 table_add(&t, cells);
         }
         table_print(&t, out);
@@ -199,8 +200,8 @@ int ctl_format_checks(json_object *obj, struct buf *out)
         if (!obj || !json_object_is_type(obj, json_type_object))
                 return -EINVAL;
         /* Check output and bgpd's words are anybody's bytes: never hand them to a terminal as they are. */
-        json_object *safe = ctl_escaped_copy(jget(obj, "checks"));
-        if (!safe && jget(obj, "checks"))
+        json_object *safe = ctl_escaped_copy(member(obj, "checks"));
+        if (!safe && member(obj, "checks"))
                 return -ENOMEM;
         int r = format_checks(safe, out);
         json_object_put(safe);
@@ -222,9 +223,9 @@ static void format_since(double since, double now, struct buf *out)
 
 static void format_headline(json_object *st, double now, struct buf *out)
 {
-        const char *state = jstr(st, "state");
-        const char *community = jstr(st, "community");
-        size_t n = jarray_len(jget(st, "shared_ips"));
+        const char *state = member_str(st, "state");
+        const char *community = member_str(st, "community");
+        size_t n = array_len(member(st, "shared_ips"));
         double pid = 0, since;
         char upper[32] = "?";
 
@@ -234,8 +235,8 @@ static void format_headline(json_object *st, double now, struct buf *out)
                         upper[i] = (char)(state[i] >= 'a' && state[i] <= 'z' ? state[i] - 'a' + 'A' : state[i]);
                 upper[i] = '\0';
         }
-        buf_printf(out, "failoverd %s on %s", or_q(jstr(st, "version")), or_q(jstr(st, "hostname")));
-        if (jnum(st, "pid", &pid))
+        buf_printf(out, "failoverd %s on %s", or_q(member_str(st, "version")), or_q(member_str(st, "hostname")));
+        if (member_num(st, "pid", &pid))
                 buf_printf(out, " (pid %d)", (int)pid);
         buf_printf(out, ": %s \xe2\x80\x94 ", upper);
         if (!state)
@@ -245,7 +246,7 @@ static void format_headline(json_object *st, double now, struct buf *out)
         else {
                 size_t sent = 0, not_sent = 0;
                 for (size_t i = 0; i < n; i++) {
-                        int an = jbool(json_object_array_get_idx(jget(st, "shared_ips"), i), "announced");
+                        int an = member_bool(json_object_array_get_idx(member(st, "shared_ips"), i), "announced");
                         sent += an == 1;
                         not_sent += an == 0;
                 }
@@ -260,20 +261,20 @@ static void format_headline(json_object *st, double now, struct buf *out)
                 else if (community)
                         buf_printf(out, " with %s", community);
         }
-        if (jstr(st, "reason"))
-                buf_printf(out, " (%s)", jstr(st, "reason"));
-        if (jnum(st, "since", &since) && since > 0)
+        if (member_str(st, "reason"))
+                buf_printf(out, " (%s)", member_str(st, "reason"));
+        if (member_num(st, "since", &since) && since > 0)
                 format_since(since, now, out);
         buf_puts(out, "\n");
 
-        buf_printf(out, "role %s, ", or_q(jstr(st, "role")));
-        if (jbool(st, "drained") == 1)
-                buf_printf(out, "DRAINED%s%s (failoverctl resume to undo)", jstr(st, "drain_reason") ? ": " : "",
-                           jstr(st, "drain_reason") ? jstr(st, "drain_reason") : "");
+        buf_printf(out, "role %s, ", or_q(member_str(st, "role")));
+        if (member_bool(st, "drained") == 1)
+                buf_printf(out, "DRAINED%s%s (failoverctl resume to undo)", member_str(st, "drain_reason") ? ": " : "",
+                           member_str(st, "drain_reason") ? member_str(st, "drain_reason") : "");
         else
                 buf_puts(out, "not drained");
         double tr;
-        if (jnum(st, "transitions", &tr))
+        if (member_num(st, "transitions", &tr))
                 buf_printf(out, ", %d state change%s since start", (int)tr, (int)tr == 1 ? "" : "s");
         buf_puts(out, "\n");
 }
@@ -281,47 +282,47 @@ static void format_headline(json_object *st, double now, struct buf *out)
 /* Every reason the host may not be doing what the headline says, one line each. */
 static void format_warnings(json_object *st, struct buf *out)
 {
-        json_object *conf = jget(st, "config"), *bgpd = jget(st, "bgpd"), *ips = jget(st, "shared_ips");
-        const char *state = jstr(st, "state");
+        json_object *conf = member(st, "config"), *bgpd = member(st, "bgpd"), *ips = member(st, "shared_ips");
+        const char *state = member_str(st, "state");
         double schema = 0, est = -1, total = -1;
 
-        if (jnum(st, "schema", &schema) && schema > CTL_STATUS_SCHEMA)
+        if (member_num(st, "schema", &schema) && schema > CTL_STATUS_SCHEMA)
                 buf_printf(out, "note: status schema %d is newer than this failoverctl knows (%d)\n", (int)schema,
                            CTL_STATUS_SCHEMA);
-        if (jstr(conf, "reload_error"))
+        if (member_str(conf, "reload_error"))
                 buf_printf(out, "WARNING: reload of %s failed, running on the previous configuration: %s\n",
-                           or_q(jstr(conf, "path")), jstr(conf, "reload_error"));
-        if (jbool(bgpd, "reachable") == 0)
+                           or_q(member_str(conf, "path")), member_str(conf, "reload_error"));
+        if (member_bool(bgpd, "reachable") == 0)
                 buf_puts(out, "WARNING: bgpd unreachable, retrying: the announcement can be neither read nor changed\n");
-        if (jbool(bgpd, "last_apply_ok") == 0)
-                buf_printf(out, "WARNING: the last apply to FRR failed: %s\n", or_q(jstr(bgpd, "last_apply_error")));
-        if (jnum(bgpd, "established", &est) && jnum(bgpd, "total", &total) && total > 0 && est == 0)
+        if (member_bool(bgpd, "last_apply_ok") == 0)
+                buf_printf(out, "WARNING: the last apply to FRR failed: %s\n", or_q(member_str(bgpd, "last_apply_error")));
+        if (member_num(bgpd, "established", &est) && member_num(bgpd, "total", &total) && total > 0 && est == 0)
                 buf_puts(out, "WARNING: no route-server session is established: nobody hears the announcement\n");
-        for (size_t i = 0; i < jarray_len(ips); i++) {
+        for (size_t i = 0; i < array_len(ips); i++) {
                 json_object *ip = json_object_array_get_idx(ips, i);
-                if (jbool(ip, "assigned") == 0)
+                if (member_bool(ip, "assigned") == 0)
                         buf_printf(out, "WARNING: %s is not assigned to a local interface: FRR will not announce it\n",
-                                   or_q(jstr(ip, "prefix")));
+                                   or_q(member_str(ip, "prefix")));
                 else if ((state = ctl_prefix_state(st, ip)) && strcmp(state, "withdrawn") != 0 &&
-                         jbool(ip, "announced") == 0 &&
-                         jbool(bgpd, "reachable") != 0)
+                         member_bool(ip, "announced") == 0 &&
+                         member_bool(bgpd, "reachable") != 0)
                         buf_printf(out, "WARNING: %s should be announced but bgpd does not announce it%s%s%s\n",
-                                   or_q(jstr(ip, "prefix")), jstr(ip, "not_announced_why") ? " (" : "",
-                                   jstr(ip, "not_announced_why") ? jstr(ip, "not_announced_why") : "",
-                                   jstr(ip, "not_announced_why") ? ")" : "");
+                                   or_q(member_str(ip, "prefix")), member_str(ip, "not_announced_why") ? " (" : "",
+                                   member_str(ip, "not_announced_why") ? member_str(ip, "not_announced_why") : "",
+                                   member_str(ip, "not_announced_why") ? ")" : "");
         }
 }
 
 static void format_route_servers(json_object *st, struct buf *out, struct table *t)
 {
-        json_object *rs = jget(st, "route_servers"), *bgpd = jget(st, "bgpd");
-        size_t n = jarray_len(rs), up = 0;
+        json_object *rs = member(st, "route_servers"), *bgpd = member(st, "bgpd");
+        size_t n = array_len(rs), up = 0;
         double est, total;
 
         for (size_t i = 0; i < n; i++)
-                if (jbool(json_object_array_get_idx(rs, i), "up") == 1)
+                if (member_bool(json_object_array_get_idx(rs, i), "up") == 1)
                         up++;
-        if (jnum(bgpd, "established", &est) && jnum(bgpd, "total", &total))
+        if (member_num(bgpd, "established", &est) && member_num(bgpd, "total", &total))
                 buf_printf(out, "route servers: %d/%d established\n", (int)est, (int)total);
         else
                 buf_printf(out, "route servers: %zu/%zu established\n", up, n);
@@ -329,22 +330,22 @@ static void format_route_servers(json_object *st, struct buf *out, struct table 
                 json_object *r = json_object_array_get_idx(rs, i);
                 char upcol[48] = "down", sent[32] = "", tmp[32];
                 double v;
-                if (jbool(r, "up") == 1) {
-                        if (jnum(r, "uptime", &v)) {
+                if (member_bool(r, "up") == 1) {
+                        if (member_num(r, "uptime", &v)) {
                                 ctl_format_duration(v, tmp, sizeof(tmp));
                                 snprintf(upcol, sizeof(upcol), "up %s", tmp);
                         } else {
                                 snprintf(upcol, sizeof(upcol), "up");
                         }
                 }
-                if (jnum(r, "prefixes_sent", &v))
+                if (member_num(r, "prefixes_sent", &v))
                         snprintf(sent, sizeof(sent), "sent %d", (int)v);
-                const char *reset = jbool(r, "up") != 1 ? jstr(r, "last_reset") : NULL;
+                const char *reset = member_bool(r, "up") != 1 ? member_str(r, "last_reset") : NULL;
                 struct buf last;
                 buf_init(&last);
                 if (reset)
                         buf_printf(&last, "last reset: %s", reset);
-                const char *cells[TCOLS] = { or_q(jstr(r, "address")), or_q(jstr(r, "state")), upcol, sent,
+                const char *cells[TCOLS] = { or_q(member_str(r, "address")), or_q(member_str(r, "state")), upcol, sent,
                                              last.data ? last.data : "" };
                 table_add(t, cells);
                 buf_free(&last);
@@ -353,14 +354,14 @@ static void format_route_servers(json_object *st, struct buf *out, struct table 
 
 static void format_shared_ips(json_object *st, struct table *t)
 {
-        json_object *ips = jget(st, "shared_ips");
+        json_object *ips = member(st, "shared_ips");
 
-        for (size_t i = 0; i < jarray_len(ips); i++) {
+        for (size_t i = 0; i < array_len(ips); i++) {
                 json_object *ip = json_object_array_get_idx(ips, i);
-                int as = jbool(ip, "assigned"), an = jbool(ip, "announced"), cf = jbool(ip, "configured");
+                int as = member_bool(ip, "assigned"), an = member_bool(ip, "announced"), cf = member_bool(ip, "configured");
                 char ann[192];
-                const char *rm = jstr(ip, "route_map"), *why = jstr(ip, "not_announced_why");
-                const char *a = jstr(ip, "announcement");
+                const char *rm = member_str(ip, "route_map"), *why = member_str(ip, "not_announced_why");
+                const char *a = member_str(ip, "announcement");
                 /* "announced" only when bgpd sends it to a route server, never from the network statement alone. */
                 if (an == 1 && rm)
                         snprintf(ann, sizeof(ann), "announced (%s)", rm);
@@ -373,7 +374,7 @@ static void format_shared_ips(json_object *st, struct table *t)
                         snprintf(ann, sizeof(ann), "withdrawn");
                 else
                         snprintf(ann, sizeof(ann), "%s", an == 0 ? "not announced" : "?");
-                const char *cells[TCOLS] = { or_q(jstr(ip, "prefix")),
+                const char *cells[TCOLS] = { or_q(member_str(ip, "prefix")),
                                              as == 1 ? "assigned" : as == 0 ? "NOT ASSIGNED" : "?", ann };
                 table_add(t, cells);
         }
@@ -382,7 +383,7 @@ static void format_shared_ips(json_object *st, struct table *t)
 static int format_status(json_object *st, double now, struct buf *out)
 {
         struct table rs = {}, ips = {};
-        json_object *bgpd = jget(st, "bgpd"), *conf = jget(st, "config");
+        json_object *bgpd = member(st, "bgpd"), *conf = member(st, "config");
         double ms;
 
         format_headline(st, now, out);
@@ -391,23 +392,23 @@ static int format_status(json_object *st, double now, struct buf *out)
 
         format_route_servers(st, out, &rs);
         table_print(&rs, out);
-        int r = format_checks(jget(st, "checks"), out);
+        int r = format_checks(member(st, "checks"), out);
 
         buf_puts(out, "shared addresses:\n");
         format_shared_ips(st, &ips);
         table_print(&ips, out);
 
         if (bgpd) {
-                int reach = jbool(bgpd, "reachable"), ok = jbool(bgpd, "last_apply_ok");
+                int reach = member_bool(bgpd, "reachable"), ok = member_bool(bgpd, "last_apply_ok");
                 double slow;
                 buf_printf(out, "bgpd: %s", reach == 0 ? "UNREACHABLE" : reach == 1 ? "reachable" : "?");
-                if (jbool(bgpd, "busy") == 1)
-                        buf_printf(out, ", BUSY (%s), retrying", or_q(jstr(bgpd, "busy_why")));
-                if (jnum(bgpd, "slow_polls", &slow) && slow > 0)
+                if (member_bool(bgpd, "busy") == 1)
+                        buf_printf(out, ", BUSY (%s), retrying", or_q(member_str(bgpd, "busy_why")));
+                if (member_num(bgpd, "slow_polls", &slow) && slow > 0)
                         buf_printf(out, ", %.0f slow poll%s", slow, slow == 1 ? "" : "s");
                 if (ok >= 0)
                         buf_printf(out, ", last apply %s", ok ? "ok" : "FAILED");
-                if (jnum(bgpd, "last_apply_ms", &ms)) {
+                if (member_num(bgpd, "last_apply_ms", &ms)) {
                         char d[32];
                         ctl_format_duration(ms / 1000.0, d, sizeof(d));
                         buf_printf(out, " (%s)", d);
@@ -415,8 +416,8 @@ static int format_status(json_object *st, double now, struct buf *out)
                 buf_puts(out, "\n");
         }
         if (conf)
-                buf_printf(out, "config: %s%s\n", or_q(jstr(conf, "path")),
-                           jstr(conf, "reload_error") ? " (last reload FAILED, see above)" : "");
+                buf_printf(out, "config: %s%s\n", or_q(member_str(conf, "path")),
+                           member_str(conf, "reload_error") ? " (last reload FAILED, see above)" : "");
         if (rs.oom || ips.oom || sv_r < 0)
                 r = -ENOMEM;
         table_free(&rs);

@@ -9,9 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl_format.h"
 #include "ctl_json.h"
 #include "ctl_server.h"
+#include "path.h"
 
 #ifndef VERSION
 #define VERSION "unknown"
@@ -58,13 +60,6 @@ struct ctl_server {
         size_t n_conns;
         const struct ucred *current_peer;
 };
-
-static double now_realtime(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* {"ok":false,"code":CODE,"error":MSG} serialised with its newline, malloc'd; NULL when out of memory. */
 static char *error_text(const char *code, const char *msg, size_t *len)
@@ -253,7 +248,7 @@ static int conn_answer(struct ctl_conn *c, const char *command, const char *arg)
                         struct buf text;
                         buf_init(&text);
                         bool status = strcmp(command, "status") == 0;
-                        int r = status ? ctl_format_status(st, now_realtime(), &text) : ctl_format_checks(st, &text);
+                        int r = status ? ctl_format_status(st, clock_real_sec(), &text) : ctl_format_checks(st, &text);
                         reply = json_object_new_object();
                         if (r < 0 || !reply) {
                                 buf_free(&text);
@@ -590,12 +585,12 @@ int ctl_server_set_access(struct ctl_server *s, gid_t read_gid, gid_t admin_gid)
                 return -errno;
         if (!has_groups(s))
                 return 0;
-        char *dir = strdup(s->path), *slash = dir ? strrchr(dir, '/') : NULL;
+        const char *slash = strrchr(s->path, '/');
+        char *dir = path_dir(s->path);
         int r = 0;
         if (!dir)
                 return -ENOMEM;
-        if (slash && slash != dir) {
-                *slash = '\0';
+        if (slash && slash != s->path) {
                 /* Searchable by everyone (not listable): the socket is all there is to reach in it. */
                 if (stat(dir, &st) == 0 && !(st.st_mode & S_IXOTH) && chmod(dir, (st.st_mode & 07777) | S_IXOTH) < 0)
                         r = -errno;
