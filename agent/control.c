@@ -176,7 +176,7 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                         log_notice("%s requested by uid %ld: %s", command, uid, arg);
                         struct snapshot snap = { 0 };
                         c->sink.snapshot(c->sink.userdata, &snap);
-                        *reply = message("%s%s", drain ? "service drained: " : "service resumed: ", snap.summary);
+                        *reply = message("%s: %s (now %s)", drain ? "drained" : "resumed", arg, snap.summary);
                         snapshot_clear(&snap);
                         return 0;
                 }

@@ -204,8 +204,14 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
         q->applied = q->apply_state;
         memcpy(q->applied_each, q->apply_each, sizeof(q->applied_each));
         transition(q, QUEUE_IDLE, "verified: bgpd runs %s", state_name(q->applied));
-        log_info("%s: %s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
-                 state_name(q->applied), r->usec / 1000.0, r->tool_usec / 1000.0,
+        char each[256] = "";
+        for (size_t i = 0; q->conf->services_form && i < n_services(q); i++)
+                snprintf(each + strlen(each), sizeof(each) - strlen(each), "%s%s %s", i ? ", " : " (",
+                         q->conf->services[i].name, state_name(q->applied_each[i]));
+        if (each[0])
+                snprintf(each + strlen(each), sizeof(each) - strlen(each), ")");
+        log_info("%s: %s%s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
+                 state_name(q->applied), each, r->usec / 1000.0, r->tool_usec / 1000.0,
                  (clock_mono_usec() - q->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
         q->ended(q, q->userdata);
 }
