@@ -348,7 +348,6 @@ void services_withdraw_all(struct manager *m)
                 log_change(m, s);
                 v->notify_pending = true;
         }
-        services_notify(m);
         m->previous = m->target;
         m->target = STATE_WITHDRAWN;
 }
