@@ -167,6 +167,29 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 snapshot_clear(&snap);
                 return 0;
         }
+        if ((strcmp(command, "drain") == 0 || strcmp(command, "resume") == 0) && arg) {
+                /* drain SERVICE [REASON] / resume SERVICE: one service (agent/services.c persists it). */
+                bool drain = command[0] == 'd';
+                int r = report(c, drain ? EVENT_SERVICE_DRAIN : EVENT_SERVICE_RESUME, arg);
+                if (r >= 0) {
+                        log_notice("%s requested by uid %ld: %s", command, uid, arg);
+                        struct snapshot snap = { 0 };
+                        c->sink.snapshot(c->sink.userdata, &snap);
+                        *reply = message("%s: %s (now %s)", drain ? "drained" : "resumed", arg, snap.summary);
+                        snapshot_clear(&snap);
+                        return 0;
+                }
+                if (r == -EALREADY) {
+                        *reply = refusal("that service is not drained on its own");
+                        return 0;
+                }
+                if (!drain) {
+                        char text[200];
+                        snprintf(text, sizeof(text), "no such service: %.100s", arg);
+                        *reply = refusal(text);
+                        return 0;
+                }
+        }
         if (strcmp(command, "drain") == 0) {
                 /* Answered from memory; the file follows off the loop (a failure is logged and in STATUS=). */
                 free(c->drain_reason);
@@ -180,6 +203,12 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 return 0;
         }
         if (strcmp(command, "resume") == 0) {
+                int services = report(c, EVENT_SERVICE_RESUME, NULL);
+                if (!c->drained && services > 0) {
+                        log_notice("resume requested by uid %ld: every service", uid);
+                        *reply = message("resumed %d service%s", services, services == 1 ? "" : "s");
+                        return 0;
+                }
                 if (!c->drained) {
                         *reply = refusal("not drained");
                         return 0;

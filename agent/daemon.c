@@ -46,6 +46,7 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
                         .conf = check_get_conf(m->checks[i]),
                 };
         s->n_checks = s->checks ? m->n_checks : 0;
+        services_snapshot(m, s);
         if (m->watch)
                 watch_snapshot(m->watch, s);
         if (m->control)
@@ -61,60 +62,46 @@ static void publish(struct manager *m, unsigned what)
         snapshot_clear(&s);
 }
 
-/* The reason for a state, from the check that decided it (deciding: its index, or -1). */
-static void describe_reason(struct manager *m, enum fo_state st, int deciding)
-{
-        if (m->drained) {
-                snprintf(m->reason, sizeof(m->reason), "drained%s%s", m->drain_reason ? ": " : "",
-                         m->drain_reason ? m->drain_reason : "");
-        } else if (deciding >= 0) {
-                const struct check_result *r = check_get_result(m->checks[deciding]);
-                snprintf(m->reason, sizeof(m->reason), "check %s %s: %s%s%s", check_name(m->checks[deciding]),
-                         st == STATE_DEMOTED ? "degraded" : "failed", r->description, r->message[0] ? ": " : "",
-                         r->message);
-        } else {
-                snprintf(m->reason, sizeof(m->reason), "%s", m->n_checks ? "all checks up" : "no checks");
-        }
-}
-
-/* Recomputes the effective state; a change is logged as old -> new (reason), handed to the apply queue at
- * once, then published. */
+/* Decides every service (agent/services.c); a change is logged as old -> new (reason), handed to the apply
+ * queue at once, then published. */
 static void evaluate(struct manager *m)
 {
-        struct check_state *cs;
-        int deciding = -1;
-
         /* No decision before every check's first result (a reload or a drain may come earlier), and none
          * while stopping. */
         if (!m->started || m->stopping) {
                 publish(m, OUTPUT_STATUS);
                 return;
         }
-        cs = calloc(m->n_checks ? m->n_checks : 1, sizeof(*cs));
-        if (!cs)
-                return;
-        for (size_t i = 0; i < m->n_checks; i++)
-                cs[i] = *check_get_state(m->checks[i]);
-        enum fo_state st = fsm_effective(m->conf->role, m->drained, cs, m->n_checks, &deciding);
-        free(cs);
-
-        describe_reason(m, st, deciding);
-        if (st == m->target) {
-                publish(m, OUTPUT_STATUS);
-                return;
+        bool changed = services_evaluate(m);
+        enum fo_state targets[CONF_MAX_SERVICES];
+        if (changed) {
+                services_targets(m, targets);
+                /* the fast path first: the hook and the metrics can wait a millisecond */
+                queue_decide_each(&m->queue, targets, m->target);
+                services_notify(m);
         }
-        char f1[64], f2[64];
-        snprintf(f1, sizeof(f1), "FAILOVERD_STATE=%s", state_name(st));
-        snprintf(f2, sizeof(f2), "FAILOVERD_PREVIOUS=%s", state_name(m->target));
-        const char *fields[] = { f1, f2, NULL };
-        log_fields(LOG_NOTICE, fields, "%s -> %s (%s)", m->target == STATE_INVALID ? "start" : state_name(m->target),
-                   state_name(st), m->reason);
-        m->previous = m->target;
-        m->target = st;
-        m->target_since = clock_real_sec();
-        m->transitions++;
-        queue_decide(&m->queue, st);    /* the fast path first: the hook and the metrics can wait a millisecond */
-        publish(m, OUTPUT_NOTIFY | OUTPUT_METRICS | OUTPUT_STATUS);
+        publish(m, changed ? OUTPUT_METRICS | OUTPUT_STATUS : OUTPUT_STATUS);
+}
+
+void manager_evaluate(struct manager *m)
+{
+        evaluate(m);
+}
+
+void manager_service_changed(struct manager *m, size_t s)
+{
+        struct snapshot snap;
+        manager_snapshot(m, &snap);
+        if (s < snap.n_services) {
+                const struct snapshot_service *v = &snap.services[s];
+                snap.target = v->target;
+                snap.previous = m->svc[s].previous;
+                snap.reason = v->reason;
+                snap.notify_service = v->name;
+                snap.notify_role = v->conf->role;
+        }
+        outputs_publish(m->outputs, &snap, OUTPUT_NOTIFY);
+        snapshot_clear(&snap);
 }
 
 static bool all_checks_ran(const struct manager *m)
@@ -169,6 +156,16 @@ static void apply_tried(struct manager *m)
         sd_notify(0, "READY=1");
 }
 
+static bool withdrawn_everywhere(const struct manager *m)
+{
+        if (m->queue.applied == STATE_INVALID || m->queue.need_full)
+                return false;
+        for (size_t s = 0; s < m->n_svc && s < CONF_MAX_SERVICES; s++)
+                if (m->queue.applied_each[s] != STATE_WITHDRAWN)
+                        return false;
+        return true;
+}
+
 /* The queue's attempt ended: publish, then the stop or the reload that waited for it, else the next apply. */
 static void on_queue_ended(struct apply_queue *q, void *userdata)
 {
@@ -177,10 +174,15 @@ static void on_queue_ended(struct apply_queue *q, void *userdata)
         publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
         if (m->watch)
                 watch_soon(m->watch);   /* status shows what bgpd does now */
+        if (m->stopping && m->stop_withdraw && !withdrawn_everywhere(m)) {
+                queue_apply_owed(q, "on_stop = withdraw");      /* or its retry, within the stop timer */
+                return;
+        }
         if (m->stopping) {
                 queue_stop(q);
                 m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
-                log_info("stopping; the announcement stays as it is");
+                log_info(m->stop_withdraw ? "stopping: every service is withdrawn in bgpd"
+                                          : "stopping; the announcement stays as it is");
                 sd_event_exit(m->event, 0);
                 return;
         }
@@ -239,6 +241,8 @@ static int reload_commit(struct manager *m, struct conf *c)
         m->reload_error = (free(m->reload_error), NULL);
         struct conf *old = m->conf;
         m->conf = c;
+        if (services_rebuild(m, old) < 0)
+                log_err("reload: cannot keep the services' state: out of memory");
         queue_set_conf(&m->queue, c);
         if (m->control)
                 control_set_conf(m->control, c);
@@ -346,6 +350,10 @@ int manager_report(struct manager *m, enum agent_event ev, const char *detail)
         case EVENT_DRAIN_SAVED:
                 publish(m, OUTPUT_STATUS);
                 return 0;
+        case EVENT_SERVICE_DRAIN:
+                return services_drain(m, detail, true);
+        case EVENT_SERVICE_RESUME:
+                return detail ? services_drain(m, detail, false) : services_resume_all(m);
         case _EVENT_MAX:
                 break;
         }
@@ -361,6 +369,12 @@ static enum fo_state sink_applied(void *userdata)
 {
         const struct manager *m = userdata;
         return m->queue.applied;
+}
+
+static enum fo_state sink_applied_service(void *userdata, size_t s)
+{
+        const struct manager *m = userdata;
+        return m->queue.applied == STATE_INVALID || s >= CONF_MAX_SERVICES ? STATE_INVALID : m->queue.applied_each[s];
 }
 
 static bool sink_busy(void *userdata)
@@ -400,8 +414,32 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         }
         m->stopping = true;
         sd_notify(0, "STOPPING=1");
-        queue_stop(&m->queue);
         m->pending_conf = conf_free(m->pending_conf);
+        if (m->conf->on_stop_withdraw && m->started && m->target != STATE_INVALID) {
+                /* on_stop = "withdraw": the traffic moves off before the process exits. Bounded by two applies
+                 * (the one in flight and the withdrawal), below the unit's TimeoutStopSec. */
+                double secs = 2 * m->conf->frr.timeout + 2;
+                enum fo_state targets[CONF_MAX_SERVICES];
+                m->stop_withdraw = true;
+                log_info("%s: withdrawing every service before exiting (on_stop = \"withdraw\", at most %.0f s)",
+                         sig, secs);
+                services_withdraw_all(m);
+                services_targets(m, targets);
+                queue_decide_each(&m->queue, targets, STATE_WITHDRAWN);
+                services_notify(m);
+                publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
+                if (m->queue.state != QUEUE_APPLYING && withdrawn_everywhere(m)) {
+                        log_info("stopping: every service is withdrawn in bgpd");
+                        sd_event_exit(m->event, 0);
+                        return 0;
+                }
+                int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
+                                                   (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);
+                if (r < 0)
+                        sd_event_exit(m->event, 0);
+                return 0;
+        }
+        queue_stop(&m->queue);
         if (m->queue.state == QUEUE_APPLYING) {
                 /* SIGKILLing vtysh or frr-reload.py mid-way could leave one address family switched and the
                  * other not: the apply finishes first. Each of its steps is bounded by frr.timeout; the
@@ -433,6 +471,7 @@ int manager_init(struct manager *m, const char *path)
                 .userdata = m,
                 .report = sink_report,
                 .applied = sink_applied,
+                .applied_service = sink_applied_service,
                 .busy = sink_busy,
                 .snapshot = sink_snapshot,
         };
@@ -476,11 +515,19 @@ int manager_attach(struct manager *m)
 
 int manager_start(struct manager *m)
 {
-        log_info("failoverd %s starting: role %s, %zu shared prefix%s, %zu check%s", VERSION,
-                 role_name(m->conf->role), m->conf->n_shared_ips, m->conf->n_shared_ips == 1 ? "" : "es",
-                 m->conf->n_checks, m->conf->n_checks == 1 ? "" : "s");
+        char what[32];
+        if (m->conf->services_form)
+                snprintf(what, sizeof(what), "%zu service%s", m->conf->n_services, m->conf->n_services == 1 ? "" : "s");
+        else
+                snprintf(what, sizeof(what), "role %s", role_name(m->conf->role));
+        log_info("failoverd %s starting: %s, %zu shared prefix%s, %zu check%s", VERSION, what,
+                 m->conf->n_shared_ips, m->conf->n_shared_ips == 1 ? "" : "es", m->conf->n_checks,
+                 m->conf->n_checks == 1 ? "" : "s");
         sd_notify(0, "STATUS=starting: running every check once");
-        int r = build_checks(m, NULL, m->conf);
+        int r = services_rebuild(m, NULL);
+        if (r < 0)
+                return r;
+        r = build_checks(m, NULL, m->conf);
         if (r < 0)
                 return r;
         if (m->n_checks == 0) {
@@ -501,6 +548,8 @@ void manager_done(struct manager *m)
         m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
         m->pending_conf = conf_free(m->pending_conf);
         free_checks(m);
+        services_flush(m);
+        services_done(m);
         m->conf = conf_free(m->conf);
         free(m->conf_path);
         free(m->reload_error);

@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "events.h"
 #include "queue.h"
+#include "services.h"
 #include "snapshot.h"
 #include "state.h"
 
@@ -38,7 +39,12 @@ struct manager {
         struct conf *pending_conf;      /* a valid reload waiting for the apply in flight */
         char *reload_error;
 
-        enum fo_state target;           /* the effective state decided from checks and drain */
+        struct svc_rt *svc;             /* per conf->services[i] (agent/services.c) */
+        size_t n_svc;
+        sd_event_source *svc_timer;     /* a failback delay or flap hold ends */
+        bool stop_withdraw;             /* on_stop = "withdraw": stopping once every service is withdrawn */
+
+        enum fo_state target;           /* the best state of any service: the host's headline */
         enum fo_state previous;
         char reason[768];
         double target_since;            /* unix time of the last decision */
@@ -63,3 +69,7 @@ int manager_reload(struct manager *m);
 int manager_report(struct manager *m, enum agent_event ev, const char *detail);
 /* The state every output renders; the caller clears it. */
 void manager_snapshot(struct manager *m, struct snapshot *s);
+/* Decides every service again (agent/services.c's timers). */
+void manager_evaluate(struct manager *m);
+/* Publishes service s's change: its notify hook run, the metrics and STATUS=. */
+void manager_service_changed(struct manager *m, size_t s);

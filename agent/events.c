@@ -11,6 +11,8 @@ static const char *const event_names[_EVENT_MAX] = {
         [EVENT_RESUME_REQUESTED] = "resume requested",
         [EVENT_RELOAD_REQUESTED] = "reload requested",
         [EVENT_DRAIN_SAVED] = "drain saved",
+        [EVENT_SERVICE_DRAIN] = "service drain requested",
+        [EVENT_SERVICE_RESUME] = "service resume requested",
 };
 
 const char *agent_event_name(enum agent_event ev)

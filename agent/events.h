@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "state.h"
 
@@ -18,6 +19,9 @@ enum agent_event {
         EVENT_RESUME_REQUESTED,         /* control */
         EVENT_RELOAD_REQUESTED,         /* control: the answer is the reload's outcome */
         EVENT_DRAIN_SAVED,              /* control: the drain file was written or removed, or failed to be */
+        EVENT_SERVICE_DRAIN,            /* control: detail "SERVICE [REASON]"; -ENOENT: no such service */
+        EVENT_SERVICE_RESUME,           /* control: detail "SERVICE" (-ENOENT, -EALREADY), or NULL: every
+                                         * service's own drain; returns how many there were */
         _EVENT_MAX,
 };
 
@@ -30,6 +34,8 @@ struct agent_sink {
         int (*report)(void *userdata, enum agent_event ev, const char *detail);
         /* What FRR was last verified to run; STATE_INVALID: unknown. */
         enum fo_state (*applied)(void *userdata);
+        /* The same for service s of the configuration. */
+        enum fo_state (*applied_service)(void *userdata, size_t s);
         /* An apply is in flight, waiting or owed. */
         bool (*busy)(void *userdata);
         /* The state every output renders (agent/snapshot.h); the caller clears it. */

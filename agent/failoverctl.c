@@ -29,8 +29,8 @@ static void usage(FILE *f)
                 "Commands:\n"
                 "  status [--json]   why this host is or is not carrying traffic, on one screen\n"
                 "  checks            the health checks and their results\n"
-                "  drain [REASON]    withdraw the shared addresses; kept across restarts until resume\n"
-                "  resume            undo drain\n"
+                "  drain [SERVICE] [REASON]  withdraw the shared addresses (SERVICE's alone); kept until resume\n"
+                "  resume [SERVICE]  undo drain (SERVICE's alone; without SERVICE, every drain)\n"
                 "  reload            re-read the configuration and conf.d (like SIGHUP)\n"
                 "  ping              tell whether failoverd answers\n"
                 "\n"
@@ -236,6 +236,20 @@ int main(int argc, char **argv)
                         return EXIT_USAGE;
                 }
                 wire = "drain";
+        } else if (strcmp(cmd, "resume") == 0 && optind < argc) {
+                /* resume SERVICE: one service's own drain. */
+                if (optind + 1 < argc) {
+                        fprintf(stderr, "failoverctl: resume takes at most one argument (a service)\n");
+                        return EXIT_USAGE;
+                }
+                for (const char *p = argv[optind]; *p; p++)
+                        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                              *p == '_' || *p == '-')) {
+                                fprintf(stderr, "failoverctl: resume: '%s' is not a service name\n", argv[optind]);
+                                return EXIT_USAGE;
+                        }
+                buf_puts(&reason, argv[optind]);
+                wire = "resume";
         } else if (strcmp(cmd, "resume") == 0 || strcmp(cmd, "reload") == 0 || strcmp(cmd, "ping") == 0) {
                 if (optind < argc) {
                         fprintf(stderr, "failoverctl: %s takes no argument\n", cmd);

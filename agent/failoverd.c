@@ -113,7 +113,9 @@ int main(int argc, char **argv)
         }
         if (mode == 'R') {
                 struct conf *c = load_conf_or_exit(path, verbose);
-                enum fo_state states[1] = { st == STATE_INVALID ? state_of_role(c->role) : st };
+                enum fo_state states[CONF_MAX_SERVICES];
+                for (size_t i = 0; i < c->n_services; i++)
+                        states[i] = st == STATE_INVALID ? state_of_role(c->services[i].role) : st;
                 char *text = NULL;
                 if (render_frr_conf(c, states, &text) < 0) {
                         fprintf(stderr, "failoverd: out of memory\n");

@@ -54,7 +54,9 @@ static void print_result(const char *what, const struct apply_result *r)
 static int run(const struct conf *c, enum fo_state st, enum apply_kind kind, bool readback, const char *what,
                struct apply_result *r)
 {
-        enum fo_state states[1] = { st };
+        enum fo_state states[CONF_MAX_SERVICES];
+        for (size_t i = 0; i < CONF_MAX_SERVICES; i++)
+                states[i] = st;
         int e = apply_run(c, states, kind, readback, r);
         if (e < 0) {
                 fprintf(stderr, "error: %s: %s\n", what, strerror(-e));
@@ -62,6 +64,36 @@ static int run(const struct conf *c, enum fo_state st, enum apply_kind kind, boo
         }
         print_result(what, r);
         return r->error;
+}
+
+/* With services: one full apply of every service in want, or each in its role's healthy state, verified. */
+static int apply_services(const struct conf *c, enum fo_state want, int verbose)
+{
+        enum fo_state states[CONF_MAX_SERVICES];
+        struct apply_result r;
+        int exit_code = 0;
+
+        for (size_t s = 0; s < c->n_services; s++)
+                states[s] = want == STATE_INVALID ? state_of_role(c->services[s].role) : want;
+        int e = apply_run(c, states, APPLY_FULL, true, &r);
+        if (e < 0) {
+                fprintf(stderr, "error: full apply: %s\n", strerror(-e));
+                return 1;
+        }
+        print_result("full apply", &r);
+        if (verbose && r.output && *r.output)
+                fprintf(stderr, "%s", r.output);
+        for (size_t s = 0; s < c->n_services; s++) {
+                bool ok = !r.error && r.readback_ok && r.running[s] == states[s];
+                if (ok)
+                        printf("verified: service %s is %s\n", c->services[s].name, state_name(states[s]));
+                else
+                        fprintf(stderr, "error: read-back: service %s: bgpd runs %s, wanted %s\n", c->services[s].name,
+                                r.readback_ok ? state_name(r.running[s]) : "nothing", state_name(states[s]));
+                exit_code |= !ok;
+        }
+        apply_result_clear(&r);
+        return exit_code;
 }
 
 static int apply_conf(const struct conf *c, enum fo_state want, int verbose)
@@ -112,7 +144,7 @@ out:
 int apply_main(const char *path, enum fo_state want, int verbose)
 {
         struct conf *c = load_conf_or_exit(path, verbose);
-        int rc = apply_conf(c, want, verbose);
+        int rc = c->services_form ? apply_services(c, want, verbose) : apply_conf(c, want, verbose);
         conf_free(c);
         return rc;
 }
@@ -140,7 +172,8 @@ int failsafe_main(const char *path, int verbose)
         }
         log_fields(LOG_WARNING, fields, "%s: withdrawing the shared addresses, nothing checks this host's "
                    "health any more (failsafe = \"withdraw\")", why);
-        int rc = apply_conf(c, STATE_WITHDRAWN, verbose);
+        int rc = c->services_form ? apply_services(c, STATE_WITHDRAWN, verbose)
+                                  : apply_conf(c, STATE_WITHDRAWN, verbose);
         if (rc != 0)
                 log_err("failsafe: the withdrawal did not complete; FRR may still announce this host");
         conf_free(c);

@@ -86,7 +86,7 @@ static void run_notify(struct outputs *o, const struct snapshot *s)
 {
         extern char **environ;
         size_t n = strv_len(environ);
-        char **env = calloc(n + 5, sizeof(char *));
+        char **env = calloc(n + 6, sizeof(char *));
 
         if (!env)
                 return;
@@ -96,8 +96,9 @@ static void run_notify(struct outputs *o, const struct snapshot *s)
                         env[k++] = strdup(environ[i]);
         env[k++] = env_pair("FAILOVERD_STATE", state_name(s->target));
         env[k++] = env_pair("FAILOVERD_PREVIOUS", s->previous == STATE_INVALID ? "none" : state_name(s->previous));
-        env[k++] = env_pair("FAILOVERD_ROLE", role_name(s->conf->role));
+        env[k++] = env_pair("FAILOVERD_ROLE", role_name(s->notify_service ? s->notify_role : s->conf->role));
         env[k++] = env_pair("FAILOVERD_REASON", s->reason);
+        env[k++] = env_pair("FAILOVERD_SERVICE", s->notify_service ? s->notify_service : "default");
         struct notify_child *child = calloc(1, sizeof(*child));
         struct notify_child **v = realloc(o->children, (o->n_children + 1) * sizeof(*v));
         if (v)

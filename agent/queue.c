@@ -95,15 +95,33 @@ int queue_probe_bgpd(const char *path)
         return r == -ENOENT || r == -ECONNREFUSED ? r : 0;
 }
 
+static size_t n_services(const struct apply_queue *q)
+{
+        return q->conf && q->conf->n_services < CONF_MAX_SERVICES ? q->conf->n_services : CONF_MAX_SERVICES;
+}
+
+/* Whether a service's target differs from what FRR runs; changed[i] says which. */
+static bool differs(const struct apply_queue *q, bool *changed)
+{
+        bool any = false;
+        for (size_t i = 0; i < n_services(q); i++) {
+                bool c = q->applied_each[i] != q->targets[i];
+                if (changed)
+                        changed[i] = c;
+                any |= c;
+        }
+        return any;
+}
+
 /* Which apply is owed, if any. */
 static bool owed(const struct apply_queue *q, enum apply_kind *kind)
 {
         if (q->target == STATE_INVALID)
                 return false;
-        if (q->need_full)
+        if (q->need_full || q->applied == STATE_INVALID)
                 *kind = APPLY_FULL;
-        else if (q->applied != q->target)
-                *kind = q->applied == STATE_INVALID ? APPLY_FULL : APPLY_FAST;
+        else if (q->applied != q->target || differs(q, NULL))
+                *kind = APPLY_FAST;
         else
                 return false;
         return true;
@@ -113,14 +131,18 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata);
 
 static void start(struct apply_queue *q, enum apply_kind kind, const char *why)
 {
-        enum fo_state states[1] = { q->target };
-        int r = apply_start(q->event, q->conf, states, kind, true, on_apply, q, &q->apply);
+        bool changed[CONF_MAX_SERVICES];
+        differs(q, changed);
+        int r = apply_start(q->event, q->conf, q->targets, kind, true, on_apply, q, &q->apply);
         if (r < 0) {
                 log_err("cannot start apply: %s", strerror(-r));
                 transition(q, QUEUE_RETRY_WAIT, "cannot start an apply: %s", strerror(-r));
                 q->ended(q, q->userdata);
                 return;
         }
+        if (kind == APPLY_FAST)
+                apply_set_fast_only(q->apply, changed);
+        memcpy(q->apply_each, q->targets, sizeof(q->apply_each));
         q->need_full = false;
         q->apply_kind = kind;
         q->apply_state = q->target;
@@ -165,7 +187,10 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
                 return;
         }
         q->last_apply_error = (free(q->last_apply_error), NULL);
-        if (!r->readback_ok || r->running[0] != q->apply_state) {
+        bool same = r->readback_ok;
+        for (size_t i = 0; same && i < n_services(q); i++)
+                same = r->running[i] == q->apply_each[i];
+        if (!same) {
                 log_err("%s to %s: read-back shows %s; retrying", kind, state_name(q->apply_state),
                         r->readback_ok ? state_name(r->running[0]) : "nothing");
                 q->need_full = true;
@@ -177,9 +202,16 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
         }
         q->retry_ms = 0;
         q->applied = q->apply_state;
+        memcpy(q->applied_each, q->apply_each, sizeof(q->applied_each));
         transition(q, QUEUE_IDLE, "verified: bgpd runs %s", state_name(q->applied));
-        log_info("%s: %s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
-                 state_name(q->applied), r->usec / 1000.0, r->tool_usec / 1000.0,
+        char each[256] = "";
+        for (size_t i = 0; q->conf->services_form && i < n_services(q); i++)
+                snprintf(each + strlen(each), sizeof(each) - strlen(each), "%s%s %s", i ? ", " : " (",
+                         q->conf->services[i].name, state_name(q->applied_each[i]));
+        if (each[0])
+                snprintf(each + strlen(each), sizeof(each) - strlen(each), ")");
+        log_info("%s: %s%s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
+                 state_name(q->applied), each, r->usec / 1000.0, r->tool_usec / 1000.0,
                  (clock_mono_usec() - q->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
         q->ended(q, q->userdata);
 }
@@ -286,8 +318,17 @@ static void wake(struct apply_queue *q, const char *why)
 
 void queue_decide(struct apply_queue *q, enum fo_state target)
 {
+        enum fo_state t[CONF_MAX_SERVICES];
+        for (size_t i = 0; i < CONF_MAX_SERVICES; i++)
+                t[i] = target;
+        queue_decide_each(q, t, target);
+}
+
+void queue_decide_each(struct apply_queue *q, const enum fo_state *targets, enum fo_state target)
+{
         char why[64];
 
+        memcpy(q->targets, targets, n_services(q) * sizeof(*targets));
         q->target = target;
         q->decided_usec = clock_mono_usec();
         snprintf(why, sizeof(why), "decided %s", state_name(target));
@@ -327,7 +368,7 @@ void queue_stop(struct apply_queue *q)
 bool queue_busy(const struct apply_queue *q)
 {
         return q->state == QUEUE_APPLYING || q->state == QUEUE_RETRY_WAIT || q->state == QUEUE_BGPD_WAIT ||
-               q->need_full || q->target != q->applied;
+               q->need_full || q->target != q->applied || differs(q, NULL);
 }
 
 void queue_owe_full(struct apply_queue *q)

@@ -30,8 +30,11 @@ struct apply_queue {
         sd_event *event;
         const struct conf *conf;
         enum queue_state state;
-        enum fo_state target;           /* what the manager decided; STATE_INVALID: nothing yet */
+        enum fo_state target;           /* what the manager decided (the best service's); STATE_INVALID: nothing yet */
         enum fo_state applied;          /* what FRR was last verified to run; STATE_INVALID: unknown */
+        enum fo_state targets[CONF_MAX_SERVICES];       /* per service of conf */
+        enum fo_state applied_each[CONF_MAX_SERVICES];  /* valid while applied is not STATE_INVALID */
+        enum fo_state apply_each[CONF_MAX_SERVICES];    /* in flight */
         bool need_full;                 /* a full apply is owed (start, reload, bgpd back or restarted, drift, failure) */
         uint64_t decided_usec;          /* CLOCK_MONOTONIC of the last decision */
 
@@ -65,6 +68,9 @@ void queue_set_conf(struct apply_queue *q, const struct conf *c);
 /* A new decision: goes now (a back-off belongs to the failed attempt), after the apply in flight, or when
  * bgpd's socket answers again. */
 void queue_decide(struct apply_queue *q, enum fo_state target);
+/* The same with one state per service of conf (targets[i]) and target, the host's headline. The fast path
+ * then re-enters the network statements of the services that changed alone. */
+void queue_decide_each(struct apply_queue *q, const enum fo_state *targets, enum fo_state target);
 /* A full apply is owed (a reload, drift, bgpd restarted or back): tried at once. forget: what FRR runs is
  * no longer known. */
 void queue_request_full(struct apply_queue *q, bool forget, const char *why);

@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "ctl.h"
 #include "metrics.h"
 #include "snapshot.h"
 
 void snapshot_clear(struct snapshot *s)
 {
         free(s->checks);
+        free(s->services);
         free(s->prefixes);
         free(s->peers);
         memset(s, 0, sizeof(*s));
@@ -26,6 +28,10 @@ static json_object *json_string_or_null(const char *s)
 
 static const char *community_of(const struct snapshot *s)
 {
+        /* Services in different states announce with different communities: none is the host's. */
+        for (size_t i = 0; i < s->n_services; i++)
+                if (s->services[i].target != s->target)
+                        return NULL;
         switch (s->target) {
         case STATE_PRIMARY:
                 return s->conf->bgp.community_primary;
@@ -47,14 +53,64 @@ static bool last_apply_ok(const struct snapshot *s)
         return !s->last_apply_error && s->applied != STATE_INVALID;
 }
 
+/* The services' role when they share one, else "mixed" (active/active). */
+static const char *host_role(const struct snapshot *s)
+{
+        for (size_t i = 1; i < s->conf->n_services; i++)
+                if (s->conf->services[i].role != s->conf->services[0].role)
+                        return "mixed";
+        return role_name(s->conf->n_services ? s->conf->services[0].role : s->conf->role);
+}
+
+static const char *community_of_state(const struct snapshot *s, enum fo_state st)
+{
+        return st == STATE_PRIMARY ? s->conf->bgp.community_primary
+               : st == STATE_SECONDARY || st == STATE_DEMOTED ? s->conf->bgp.community_secondary : NULL;
+}
+
+/* services[]: one object per service, in configuration order (docs/control-protocol.md). */
+static json_object *services_json(const struct snapshot *s)
+{
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < s->n_services; i++) {
+                const struct snapshot_service *v = &s->services[i];
+                json_object *e = json_object_new_object();
+                json_object_object_add(e, "name", json_object_new_string(v->name));
+                json_object_object_add(e, "role", json_object_new_string(role_name(v->conf->role)));
+                json_object_object_add(e, "state", json_object_new_string(v->target == STATE_INVALID ? "starting"
+                                                                                                 : state_name(v->target)));
+                json_object_object_add(e, "applied",
+                                       json_string_or_null(v->applied == STATE_INVALID ? NULL : state_name(v->applied)));
+                json_object_object_add(e, "community", json_string_or_null(community_of_state(s, v->target)));
+                json_object_object_add(e, "reason", json_object_new_string(v->reason ? v->reason : ""));
+                json_object_object_add(e, "since", v->since > 0 ? json_object_new_double(v->since) : NULL);
+                json_object_object_add(e, "drained", json_object_new_boolean(v->drained));
+                json_object_object_add(e, "drain_reason", json_string_or_null(v->drain_reason));
+                json_object_object_add(e, "hold", json_string_or_null(v->hold));
+                json_object_object_add(e, "hold_seconds", v->hold ? json_object_new_double(v->hold_seconds) : NULL);
+                json_object_object_add(e, "transitions", json_object_new_int((int)v->transitions));
+                json_object *ips = json_object_new_array();
+                for (size_t k = 0; k < v->conf->n_prefixes; k++)
+                        json_object_array_add(ips, json_object_new_string(v->conf->prefixes[k].text));
+                json_object_object_add(e, "shared_ips", ips);
+                json_object *checks = json_object_new_array();
+                for (size_t k = 0; k < s->n_checks; k++)
+                        if (conf_check_guards(s->conf, i, s->checks[k].name))
+                                json_object_array_add(checks, json_object_new_string(s->checks[k].name));
+                json_object_object_add(e, "checks", checks);
+                json_object_array_add(a, e);
+        }
+        return a;
+}
+
 json_object *snapshot_json(const struct snapshot *s)
 {
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "schema", json_object_new_int(1));
+        json_object_object_add(o, "schema", json_object_new_int(CTL_STATUS_SCHEMA));
         json_object_object_add(o, "version", json_object_new_string(VERSION));
         json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
         json_object_object_add(o, "hostname", json_object_new_string(s->conf->hostname));
-        json_object_object_add(o, "role", json_object_new_string(role_name(s->conf->role)));
+        json_object_object_add(o, "role", json_object_new_string(host_role(s)));
         json_object_object_add(o, "state", json_object_new_string(s->target == STATE_INVALID ? "starting"
                                                                                               : state_name(s->target)));
         json_object_object_add(o, "applied",
@@ -76,6 +132,9 @@ json_object *snapshot_json(const struct snapshot *s)
                 bool known = p->announcement != ANNOUNCE_UNKNOWN;
                 json_object *e = json_object_new_object();
                 json_object_object_add(e, "prefix", json_object_new_string(p->prefix));
+                if (i < s->conf->n_shared_ips)
+                        json_object_object_add(e, "service",
+                                               json_object_new_string(s->conf->services[conf_prefix_service(s->conf, i)].name));
                 json_object_object_add(e, "assigned", p->assigned >= 0 ? json_object_new_boolean(p->assigned) : NULL);
                 /* announced: bgpd sends it to a route server, not merely has the network statement. */
                 json_object_object_add(e, "announced",
@@ -142,6 +201,7 @@ json_object *snapshot_json(const struct snapshot *s)
         json_object_object_add(b, "last_apply_ms", json_object_new_double(s->last_apply_usec / 1000.0));
         json_object_object_add(o, "bgpd", b);
         json_object_object_add(o, "transitions", json_object_new_int((int)s->transitions));
+        json_object_object_add(o, "services", services_json(s));
         return o;
 }
 
@@ -179,6 +239,15 @@ int snapshot_metrics(const struct snapshot *s, struct buf *out)
                 mx[i].prefix = s->prefixes[i].prefix;
                 mx[i].announcement = a == ANNOUNCE_UNKNOWN ? NULL : bgpd_announcement_name(a);
         }
+        struct metrics_service *ms = calloc(s->n_services + 1, sizeof(*ms));
+        for (size_t i = 0; ms && i < s->n_services; i++)
+                ms[i] = (struct metrics_service){
+                        .name = s->services[i].name,
+                        .state = s->services[i].target,
+                        .drained = s->services[i].drained,
+                        .transitions = s->services[i].transitions,
+                        .last_change_timestamp = s->services[i].since,
+                };
         struct metrics_snapshot m = {
                 .hostname = s->conf->hostname,
                 .role = s->conf->role,
@@ -199,8 +268,11 @@ int snapshot_metrics(const struct snapshot *s, struct buf *out)
                 .bgpd_busy = s->bgpd_busy,
                 .bgpd_slow_polls = s->bgpd_slow_polls,
                 .revalidations = s->revalidations,
+                .services = ms,
+                .n_services = ms ? s->n_services : 0,
         };
         r = metrics_render(&m, out);
+        free(ms);
 out:
         free(mc);
         free(mp);
@@ -227,8 +299,12 @@ void snapshot_status_line(const struct snapshot *s, char *out, size_t len)
                 localtime_r(&t, &tm);
                 strftime(since, sizeof(since), " since %H:%M:%S", &tm);
         }
-        snprintf(out, len, "%s%s%s; checks %zu/%zu up", s->target == STATE_INVALID ? "starting" : state_name(s->target),
-                 s->drained ? " (drained)" : "", since, up, s->n_checks);
+        if (s->summary[0])
+                snprintf(out, len, "%s; checks %zu/%zu up", s->summary, up, s->n_checks);
+        else
+                snprintf(out, len, "%s%s%s; checks %zu/%zu up",
+                         s->target == STATE_INVALID ? "starting" : state_name(s->target), s->drained ? " (drained)" : "",
+                         since, up, s->n_checks);
         if (!s->bgpd_known)
                 APPEND(out, len, "; route servers: not read yet");
         else if (!s->bgpd_reachable)

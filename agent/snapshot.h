@@ -37,6 +37,20 @@ struct snapshot_peer {
         const struct bgpd_peer *peer;   /* NULL: not known */
 };
 
+struct snapshot_service {
+        const struct service *conf;
+        const char *name;
+        enum fo_state target;           /* decided; STATE_INVALID: starting */
+        enum fo_state applied;
+        const char *reason;
+        double since;
+        unsigned transitions;
+        bool drained;                   /* on its own or with the host */
+        const char *drain_reason;
+        const char *hold;               /* why it is held below what its checks say, or NULL */
+        double hold_seconds;
+};
+
 struct snapshot {
         /* The manager's part. */
         const struct conf *conf;
@@ -56,6 +70,11 @@ struct snapshot {
         uint64_t last_apply_usec;
         struct snapshot_check *checks;
         size_t n_checks;
+        struct snapshot_service *services;      /* one per service of conf (agent/services.c) */
+        size_t n_services;
+        char summary[256];              /* "web primary, db secondary"; "" for the one default service */
+        const char *notify_service;     /* OUTPUT_NOTIFY for this service: target, previous and reason are its */
+        enum role notify_role;
         /* The control socket's part. */
         const char *drain_save_error;
         /* The watch's part. */

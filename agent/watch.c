@@ -309,16 +309,25 @@ static void reconcile(struct watch *w)
         enum fo_state applied = w->sink.applied(w->sink.userdata);
         if (!w->running_valid || w->sink.busy(w->sink.userdata) || applied == STATE_INVALID)
                 return;
-        enum fo_state runs = w->running.has_router ? bgpd_service_state(&w->running, w->conf, 0) : STATE_INVALID;
-        if (runs == applied) {
-                if (runs != STATE_WITHDRAWN)
+        /* Each service on its own: bgpd runs what was applied to it. */
+        enum fo_state runs = STATE_INVALID, want = applied;
+        size_t s;
+        for (s = 0; s < w->conf->n_services; s++) {
+                runs = w->running.has_router ? bgpd_service_state(&w->running, w->conf, s) : STATE_INVALID;
+                want = w->sink.applied_service ? w->sink.applied_service(w->sink.userdata, s) : applied;
+                if (runs != want)
+                        break;
+        }
+        if (s == w->conf->n_services) {
+                if (applied != STATE_WITHDRAWN)
                         revalidate(w);
                 return;
         }
-        log_warn("drift: bgpd runs %s, failoverd applied %s; re-applying",
+        log_warn("drift: bgpd runs %s%s%s, failoverd applied %s; re-applying",
                  w->running.has_router ? (runs == STATE_INVALID ? "an inconsistent set of network statements"
                                                                 : state_name(runs))
-                                       : "no router bgp", state_name(applied));
+                                       : "no router bgp", w->conf->services_form ? " for service " : "",
+                 w->conf->services_form ? w->conf->services[s].name : "", state_name(want));
         report(w, EVENT_DRIFT_SEEN, "drift seen");
 }
 

@@ -32,6 +32,8 @@ struct apply {
         sd_event *event;
         const struct conf *conf;
         enum fo_state states[MAX_SERVICES];
+        bool only[MAX_SERVICES];        /* the fast path re-enters these services' lines alone */
+        bool has_only;
         enum apply_kind kind;
         bool readback;
         apply_done_fn done;
@@ -427,7 +429,7 @@ static int on_defer(sd_event_source *s, void *userdata)
                 return 0;
         case APPLY_FAST: {
                 a->step = STEP_FAST;
-                char **cmds = render_fast_path(a->conf, a->states);
+                char **cmds = render_fast_path_only(a->conf, a->states, a->has_only ? a->only : NULL);
                 r = cmds ? spawn(a, vty_argv_commands(a->conf, cmds)) : -ENOMEM;
                 strv_free(cmds);
                 if (r < 0)
@@ -477,6 +479,13 @@ int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, 
         if (ret)
                 *ret = a;
         return 0;
+}
+
+void apply_set_fast_only(struct apply *a, const bool *only)
+{
+        for (size_t i = 0; i < a->conf->n_services && i < MAX_SERVICES; i++)
+                a->only[i] = only[i];
+        a->has_only = true;
 }
 
 struct apply *apply_free(struct apply *a)

@@ -38,6 +38,9 @@ typedef void (*apply_done_fn)(struct apply *a, struct apply_result *r, void *use
  * the apply is freed after it returns. Returns 0 or -errno. */
 int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, enum apply_kind kind,
                 bool readback, apply_done_fn done, void *userdata, struct apply **ret);
+/* Right after apply_start: the fast path touches only the services s with only[s] set (the others are
+ * unchanged in bgpd); the rendering and the read-back still cover all. */
+void apply_set_fast_only(struct apply *a, const bool *only);
 /* Cancels (kills the running tool); done is not called. Returns NULL. */
 struct apply *apply_free(struct apply *a);
 

@@ -455,25 +455,12 @@ static void derive_route_servers(const struct conf_ctx *x, const config_setting_
         }
 }
 
-static int build_services(struct conf *c)
-{
-        c->services = calloc(1, sizeof(*c->services));
-        if (!c->services)
-                return -ENOMEM;
-        c->n_services = 1;
-        if (!(c->services[0].name = strdup("default")))
-                return -ENOMEM;
-        c->services[0].role = c->role;
-        c->services[0].prefixes = c->shared_ips;        /* borrowed: the default service is the top level */
-        c->services[0].n_prefixes = c->n_shared_ips;
-        return 0;
-}
-
 static void parse_root(const struct conf_ctx *x, const config_setting_t *root, struct conf *c)
 {
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
-                "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", NULL,
+                "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", "services",
+                "on_stop", NULL,
         };
         const char *v;
 
@@ -487,7 +474,9 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
                                  "must be \"withdraw\" or \"keep\"");
         }
 
-        int r = conf_get_str(x, root, NULL, "role", &v);
+        /* services = ( ... ) replaces the top-level role and shared_ips (lib/conf_services.c). */
+        conf_parse_services(x, root, c);
+        int r = c->services_form ? -1 : conf_get_str(x, root, NULL, "role", &v);
         if (r == 0)
                 conf_err(x, DIAG_ERROR, NULL, "role", NULL, "required key is missing (\"primary\" or \"secondary\")");
         else if (r == 1 && role_parse(v) < 0)
@@ -497,7 +486,8 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
                 c->role = (enum role)role_parse(v);
 
         conf_get_int32(x, root, NULL, "datacenter", 0, 999999, &c->datacenter);
-        parse_shared_ips(x, root, c);
+        if (!c->services_form)
+                parse_shared_ips(x, root, c);
 
         if (conf_get_str(x, root, NULL, "hostname", &v) == 1) {
                 if (conf_valid_hostname(v))
@@ -553,7 +543,7 @@ int conf_load(const char *path, struct conf **ret, struct diag *d)
                 conf_free(c);
                 return r;
         }
-        if (build_services(c) < 0) {
+        if (conf_build_services(c, d) < 0) {
                 conf_free(c);
                 return -ENOMEM;
         }
@@ -593,9 +583,7 @@ struct conf *conf_free(struct conf *c)
         free(c->runtime_directory);
         free(c->control.read_group);
         free(c->control.admin_group);
-        for (size_t i = 0; i < c->n_services; i++)
-                free(c->services[i].name);
-        free(c->services);
+        conf_free_services(c);
         free(c);
         return NULL;
 }

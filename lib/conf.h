@@ -3,6 +3,7 @@
 
 #include "buf.h"
 #include "conf_model.h"
+#include "conf_services.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"

@@ -25,19 +25,34 @@ struct check_conf {
         struct native_conf *native;     /* a native check (lib/check_native.h): argv is NULL */
 };
 
-/* A set of shared prefixes with one role. Today there is one, the default service. */
+#define CONF_MAX_SERVICES 8
+
+enum service_start {
+        START_CHECKS,           /* the first result of each check decides (the default) */
+        START_WITHDRAWN,        /* withdrawn until each of its checks has passed rise times */
+};
+
+/* A set of shared prefixes with one role, its own checks and its own state (docs/design.md). The top-level
+ * role and shared_ips form is one service, "default". */
 struct service {
         char *name;
         enum role role;
-        struct prefix *prefixes;
+        struct prefix *prefixes;        /* a slice of conf->shared_ips, which owns them */
         size_t n_prefixes;
+        char **checks;                  /* names of the checks bound to it (NULL-terminated), or NULL */
+        double failback_delay;          /* seconds a recovered service stays in its lower state; 0: none */
+        int flap_limit;                 /* state changes within flap_window that hold it; 0: no damping */
+        double flap_window;
+        double flap_hold;
+        enum service_start start;
+        char *where;                    /* "FILE:LINE: services[N]" for messages after the parse */
 };
 
 struct conf {
         char *path;
-        enum role role;
+        enum role role;                 /* the top-level form's; services[i].role is the one that counts */
         int datacenter;                 /* -1 when not set */
-        struct prefix *shared_ips;
+        struct prefix *shared_ips;      /* every service's prefixes, service after service */
         size_t n_shared_ips;
         char *hostname;
 
@@ -93,6 +108,8 @@ struct conf {
                 gid_t admin_gid;
         } control;
 
-        struct service *services;       /* services[0] is the default service */
+        struct service *services;       /* at least one; the top-level form has one, "default" */
         size_t n_services;
+        bool services_form;             /* configured with services = ( ... ) */
+        bool on_stop_withdraw;          /* on_stop = "withdraw": a planned stop withdraws every service first */
 };

@@ -19,7 +19,7 @@ static const struct {
         { "status-json", false, false },
         { "checks", false, false },
         { "drain", true, true },
-        { "resume", false, true },
+        { "resume", true, true },
         { "reload", false, true },
         { "ping", false, false },
 };
@@ -99,7 +99,7 @@ int ctl_parse_request(char *line, const char **command, const char **arg, char *
                 *arg = a && *a ? a : NULL;
                 return 0;
         }
-        snprintf(err, errlen, "unknown command \"%.32s%s\" (known: status, status-json, checks, drain [REASON], "
-                 "resume, reload, ping)", line, strlen(line) > 32 ? "..." : "");
+        snprintf(err, errlen, "unknown command \"%.32s%s\" (known: status, status-json, checks, drain [SERVICE] "
+                 "[REASON], resume [SERVICE], reload, ping)", line, strlen(line) > 32 ? "..." : "");
         return -EINVAL;
 }

@@ -9,7 +9,7 @@
 #define CTL_SOCKET_NAME "control"
 #define CTL_DEFAULT_PATH "/run/failoverd/" CTL_SOCKET_NAME
 #define CTL_REQUEST_MAX 1024                    /* bytes, the terminating newline included */
-#define CTL_STATUS_SCHEMA 1
+#define CTL_STATUS_SCHEMA 2
 
 /* <runtime_directory>/control, malloc'd. Returns 0, -ENOMEM, or -ENAMETOOLONG when it would not fit a
  * sockaddr_un. */
@@ -21,6 +21,6 @@ int ctl_sockaddr(const char *path, struct sockaddr_un *sa);
 bool ctl_command_changes(const char *command);
 
 /* Validates a request line (without its newline; one trailing '\r' is dropped) in place: printable
- * ASCII, a known command, an argument only for "drain". Sets *command and *arg (NULL when none) to
+ * ASCII, a known command, an argument only for "drain" and "resume". Sets *command and *arg (NULL when none) to
  * point into line. Returns 0, or -EINVAL with a message for the peer in err. */
 int ctl_parse_request(char *line, const char **command, const char **arg, char *err, size_t errlen);

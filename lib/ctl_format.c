@@ -7,6 +7,7 @@
 
 #include "ctl.h"
 #include "ctl_format.h"
+#include "ctl_services.h"
 #include "ctl_json.h"
 
 /* Reading a status-json reply: each returns NULL (or false, -1, 0) when the key is absent or of another type. */
@@ -302,7 +303,8 @@ static void format_warnings(json_object *st, struct buf *out)
                 if (member_bool(ip, "assigned") == 0)
                         buf_printf(out, "WARNING: %s is not assigned to a local interface: FRR will not announce it\n",
                                    or_q(member_str(ip, "prefix")));
-                else if (state && strcmp(state, "withdrawn") != 0 && member_bool(ip, "announced") == 0 &&
+                else if ((state = ctl_prefix_state(st, ip)) && strcmp(state, "withdrawn") != 0 &&
+                         member_bool(ip, "announced") == 0 &&
                          member_bool(bgpd, "reachable") != 0)
                         buf_printf(out, "WARNING: %s should be announced but bgpd does not announce it%s%s%s\n",
                                    or_q(member_str(ip, "prefix")), member_str(ip, "not_announced_why") ? " (" : "",
@@ -386,6 +388,7 @@ static int format_status(json_object *st, double now, struct buf *out)
 
         format_headline(st, now, out);
         format_warnings(st, out);
+        int sv_r = ctl_format_services(st, now, out);
 
         format_route_servers(st, out, &rs);
         table_print(&rs, out);
@@ -415,7 +418,7 @@ static int format_status(json_object *st, double now, struct buf *out)
         if (conf)
                 buf_printf(out, "config: %s%s\n", or_q(member_str(conf, "path")),
                            member_str(conf, "reload_error") ? " (last reload FAILED, see above)" : "");
-        if (rs.oom || ips.oom)
+        if (rs.oom || ips.oom || sv_r < 0)
                 r = -ENOMEM;
         table_free(&rs);
         table_free(&ips);

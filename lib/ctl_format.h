@@ -7,7 +7,7 @@
 
 #include "buf.h"
 
-/* The human status screen (failoverctl status) from a status-json reply (schema 1); now is the Unix time
+/* The human status screen (failoverctl status) from a status-json reply (schema 2); now is the Unix time
  * used for "ago". Missing fields print as "?"; every string is printed through ctl_escape_text(). Returns
  * 0, -EINVAL when status is not an object, -ENOMEM. */
 int ctl_format_status(json_object *status, double now, struct buf *out);

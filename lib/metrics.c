@@ -129,6 +129,67 @@ static long sorted_unique(const void *items, size_t n, size_t size, const char *
         return (long)k;
 }
 
+static int service_cmp(const void *x, const void *y)
+{
+        const struct metrics_service *const *a = x, *const *b = y;
+        int c = strcmp(str((*a)->name), str((*b)->name));
+        return c ? c : *a < *b ? -1 : *a > *b;
+}
+
+/* name{service="S"[,state="X"]} */
+static void service_series(struct buf *b, const char *name, const char *service, const char *state)
+{
+        buf_printf(b, "%s{service=\"", name);
+        put_label_value(b, service);
+        if (state)
+                buf_printf(b, "\",state=\"%s", state);
+        buf_puts(b, "\"} ");
+}
+
+/* Each service's own state (docs/metrics.md): the same one-hot form as failoverd_state, labelled service. */
+static void render_services(const struct metrics_snapshot *s, struct buf *out)
+{
+        const struct metrics_service **v = s->n_services ? calloc(s->n_services, sizeof(*v)) : NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; v && i < s->n_services; i++)
+                v[n++] = &s->services[i];
+        if (n)
+                qsort(v, n, sizeof(*v), service_cmp);
+        family(out, "failoverd_service_state", "gauge",
+               "Effective state of each service: 1 for the current state, 0 for the others.");
+        for (size_t i = 0; i < n; i++) {
+                if (i && strcmp(str(v[i]->name), str(v[i - 1]->name)) == 0)
+                        continue;
+                for (int k = 0; k < _STATE_MAX; k++) {
+                        service_series(out, "failoverd_service_state", str(v[i]->name), state_name((enum fo_state)k));
+                        buf_printf(out, "%d\n", v[i]->state == (enum fo_state)k);
+                }
+        }
+        family(out, "failoverd_service_drained", "gauge", "1 while the service is drained (on its own or with the host).");
+        for (size_t i = 0; i < n; i++)
+                if (!i || strcmp(str(v[i]->name), str(v[i - 1]->name)) != 0) {
+                        service_series(out, "failoverd_service_drained", str(v[i]->name), NULL);
+                        buf_printf(out, "%d\n", v[i]->drained);
+                }
+        family(out, "failoverd_service_transitions_total", "counter", "State changes of the service since the start.");
+        for (size_t i = 0; i < n; i++)
+                if (!i || strcmp(str(v[i]->name), str(v[i - 1]->name)) != 0) {
+                        service_series(out, "failoverd_service_transitions_total", str(v[i]->name), NULL);
+                        buf_printf(out, "%" PRIu64 "\n", v[i]->transitions);
+                }
+        family(out, "failoverd_service_last_change_timestamp_seconds", "gauge",
+               "Unix time of the service's last state change.");
+        for (size_t i = 0; i < n; i++)
+                if (!i || strcmp(str(v[i]->name), str(v[i - 1]->name)) != 0) {
+                        char num[40];
+                        fmt_double(num, sizeof(num), v[i]->last_change_timestamp);
+                        service_series(out, "failoverd_service_last_change_timestamp_seconds", str(v[i]->name), NULL);
+                        buf_printf(out, "%s\n", num);
+                }
+        free(v);
+}
+
 #define CHECK(i) ((const struct metrics_check *)cv[i])
 #define PEER(i) ((const struct metrics_peer *)pv[i])
 
@@ -264,6 +325,7 @@ int metrics_render(const struct metrics_snapshot *s, struct buf *out)
                "Network statements entered again because bgpd kept them without announcing them.");
         sample_u(out, "failoverd_revalidations_total", NULL, NULL, s->revalidations);
 
+        render_services(s, out);
         free(cv);
         free(pv);
         return out->oom ? -ENOMEM : 0;

@@ -30,6 +30,14 @@ struct metrics_prefix {
         const char *announcement;       /* "announced", "configured", "withdrawn"; NULL: not read yet */
 };
 
+struct metrics_service {
+        const char *name;
+        enum fo_state state;            /* decided; STATE_INVALID before the first decision */
+        bool drained;
+        uint64_t transitions;
+        double last_change_timestamp;   /* unix time; 0 before the first change */
+};
+
 struct metrics_snapshot {
         const char *hostname;
         enum role role;
@@ -50,6 +58,8 @@ struct metrics_snapshot {
         bool bgpd_busy;                 /* the last poll got no whole answer from a bgpd that did not go away */
         uint64_t bgpd_slow_polls;
         uint64_t revalidations;         /* network statements entered again because bgpd did not announce them */
+        const struct metrics_service *services; /* per service: failoverd_service_* series with a service label */
+        size_t n_services;
 };
 
 /* Appends the Prometheus text exposition format to out, with # HELP and # TYPE for each metric family.

@@ -101,6 +101,20 @@ static int strv_push(char ***v, size_t *n, struct buf *b)
 
 char **render_fast_path(const struct conf *c, const enum fo_state *states)
 {
+        return render_fast_path_only(c, states, NULL);
+}
+
+static bool family_in(const struct conf *c, int family, const bool *only)
+{
+        for (size_t s = 0; s < c->n_services; s++)
+                for (size_t i = 0; (!only || only[s]) && i < c->services[s].n_prefixes; i++)
+                        if (c->services[s].prefixes[i].family == family)
+                                return true;
+        return false;
+}
+
+char **render_fast_path_only(const struct conf *c, const enum fo_state *states, const bool *only)
+{
         char **v = calloc(1, sizeof(char *));
         size_t n = 0;
         struct buf b;
@@ -115,12 +129,15 @@ char **render_fast_path(const struct conf *c, const enum fo_state *states)
         r |= strv_push(&v, &n, &b);
         for (int f = 0; f < 2; f++) {
                 int family = f == 0 ? AF_INET : AF_INET6;
-                if (!has_family(c, family))
+                if (!family_in(c, family, only))
                         continue;
                 buf_printf(&b, "address-family %s unicast", family == AF_INET ? "ipv4" : "ipv6");
                 r |= strv_push(&v, &n, &b);
                 for (size_t s = 0; s < c->n_services; s++) {
                         const char *rm = state_route_map(states[s]);
+                        /* Another service's lines are never re-entered: that would re-originate its path. */
+                        if (only && !only[s])
+                                continue;
                         for (size_t i = 0; i < c->services[s].n_prefixes; i++) {
                                 const struct prefix *p = &c->services[s].prefixes[i];
                                 if (p->family != family)

@@ -12,3 +12,6 @@ int render_frr_conf(const struct conf *c, const enum fo_state *states, char **ou
  * "configure terminal", "router bgp ASN", then per address family the network (or "no network") lines.
  * Returns a NULL-terminated vector (caller frees with strv_free) or NULL when out of memory. */
 char **render_fast_path(const struct conf *c, const enum fo_state *states);
+/* The same for the services s with only[s] set (all when only is NULL): one transaction for every service
+ * that changed, and no line of another service. */
+char **render_fast_path_only(const struct conf *c, const enum fo_state *states, const bool *only);

@@ -3,7 +3,8 @@
 #
 # Builds the lab (two route servers; h1 primary and h2 secondary, each with FRR and failoverd and one
 # health check driven by a flag file), then: both healthy -> h1's check fails -> traffic moves to h2 ->
-# the check recovers -> traffic returns -> failoverctl drain -> failoverctl resume. Prints how long each
+# the check recovers -> traffic returns -> failoverctl drain -> failoverctl resume -> active/active with
+# two services (h1 primary for web, h2 for db). Prints how long each
 # move took at the route servers, removes everything it made (also on Ctrl-C or failure), exits 0.
 # Run as root from the repository (make demo). FAILOVERD_BUILD overrides build/release.
 set -euo pipefail
@@ -16,6 +17,7 @@ PY=/usr/bin/python3
 [[ -x $PY ]] || PY=python3
 V4=198.51.100.10/32
 V6=2001:db8:e001:1b8c::/64
+DB4=198.51.100.11/32
 
 [[ $(id -u) == 0 ]] || { echo "demo.sh: run as root (network namespaces, FRR)" >&2; exit 1; }
 [[ -x $BIN/failoverd ]] || { echo "demo.sh: $BIN/failoverd is not built (make all)" >&2; exit 1; }
@@ -188,6 +190,37 @@ else
 	say "This build's failoverd has no control socket yet, so drain/resume cannot be shown."
 	say "(failoverctl says: $("$BIN/failoverctl" -c "$T/h1.conf" status 2>&1 | head -1))"
 fi
+
+step "Active/active: two services, each host primary for one"
+say "Two shared addresses: h1 is primary for web ($V4, $V6), h2 primary for db ($DB4)."
+say "failoverd.conf gets a services list instead of role and shared_ips; the flag check guards web alone."
+for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+PIDS=()
+for h in h1 h2; do
+	web=primary db=secondary
+	[[ $h == h2 ]] && web=secondary db=primary
+	"$LAB" lo-addr "$h" add "$DB4"
+	"$LAB" failoverd-conf "$h" primary "$T/$h.d" | sed '/^role = /d; /^shared_ips = /d' >"$T/$h.conf"
+	cat >>"$T/$h.conf" <<-EOC
+		services = (
+		  { name = "web"; shared_ips = ["${V4%/32}", "$V6"]; role = "$web"; checks = ["flag"]; },
+		  { name = "db"; shared_ips = ["${DB4%/32}"]; role = "$db"; }
+		);
+	EOC
+	ip netns exec "$("$LAB" ns "$h")" "$BIN/failoverd" -c "$T/$h.conf" >>"$T/$h.log" 2>&1 &
+	PIDS+=($!)
+done
+sed -n '/^services/,/^);/p' "$T/h1.conf" | sed 's/^/      h1: /'
+wait_both "h1 65000:1" "$EPOCHREALTIME" 30 >/dev/null
+"$PY" -I "$ROOT/test/demo/wait-both.py" "$LAB_PREFIX" "$DB4" "h2 65000:1" 30 "$EPOCHREALTIME" >/dev/null ||
+	die "the route servers did not move $DB4 to h2"
+say "Route servers' best paths: web on h1, db on h2 (both hosts carry traffic):"
+for rs in rs1 rs2; do
+	printf '      %s  %-22s -> %s\n' "$rs" "$V4" "$(describe "$("$LAB" bestpath "$rs" "$V4")")"
+	printf '      %s  %-22s -> %s\n' "$rs" "$DB4" "$(describe "$("$LAB" bestpath "$rs" "$DB4")")"
+done
+AFTER_CHANGE=1 show_status
 
 step "Summary"
 say "Time from the trigger to both route servers moving:"

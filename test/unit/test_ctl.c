@@ -886,7 +886,7 @@ START_TEST(test_ctl_format_status)
         json_object_object_add(st, "drained", json_object_new_boolean(1));
         json_object_object_add(st, "drain_reason", json_object_new_string("kernel upgrade"));
         json_object_object_add(st, "since", json_object_new_double(1700000000 - 2 * 86400));
-        json_object_object_add(st, "schema", json_object_new_int(2));
+        json_object_object_add(st, "schema", json_object_new_int(3));
         json_object_object_get_ex(st, "config", &cfg);
         json_object_object_add(cfg, "reload_error", json_object_new_string("failoverd.conf:3: bad"));
         json_object_object_get_ex(st, "bgpd", &bgpd);
@@ -910,7 +910,7 @@ START_TEST(test_ctl_format_status)
         ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
         assert_contains(b.data, ": WITHDRAWN \xe2\x80\x94 not announcing (drained) since 2023-11-12 22:13:20 (2d ago)");
         assert_contains(b.data, "role primary, DRAINED: kernel upgrade (failoverctl resume to undo)");
-        assert_contains(b.data, "note: status schema 2 is newer");
+        assert_contains(b.data, "note: status schema 3 is newer");
         assert_contains(b.data, "WARNING: reload of /etc/failoverd/failoverd.conf failed, running on the previous "
                         "configuration: failoverd.conf:3: bad\n");
         assert_contains(b.data, "WARNING: the last apply to FRR failed: vtysh exit 1\n");
@@ -1066,7 +1066,7 @@ START_TEST(test_ctl_failoverctl_no_daemon_and_usage)
         free(err);
 
         static const char *const bad[][4] = {
-                { NULL }, { "frobnicate", NULL }, { "status", "extra", NULL }, { "resume", "now", NULL },
+                { NULL }, { "frobnicate", NULL }, { "status", "extra", NULL }, { "resume", "web", "now" },
                 { "-c", "/x.conf", "--socket", "/x" }, { "--timeout", "0", "ping", NULL }, { "--bogus", "ping", NULL },
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
