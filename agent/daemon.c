@@ -265,8 +265,12 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
         }
         m->applied = m->apply_state;
         watch_soon(m);
-        log_info("%s: %s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
-                 state_name(m->applied), r->usec / 1000.0, r->tool_usec / 1000.0,
+        char in_bgpd[64] = "";
+        if (r->tool_done_mono > m->decided_usec)
+                snprintf(in_bgpd, sizeof(in_bgpd), ", in bgpd %.2f ms after the decision",
+                         (r->tool_done_mono - m->decided_usec) / 1000.0);
+        log_info("%s: %s in effect after %.1f ms (tool %.1f ms%s, %.1f ms after the decision)%s", kind,
+                 state_name(m->applied), r->usec / 1000.0, r->tool_usec / 1000.0, in_bgpd,
                  (now_mono() - m->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
         manager_update_status(m);
         apply_ended(m);
