@@ -101,26 +101,36 @@ static int consume(struct vtysock *q)
         return 1;
 }
 
+/* Sends what is left of the current command. Returns 1 when all of it is out (then only replies are
+ * awaited), 0 when the socket is full (EPOLLOUT is awaited too), or -errno. */
+static int send_current(struct vtysock *q)
+{
+        const char *c = q->cmds[q->cur];
+        size_t len = strlen(c) + 1;     /* the NUL ends the command */
+
+        while (q->sent < len) {
+                ssize_t n = send(q->fd, c + q->sent, len - q->sent, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        break;
+                if (n < 0)
+                        return -errno;
+                q->sent += (size_t)n;
+        }
+        int r = sd_event_source_set_io_events(q->io, q->sent == len ? EPOLLIN : EPOLLOUT | EPOLLIN);
+        return r < 0 ? r : q->sent == len;
+}
+
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct vtysock *q = userdata;
+        int r;
         (void)s;
 
-        if (revents & EPOLLOUT && q->cur < q->n_cmds) {
-                const char *c = q->cmds[q->cur];
-                size_t len = strlen(c) + 1;     /* the NUL ends the command */
-                while (q->sent < len) {
-                        ssize_t n = send(fd, c + q->sent, len - q->sent, MSG_NOSIGNAL);
-                        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                                break;
-                        if (n < 0) {
-                                complete(q, -errno);
-                                return 0;
-                        }
-                        q->sent += (size_t)n;
-                }
-                if (q->sent == len)
-                        sd_event_source_set_io_events(q->io, EPOLLIN);
+        if (revents & EPOLLOUT && q->cur < q->n_cmds && (r = send_current(q)) < 0) {
+                complete(q, r);
+                return 0;
         }
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 char chunk[16384];
@@ -158,7 +168,12 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                                         complete(q, 0);
                                         return 0;
                                 }
-                                sd_event_source_set_io_events(q->io, EPOLLOUT | EPOLLIN);
+                                /* The next command at once: the socket is writable unless bgpd stopped
+                                 * reading, and a wait for EPOLLOUT would cost a wake-up per command. */
+                                if ((r = send_current(q)) < 0) {
+                                        complete(q, r);
+                                        return 0;
+                                }
                         }
                 }
         }
