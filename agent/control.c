@@ -516,13 +516,23 @@ void control_write_metrics(struct manager *m)
                 .bgpd_slow_polls = m->bgpd_busy_total,
                 .revalidations = m->revalidate_total,
         };
+        /* The file's path, a newline, then its text: a reload that moves the file writes it anew. */
         buf_init(&b);
+        buf_printf(&b, "%s\n", m->conf->metrics_file);
+        size_t head = b.len;
         int r = metrics_render(&snap, &b);
-        if (r >= 0)
-                /* Rewritten at every watch and read by a scraper: atomic, but no fsync on the loop. */
-                r = file_write_atomic(m->conf->metrics_file, b.data, b.len, 0644, 0, NULL);
+        bool same = r >= 0 && !b.oom && m->metrics_last && strcmp(m->metrics_last, b.data) == 0;
+        if (r >= 0 && b.oom)
+                r = -ENOMEM;
+        if (r >= 0 && !same)
+                /* Rewritten when it changes and read by a scraper: atomic, but no fsync on the loop. */
+                r = file_write_atomic(m->conf->metrics_file, b.data + head, b.len - head, 0644, 0, NULL);
         if (r < 0)
                 log_warn("cannot write %s: %s", m->conf->metrics_file, strerror(-r));
+        if (r >= 0 && !same) {
+                free(m->metrics_last);
+                m->metrics_last = buf_steal(&b);
+        }
         buf_free(&b);
         free(mc);
         free(mp);
@@ -536,6 +546,7 @@ void control_done(struct manager *m)
                 if (!file_job_finish(m->drain_job, 10000))
                         m->drain_job = NULL;    /* cancelled: the disk did not answer in 10 s */
         m->ctl = ctl_server_free(m->ctl);
+        m->metrics_last = (free(m->metrics_last), NULL);
         m->reload_defer = sd_event_source_disable_unref(m->reload_defer);
         for (size_t i = 0; i < m->n_notify_children; i++)
                 notify_child_free(m->notify_children[i]);

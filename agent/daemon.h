@@ -78,6 +78,7 @@ struct manager {
         struct vtysock *revalidate_query;
         uint64_t revalidate_next_usec;  /* CLOCK_MONOTONIC: no re-entry of a network statement before */
         unsigned revalidate_ms;         /* backoff between re-entries */
+        char *metrics_last;             /* what the metrics file holds: written again only when it changes */
         uint64_t revalidate_total;
         struct bgpd_status bgpd;        /* sessions as last read */
         struct bgpd_running running;    /* network statements as last read */
