@@ -467,7 +467,13 @@ static void on_fast_sock(struct vtysock *q, int error, char **outs, const int *s
                 fast_vtysh(a);
                 return;
         }
-        a->result.tool_done_mono = vtysock_answered_usec(q, end);
+        /* bgpd has the change once it answered the last network statement ("exit-address-family" and "end"
+         * only leave the configuration nodes). */
+        size_t last = end;
+        for (size_t i = 0; i < end; i++)
+                if (strncmp(a->fast_cmds[i], "network ", 8) == 0 || strncmp(a->fast_cmds[i], "no network ", 11) == 0)
+                        last = i;
+        a->result.tool_done_mono = vtysock_answered_usec(q, last);
         a->result.tool_usec = a->result.tool_done_mono ? a->result.tool_done_mono - a->tool_start : 0;
         /* Every command's reply: a non-zero status stopped the rest; a "%" line with status 0 is a refusal
          * too, as with vtysh. */

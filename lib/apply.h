@@ -27,7 +27,8 @@ struct apply_result {
         enum fo_state running[8];       /* per service: what bgpd runs (STATE_INVALID: inconsistent) */
         bool has_router;        /* bgpd has our router bgp block */
         uint64_t usec;          /* whole apply */
-        uint64_t tool_usec;     /* the reload / fast-path call alone (on the vty socket: up to bgpd's answer to "end") */
+        uint64_t tool_usec;     /* the reload / fast-path call alone (on the vty socket: up to bgpd's answer to the
+                                 * last network statement) */
         uint64_t tool_done_mono;        /* CLOCK_MONOTONIC usec the fast path was in bgpd; 0 when not one */
         double tool_started;    /* unix time the reload / fast-path call was started, for measurements */
 };

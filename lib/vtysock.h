@@ -10,8 +10,9 @@
 struct vtysock;
 
 /* outputs[i] is the reply to cmds[i] (NUL-terminated; owned by the query, valid during the call), status[i]
- * FRR's status byte (0 ok; -1: never answered). error is 0 or -errno: -ENOENT/-ECONNREFUSED: bgpd not running; -EAGAIN: its
- * listen backlog is full (busy, not gone); -ETIMEDOUT: no whole answer in time; -ECONNRESET: it hung up.
+ * FRR's status byte (0 ok; -1: never answered). error is 0 or -errno: -ENOENT/-ECONNREFUSED: bgpd not
+ * running; -EAGAIN: its listen backlog is full (busy, not gone); -ETIMEDOUT: no whole answer in time;
+ * -ECONNRESET: it hung up.
  * Every reply is read to its end marker, also one that passed the size limit (-EFBIG): the socket is
  * closed early only on the timeout. */
 typedef void (*vtysock_done_fn)(struct vtysock *q, int error, char **outputs, const int *status, void *userdata);
