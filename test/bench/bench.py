@@ -535,10 +535,14 @@ def cmd_report(args):
           f"{'':<14}target <= 0.1 %: {'met' if ok_self else 'NOT met'}")
         w(f"     CPU daemon + children (checks, vtysh) {r['cpu_total_pct']:.3f} %"
           f"{'':<4}target <= 0.5 %: {'met' if ok_tot else 'NOT met'}")
-        if key == "idle" and not ok_tot:
-            why = floor.exec_reason(rows, r, 3, 1.0)
+        if key == "idle" and not ok_self:
+            why = floor.spawn_reason(rows, r, 3, 1.0)
             if why:
-                w(f"     why: {why}")
+                w(f"     why (daemon): {why}")
+        if key == "idle" and not ok_tot:
+            why = floor.exec_reason(rows, 3, 1.0)
+            if why:
+                w(f"     why (children): {why}")
         if key == "idle":
             verdicts += [("RSS <= 4 MiB", "met" if ok_rss else "NOT met"),
                          ("daemon CPU idle <= 0.1 %", "met" if ok_self else "NOT met"),
@@ -560,6 +564,9 @@ def cmd_report(args):
         ok = r["cpu_self_pct"] <= 1
         w(f"   {'':<58} target daemon alone <= 1 %: {'met' if ok else 'NOT met'}")
         verdicts.append(("100 checks at 1 s: daemon alone <= 1 %", "met" if ok else "NOT met"))
+        why = floor.spawn_reason(rows, r, 100, 1.0) if not ok else None
+        if why:
+            w(f"     why: {why}")
     w("")
     notes = [r for r in rows.values() if r.get("note") and r["key"] not in ("silent.frr", "scale.info")]
     short = [f"   {r['key']}: {r['note'] if 'repetitions' in r['note'] else len(r['samples'])}"
