@@ -71,7 +71,7 @@ $(B)/test/unit/%.o: test/unit/%.c $(wildcard lib/*.h test/unit/*.h) $(B)/test/su
 $(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_HELP:%.c=$(B)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_FLAGS)
 
-# Installs the Debian packages that build, tests and demo need (SPEC 10). Needs root.
+# Installs the Debian packages that build, tests and demo need. Needs root.
 DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev check frr \
             frr-pythontools iproute2 procps psmisc util-linux groff-base man-db systemd \
             valgrind clang libclang-rt-dev llvm python3 \

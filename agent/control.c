@@ -11,7 +11,8 @@
 #include <json-c/json.h>
 
 #include "check.h"
-#include "ctl.h"
+#include "clock.h"
+#include "ctl_server.h"
 #include "daemon.h"
 #include "file.h"
 #include "log.h"
@@ -133,7 +134,7 @@ static const char *community_of(const struct manager *m)
 
 static double mono_to_age(uint64_t mono)
 {
-        return mono ? (double)(now_mono() - mono) / 1e6 : -1;
+        return mono ? (double)(clock_mono_usec() - mono) / 1e6 : -1;
 }
 
 static json_object *status_json(struct manager *m)

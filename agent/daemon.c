@@ -12,26 +12,13 @@
 #include "apply.h"
 #include "check.h"
 #include "checkset.h"
+#include "clock.h"
 #include "daemon.h"
 #include "failoverd.h"
 #include "log.h"
 
 #define RETRY_MIN_MS 500
 #define RETRY_MAX_MS 10000
-
-uint64_t now_mono(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static double now_real(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void kick(struct manager *m);
 
@@ -120,8 +107,8 @@ void manager_evaluate(struct manager *m)
                            m->target == STATE_INVALID ? "start" : state_name(m->target), state_name(st), m->reason);
                 m->previous = m->target;
                 m->target = st;
-                m->target_since = now_real();
-                m->decided_usec = now_mono();
+                m->target_since = clock_real_sec();
+                m->decided_usec = clock_mono_usec();
                 m->transitions++;
                 /* A backoff belongs to the failed attempt, not to this new decision: go now. */
                 cancel_retry(m);
@@ -271,7 +258,7 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
                          (r->tool_done_mono - m->decided_usec) / 1000.0);
         log_info("%s: %s in effect after %.1f ms (tool %.1f ms%s, %.1f ms after the decision)%s", kind,
                  state_name(m->applied), r->usec / 1000.0, r->tool_usec / 1000.0, in_bgpd,
-                 (now_mono() - m->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
+                 (clock_mono_usec() - m->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
         manager_update_status(m);
         apply_ended(m);
 }
@@ -386,7 +373,7 @@ int manager_reload(struct manager *m)
         }
         /* Before the first READY=1 a reload owes none of its own. */
         if (m->ready) {
-                snprintf(buf, sizeof(buf), "MONOTONIC_USEC=%llu", (unsigned long long)now_mono());
+                snprintf(buf, sizeof(buf), "MONOTONIC_USEC=%llu", (unsigned long long)clock_mono_usec());
                 sd_notifyf(0, "RELOADING=1\n%s", buf);
                 m->reloading = true;
         }

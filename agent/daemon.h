@@ -96,7 +96,6 @@ struct manager {
         size_t n_notify_children;
 };
 
-uint64_t now_mono(void);
 int manager_init(struct manager *m, const char *path, int verbose);
 int manager_start(struct manager *m);
 void manager_done(struct manager *m);

@@ -1,13 +1,15 @@
-/* failoverctl: asks a running failoverd over its control socket (SPEC 7.7, docs/control-protocol.md). */
+/* failoverctl: asks a running failoverd over its control socket (docs/control-protocol.md). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "conf.h"
-#include "ctl.h"
+#include "ctl_client.h"
+#include "ctl_format.h"
+#include "ctl_json.h"
 
 enum {
         EXIT_OK = 0,
@@ -79,7 +81,7 @@ static char *socket_from_config(const char *config)
         return strdup(CTL_DEFAULT_PATH);
 }
 
-static int unreachable(const char *path, int r, int timeout_ms)
+static int report_request_error(const char *path, int r, int timeout_ms)
 {
         switch (-r) {
         case ENOENT:
@@ -259,7 +261,7 @@ int main(int argc, char **argv)
         struct buf esc;
         buf_init(&esc);
         if (!reply) {
-                ret = unreachable(path, r, timeout_ms);
+                ret = report_request_error(path, r, timeout_ms);
         } else if (json) {
                 ctl_json_serialize(reply, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                    JSON_C_TO_STRING_NOSLASHESCAPE, &esc);
@@ -276,11 +278,9 @@ int main(int argc, char **argv)
                         ret = r == -EACCES ? EXIT_DENIED : EXIT_FAILED;
                 } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "checks") == 0) {
                         struct buf b;
-                        struct timespec ts;
                         buf_init(&b);
-                        clock_gettime(CLOCK_REALTIME, &ts);
                         int f = strcmp(cmd, "status") == 0 ?
-                                ctl_format_status(reply, (double)ts.tv_sec + ts.tv_nsec / 1e9, &b) :
+                                ctl_format_status(reply, clock_real_sec(), &b) :
                                 ctl_format_checks(reply, &b);
                         ret = print_text(&b, f);
                         buf_free(&b);

@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "check.h"
+#include "clock.h"
 #include "daemon.h"
 #include "file.h"
 #include "ifaddr.h"
@@ -232,7 +233,7 @@ static void revalidate(struct manager *m)
 {
         char *cmds[256 + 1], text[4][160];
         size_t n = 0, found = 0;
-        uint64_t now = now_mono();
+        uint64_t now = clock_mono_usec();
 
         for (size_t i = 0; i < m->conf->n_shared_ips; i++)
                 found += needs_revalidation(m, i);

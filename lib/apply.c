@@ -1,4 +1,4 @@
-/* Applying a rendering to FRR (SPEC 6): validate, install atomically, full reload or fast path, read back. */
+/* Applying a rendering to FRR (docs/design.md): validate, install atomically, full reload or fast path, read back. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
 #include "bgpd.h"
 #include "buf.h"
+#include "clock.h"
 #include "file.h"
 #include "proc.h"
 #include "render.h"
@@ -21,7 +21,7 @@
 #define MAX_SERVICES 8
 #define TOOL_OUTPUT_MAX (1024 * 1024)
 
-enum step {
+enum apply_step {
         STEP_DRYRUN,
         STEP_RUNNING,
         STEP_RELOAD,
@@ -43,7 +43,7 @@ struct apply {
         int private_fd;         /* of private_dir; -1 until it exists */
         char candidate[4300];   /* where vtysh -C reads the rendering */
         char reload_file[4300]; /* frr-reload.py's copy: it must be named frr.conf */
-        enum step step;
+        enum apply_step step;
         struct proc *child;
         struct vtysock *query;  /* the fast path or the read-back on bgpd's vty socket */
         char **fast_lines;      /* render_fast_path()'s lines */
@@ -55,13 +55,6 @@ struct apply {
         struct apply_result result;
         uint64_t start;
 };
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Unlinks the entries (not directories) of the directory dfd, which it consumes, that match (all when
  * match is NULL). Returns how many. */
@@ -121,9 +114,10 @@ static int make_private_dir(struct apply *a)
         return 0;
 }
 
-static void finish(struct apply *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void end_apply(struct apply *a, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void finish(struct apply *a, int error, const char *fmt, ...)
+/* The apply is over: records the error, calls back and frees a. */
+static void end_apply(struct apply *a, int error, const char *fmt, ...)
 {
         if (error) {
                 struct buf b;
@@ -137,14 +131,14 @@ static void finish(struct apply *a, int error, const char *fmt, ...)
                 a->result.message = buf_steal(&b);
         }
         cleanup_files(a);
-        a->result.usec = now_usec() - a->start;
+        a->result.usec = clock_mono_usec() - a->start;
         a->done(a, &a->result, a->userdata);
         apply_result_clear(&a->result);
         a->child = NULL;
         apply_free(a);
 }
 
-static void proc_done(struct proc *p, struct proc_result *r, void *userdata);
+static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata);
 
 static int spawn(struct apply *a, char **argv)
 {
@@ -156,11 +150,9 @@ static int spawn(struct apply *a, char **argv)
         if (!argv)
                 return -ENOMEM;
         if (a->step == STEP_RELOAD || a->step == STEP_FAST) {
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                a->result.tool_started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+                a->result.tool_started = clock_real_sec();
         }
-        int r = proc_spawn(a->event, &o, proc_done, a, &a->child);
+        int r = proc_spawn(a->event, &o, on_tool_exit, a, &a->child);
         strv_free(argv);
         return r;
 }
@@ -202,7 +194,7 @@ static void on_installed(struct file_job *j, int error, bool changed, void *user
 
         a->install = NULL;
         if (error < 0) {
-                finish(a, error, "cannot write %s: %s", a->conf->frr.config, strerror(-error));
+                end_apply(a, error, "cannot write %s: %s", a->conf->frr.config, strerror(-error));
                 return;
         }
         a->result.file_changed |= changed;
@@ -215,7 +207,7 @@ static void install(struct apply *a)
         int r = file_write_async(a->event, a->conf->frr.config, a->text, strlen(a->text), 0640, FILE_DURABLE,
                                  on_installed, a, &a->install);
         if (r < 0)
-                finish(a, r, "cannot write %s: %s", a->conf->frr.config, strerror(-r));
+                end_apply(a, r, "cannot write %s: %s", a->conf->frr.config, strerror(-r));
 }
 
 /* frr-reload.py and vtysh "write" leave FRR's backup beside the file; failoverd's file is the only truth. */
@@ -258,7 +250,7 @@ static void readback_vtysh(struct apply *a)
 {
         int r = spawn(a, vty_argv_show(a->conf, "show running-config"));
         if (r < 0)
-                finish(a, r, "cannot start vtysh: %s", strerror(-r));
+                end_apply(a, r, "cannot start vtysh: %s", strerror(-r));
 }
 
 static void on_readback_sock(struct vtysock *q, int error, char **outs, const int *status, void *userdata)
@@ -273,15 +265,15 @@ static void on_readback_sock(struct vtysock *q, int error, char **outs, const in
         }
         if (error || status[1] != 0) {
                 trim(outs[1]);
-                finish(a, error ? error : -EPROTO, "cannot read bgpd's running config (vty socket: %s): %s",
+                end_apply(a, error ? error : -EPROTO, "cannot read bgpd's running config (vty socket: %s): %s",
                        error ? strerror(-error) : "refused", outs[1]);
                 return;
         }
         int r = parse_readback(a, outs[1]);
         if (r < 0)
-                finish(a, r, "out of memory");
+                end_apply(a, r, "out of memory");
         else
-                finish(a, 0, "ok");
+                end_apply(a, 0, "ok");
 }
 
 /* On bgpd's vty socket; through vtysh only when the socket is not there or refuses connections. */
@@ -304,13 +296,11 @@ static void after_apply(struct apply *a)
         if (a->readback && !a->readback_done)
                 start_readback(a);
         else
-                finish(a, 0, "ok");
+                end_apply(a, 0, "ok");
 }
 
-/* zebra always shows the kernel's forwarding state in its running config, and frr-reload.py removes
- * every running line the new file lacks: without these lines a full apply would turn forwarding on
- * (measured, docs/frr-facts.md). Forwarding is not failoverd's to change, so it is kept as it runs,
- * unless the rendering (frr.extra) says otherwise for that family. */
+/* frr-reload.py removes every running line the file lacks, zebra's forwarding lines too (docs/frr-facts.md):
+ * forwarding is not ours to change, so keep it as it runs unless frr.extra sets it for that family. */
 static void preserved_lines(const char *running, const char *rendering, struct buf *out)
 {
         static const char *const fam[] = { "ip forwarding", "ipv6 forwarding" };
@@ -358,7 +348,7 @@ static void start_reload(struct apply *a, const char *running)
         if (access(a->conf->frr.reload, X_OK) == 0) {
                 r = write_reload_copy(a, running);
                 if (r < 0) {
-                        finish(a, r, "cannot write %s: %s", a->reload_file, strerror(-r));
+                        end_apply(a, r, "cannot write %s: %s", a->reload_file, strerror(-r));
                         return;
                 }
                 argv = vty_argv_reload(a->conf, a->reload_file);
@@ -373,7 +363,7 @@ static void start_reload(struct apply *a, const char *running)
         }
         r = spawn(a, argv);
         if (r < 0)
-                finish(a, r, "cannot start %s: %s", a->conf->frr.reload, strerror(-r));
+                end_apply(a, r, "cannot start %s: %s", a->conf->frr.reload, strerror(-r));
 }
 
 /* The reload or the fast path has run: keep its words, fail with them, or install and go on. */
@@ -383,14 +373,14 @@ static void tool_done(struct apply *a, struct proc_result *r, bool ok, const cha
         a->result.tool_usec = r->end_usec - r->start_usec;
         if (!ok) {
                 trim(r->output);
-                finish(a, r->exec_errno ? -r->exec_errno : -EPROTO, "%s failed (%s): %s", label, what, r->output);
+                end_apply(a, r->exec_errno ? -r->exec_errno : -EPROTO, "%s failed (%s): %s", label, what, r->output);
                 return;
         }
         /* Whatever rewrote the file meanwhile, our rendering is what stays on disk. */
         install(a);
 }
 
-static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
+static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
 {
         struct apply *a = userdata;
         char what[256];
@@ -404,7 +394,7 @@ static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
         case STEP_DRYRUN:
                 if (!ok) {
                         trim(r->output);
-                        finish(a, r->exec_errno ? -r->exec_errno : -EBADMSG,
+                        end_apply(a, r->exec_errno ? -r->exec_errno : -EBADMSG,
                                "vtysh -C rejected the rendered configuration (%s): %s", what, r->output);
                         return;
                 }
@@ -413,7 +403,7 @@ static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
         case STEP_RUNNING:
                 if (!ok) {
                         trim(r->output);
-                        finish(a, r->exec_errno ? -r->exec_errno : -EPROTO,
+                        end_apply(a, r->exec_errno ? -r->exec_errno : -EPROTO,
                                "cannot read FRR's running config (%s): %s", what, r->output);
                         return;
                 }
@@ -424,21 +414,21 @@ static void proc_done(struct proc *p, struct proc_result *r, void *userdata)
                 tool_done(a, r, ok, what, "full apply");
                 return;
         case STEP_FAST:
-                a->result.tool_done_mono = now_usec();
+                a->result.tool_done_mono = clock_mono_usec();
                 tool_done(a, r, ok && !vtysh_error_line(r->output), what, "fast path");
                 return;
         case STEP_READBACK:
                 if (!ok) {
                         trim(r->output);
-                        finish(a, r->exec_errno ? -r->exec_errno : -EPROTO,
+                        end_apply(a, r->exec_errno ? -r->exec_errno : -EPROTO,
                                "cannot read bgpd's running config (%s): %s", what, r->output);
                         return;
                 }
                 if (parse_readback(a, r->output) < 0) {
-                        finish(a, -ENOMEM, "out of memory");
+                        end_apply(a, -ENOMEM, "out of memory");
                         return;
                 }
-                finish(a, 0, "ok");
+                end_apply(a, 0, "ok");
                 return;
         }
 }
@@ -450,7 +440,7 @@ static void fast_vtysh(struct apply *a)
         int r = cmds ? spawn(a, vty_argv_commands(a->conf, cmds)) : -ENOMEM;
         strv_free(cmds);
         if (r < 0)
-                finish(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
+                end_apply(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
 }
 
 static void on_fast_sock(struct vtysock *q, int error, char **outs, const int *status, void *userdata)
@@ -482,22 +472,22 @@ static void on_fast_sock(struct vtysock *q, int error, char **outs, const int *s
                         continue;
                 trim(outs[i]);
                 if (error && status[i] < 0)
-                        finish(a, error, "fast path failed (bgpd's vty socket: %s, at \"%s\")", strerror(-error),
+                        end_apply(a, error, "fast path failed (bgpd's vty socket: %s, at \"%s\")", strerror(-error),
                                a->fast_cmds[i]);
                 else
-                        finish(a, -EPROTO, "fast path failed (bgpd refused \"%s\", status %d): %s", a->fast_cmds[i],
+                        end_apply(a, -EPROTO, "fast path failed (bgpd refused \"%s\", status %d): %s", a->fast_cmds[i],
                                status[i], outs[i]);
                 return;
         }
         if (a->readback) {
                 if (error || status[n - 1] != 0) {
                         trim(outs[n - 1]);
-                        finish(a, error ? error : -EPROTO, "cannot read bgpd's running config (vty socket: %s): %s",
+                        end_apply(a, error ? error : -EPROTO, "cannot read bgpd's running config (vty socket: %s): %s",
                                error ? strerror(-error) : "refused", outs[n - 1]);
                         return;
                 }
                 if (parse_readback(a, outs[n - 1]) < 0) {
-                        finish(a, -ENOMEM, "out of memory");
+                        end_apply(a, -ENOMEM, "out of memory");
                         return;
                 }
                 a->readback_done = true;
@@ -511,7 +501,6 @@ static void on_fast_sock(struct vtysock *q, int error, char **outs, const int *s
 static int start_fast_sock(struct apply *a)
 {
         char path[4200];
-        struct timespec ts;
         size_t n = 0;
 
         int r = vtysock_path(a->conf->frr.pathspace, "bgpd", path, sizeof(path));
@@ -532,9 +521,8 @@ static int start_fast_sock(struct apply *a)
         if (a->readback)
                 a->fast_cmds[n + 1] = (char *)"show running-config";
         a->fast_lines = lines;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        a->result.tool_started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-        a->tool_start = now_usec();
+        a->result.tool_started = clock_real_sec();
+        a->tool_start = clock_mono_usec();
         return vtysock_query_flags(a->event, path, a->fast_cmds, (uint64_t)(a->conf->frr.timeout * 1e6),
                                    VTYSOCK_STOP_ON_ERROR, on_fast_sock, a, &a->query);
 }
@@ -547,7 +535,7 @@ static void after_install(struct apply *a)
                 a->step = STEP_RUNNING;
                 int e = spawn(a, vty_argv_show_all(a->conf, "show running-config"));
                 if (e < 0)
-                        finish(a, e, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-e));
+                        end_apply(a, e, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-e));
                 return;
         }
         case STEP_RELOAD:
@@ -558,7 +546,7 @@ static void after_install(struct apply *a)
         case STEP_READBACK:
                 break;
         }
-        finish(a, -EINVAL, "internal error: install in step %d", (int)a->step);
+        end_apply(a, -EINVAL, "internal error: install in step %d", (int)a->step);
 }
 
 static int on_defer(sd_event_source *s, void *userdata)
@@ -574,18 +562,18 @@ static int on_defer(sd_event_source *s, void *userdata)
                 /* A full or read-only frr.conf directory still fails before FRR: install() follows the dry run. */
                 r = make_private_dir(a);
                 if (r < 0) {
-                        finish(a, r, "cannot make a private directory in %s: %s", a->conf->runtime_directory,
+                        end_apply(a, r, "cannot make a private directory in %s: %s", a->conf->runtime_directory,
                                strerror(-r));
                         return 0;
                 }
                 r = file_write_atomic_at(a->private_fd, "candidate.conf", a->text, strlen(a->text), 0600, 0, NULL);
                 if (r < 0) {
-                        finish(a, r, "cannot write %s: %s", a->candidate, strerror(-r));
+                        end_apply(a, r, "cannot write %s: %s", a->candidate, strerror(-r));
                         return 0;
                 }
                 r = spawn(a, vty_argv_dryrun(a->conf, a->candidate));
                 if (r < 0)
-                        finish(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
+                        end_apply(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
                 return 0;
         case APPLY_FAST:
                 a->step = STEP_FAST;
@@ -620,7 +608,7 @@ int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, 
         a->readback = readback;
         a->done = done;
         a->userdata = userdata;
-        a->start = now_usec();
+        a->start = clock_mono_usec();
         for (size_t i = 0; i < MAX_SERVICES; i++)
                 a->result.running[i] = STATE_INVALID;
         if (kind != APPLY_READBACK && (r = render_frr_conf(c, a->states, &a->text)) < 0) {

@@ -1,4 +1,4 @@
-/* Applying a rendering to FRR (SPEC 6): validate, install atomically, full reload or fast path, read back.
+/* Applying a rendering to FRR (docs/design.md): validate, install atomically, full reload or fast path, read back.
  * Every step is a child process or a vty socket query on the caller's sd-event loop; nothing blocks. */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* Health-check runner (SPEC 4): schedules each check's child on sd-event, grades it, feeds rise/fall. */
+/* Health-check runner: schedules each check's child on sd-event, grades it, feeds rise/fall. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +9,11 @@
 
 #include "buf.h"
 #include "check.h"
+#include "clock.h"
+#include "conf_checks.h"
 #include "proc.h"
 
-#define KILL_GRACE_USEC         1000000ULL      /* SPEC 4: SIGKILL 1 s after SIGTERM */
+#define KILL_GRACE_USEC         1000000ULL      /* SIGKILL 1 s after SIGTERM (failoverd.conf(5)) */
 #define TIMER_ACCURACY_USEC     1000ULL
 #define TIMER_SLACK_MAX_USEC    100000ULL      /* a run may start this late: see schedule_next() */
 
@@ -28,17 +30,6 @@ struct check {
         bool in_cb;
         bool free_pending;
 };
-
-static void check_conf_clear(struct check_conf *cc)
-{
-        free(cc->name);
-        free(cc->script);
-        strv_free(cc->argv);
-        free(cc->conf_file);
-        free(cc->user);
-        free(cc->cred);
-        memset(cc, 0, sizeof(*cc));
-}
 
 static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
 {
@@ -60,7 +51,7 @@ static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
         };
         if (!dst->name || !dst->argv || (src->script && !dst->script) || (src->conf_file && !dst->conf_file) ||
             (src->user && !dst->user) || (src->cred && !dst->cred)) {
-                check_conf_clear(dst);
+                conf_check_clear(dst);
                 return -ENOMEM;
         }
         return 0;
@@ -69,19 +60,9 @@ static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
 static uint64_t loop_now(struct check *c)
 {
         uint64_t now = 0;
-        if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0) {
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                now = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
-        }
+        if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0)
+                now = clock_mono_usec();
         return now;
-}
-
-static uint64_t realtime_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
 }
 
 static uint64_t period_usec(const struct check *c)
@@ -121,7 +102,7 @@ static void check_destroy(struct check *c)
 {
         c->proc = proc_free(c->proc);
         c->timer = sd_event_source_disable_unref(c->timer);
-        check_conf_clear(&c->conf);
+        conf_check_clear(&c->conf);
         sd_event_unref(c->event);
         free(c);
 }
@@ -130,7 +111,7 @@ static void check_destroy(struct check *c)
 static void check_finish(struct check *c)
 {
         c->result.runs++;
-        c->result.end_realtime_usec = realtime_usec();
+        c->result.end_realtime_usec = clock_real_usec();
         bool changed = fsm_feed(&c->state, c->result.severity, c->conf.rise, c->conf.fall);
         (void)schedule_next(c);
         if (c->cb) {
@@ -312,7 +293,7 @@ int check_update_conf(struct check *c, const struct check_conf *cc)
         int r = check_conf_copy(&n, cc);
         if (r < 0)
                 return r;
-        check_conf_clear(&c->conf);
+        conf_check_clear(&c->conf);
         c->conf = n;
         if (c->last_start_usec != 0)
                 return schedule_next(c);

@@ -1,4 +1,4 @@
-/* Health-check runner (SPEC 4): one object per configured check owning its timer and its running child. */
+/* Health-check runner: one object per configured check owning its timer and its running child. */
 #pragma once
 
 #include <stdbool.h>

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "checkset.h"
+#include "conf_checks.h"
 
 static void free_fresh(struct check **fresh, size_t n)
 {
@@ -11,9 +12,8 @@ static void free_fresh(struct check **fresh, size_t n)
                 check_free(fresh[i]);
 }
 
-/* Two steps, as a reload of the configuration itself: everything that can fail (memory, a check that
- * cannot be created or started) happens on new objects first; the old set is touched only once that
- * succeeded, by steps that cannot fail. */
+/* Like a reload of the configuration: whatever can fail happens on new objects first; the old set is
+ * then changed only by steps that cannot fail. */
 int checkset_rebuild(sd_event *e, struct check ***checks, size_t *n_checks, const struct conf *prev,
                      const struct conf *next, check_result_fn cb, checkset_note_fn note, void *userdata)
 {

@@ -1,133 +1,15 @@
-/* The configuration model: failoverd.conf and conf.d parsed and validated into one object (SPEC 3, 4, 11). */
+/* Loading failoverd.conf and its conf.d into the configuration model (docs/failoverd.conf.5). */
 #pragma once
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <sys/types.h>
-
 #include "buf.h"
-#include "prefix.h"
-#include "state.h"
+#include "conf_model.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
 #define CONF_DEFAULT_PATH SYSCONFDIR "/failoverd/failoverd.conf"
 
-struct proc_cred;
-
-struct check_conf {
-        char *name;             /* run-parts name, unique */
-        char *script;           /* path of the conf.d script, or NULL for a command check */
-        char **argv;            /* NULL-terminated argv; argv[0] is an absolute path */
-        char *conf_file;        /* NAME.conf when there is one */
-        double interval;        /* seconds */
-        double timeout;         /* seconds */
-        int rise;
-        int fall;
-        char *user;             /* NULL: the daemon's own user */
-        struct proc_cred *cred; /* user resolved at load (lib/proc.h); NULL exactly when user is NULL */
-};
-
-/* A set of shared prefixes with one role. Today there is one, the default service (SPEC 11). */
-struct service {
-        char *name;
-        enum role role;
-        struct prefix *prefixes;
-        size_t n_prefixes;
-};
-
-struct conf {
-        char *path;
-        enum role role;
-        int datacenter;                 /* -1 when not set */
-        struct prefix *shared_ips;
-        size_t n_shared_ips;
-        char *hostname;
-
-        struct {
-                long long asn;
-                char *router_id;        /* NULL when not set */
-                char **route_servers;   /* always set after load: given or derived */
-                char *neighbor_pattern;
-                int route_server_count;
-                int multihop;
-                int keepalive;
-                int holdtime;
-                long long coalesce_time;
-                char *community_primary;
-                char *community_secondary;
-                int demote_prepend;
-                double poll_interval;
-        } bgp;
-
-        struct {
-                char *config;
-                char *vtysh;
-                char *reload;
-                char *pathspace;        /* "" when not set */
-                char *extra;            /* path, "" when not set */
-                char *extra_text;       /* contents of extra, read at load time; NULL when not set */
-                double timeout;
-        } frr;
-
-        struct {
-                char *directory;
-                double interval;
-                double timeout;
-                int rise;
-                int fall;
-                char *user;             /* NULL: the daemon's user */
-                struct proc_cred *cred; /* user resolved at load */
-        } checks;
-
-        struct check_conf *check;       /* sorted by name */
-        size_t n_checks;
-
-        char **notify;                  /* argv or NULL */
-        char *metrics_file;             /* NULL when not set */
-        char *state_directory;
-        char *runtime_directory;
-        bool failsafe_keep;             /* failsafe = "keep": failoverd --failsafe leaves FRR as it is */
-
-        struct {
-                char *read_group;       /* may status and checks; NULL: the control socket file's group */
-                char *admin_group;      /* may also drain, resume, reload; NULL: only root and the daemon's user */
-                gid_t read_gid;         /* resolved at load; (gid_t)-1 when not set */
-                gid_t admin_gid;
-        } control;
-
-        struct service *services;       /* services[0] is the default service */
-        size_t n_services;
-};
-
 /* Loads path and its conf.d. Every problem goes to d (errors and notices, each naming file, line and
  * value). Returns 0 with *ret set, or -EINVAL (errors in d) / -errno with *ret NULL. */
 int conf_load(const char *path, struct conf **ret, struct diag *d);
 struct conf *conf_free(struct conf *c);
-
-/* Scans dir for checks (SPEC 4) with the defaults of c->checks; replaces c->check. */
-int conf_scan_checks(struct conf *c, struct diag *d);
-
-const struct check_conf *conf_find_check(const struct conf *c, const char *name);
-
-enum conf_check_change {
-        CHECK_ADDED,            /* in new only */
-        CHECK_KEPT,             /* same name, same settings */
-        CHECK_CHANGED,          /* same name, other argv, interval, timeout, rise, fall or user */
-};
-
-/* The reload plan for checks (SPEC 7.3): for each check of next, how it relates to prev (old_index[i] is its
- * index in prev, or -1 when added); removed[j] is set for each check of prev that next no longer has.
- * prev may be NULL (start-up: everything is added). Both arrays are the caller's, sized n_checks. */
-void conf_diff_checks(const struct conf *prev, const struct conf *next, enum conf_check_change *change,
-                      int *old_index, bool *removed);
-
-/* Expands a neighbor pattern with exactly two %d. Returns 0, or -EINVAL when the pattern is not of that form. */
-int conf_expand_pattern(const char *pattern, int datacenter, int index, char *out, size_t outlen);
-
-/* Validators shared with other modules. */
-bool conf_valid_hostname(const char *s);
-bool conf_valid_community(const char *s);
-bool conf_valid_check_name(const char *s);
-bool conf_valid_pathspace(const char *s);

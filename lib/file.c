@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "file.h"
+#include "path.h"
 
 #define MAX_LINKS 16    /* symlinks followed while opening one directory, as the kernel's MAXSYMLINKS */
 
@@ -139,11 +140,10 @@ int file_open_dir(const char *path)
 
 int file_split(const char *path, char **dir, const char **base)
 {
-        const char *slash = strrchr(path, '/');
-        *base = slash ? slash + 1 : path;
+        *base = path_base(path);
         if (!**base || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0)
                 return -EINVAL;
-        *dir = !slash ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+        *dir = path_dir(path);
         return *dir ? 0 : -ENOMEM;
 }
 

@@ -1,4 +1,4 @@
-/* Health of checks (rise/fall, SPEC 4) and the effective state of a service (SPEC 5): pure functions. */
+/* Health of checks (rise/fall) and the effective state of a service: pure functions. */
 #include "fsm.h"
 
 static const char *const health_names[_HEALTH_MAX] = {
@@ -80,28 +80,28 @@ bool fsm_changing(const struct check_state *s)
         return (s->health == HEALTH_UP && s->bad_streak > 0) || (s->health == HEALTH_DOWN && s->ok_streak > 0);
 }
 
-enum fo_state fsm_effective(enum role role, bool drained, const struct check_state *checks, size_t n, int *why)
+enum fo_state fsm_effective(enum role role, bool drained, const struct check_state *checks, size_t n, int *decider)
 {
         int degraded = -1;
 
-        if (why)
-                *why = -1;
+        if (decider)
+                *decider = -1;
         if (drained)
                 return STATE_WITHDRAWN;
         for (size_t i = 0; i < n; i++) {
                 if (checks[i].health != HEALTH_DOWN)
                         continue;
                 if (checks[i].severity == SEV_FAILED) {
-                        if (why)
-                                *why = (int)i;
+                        if (decider)
+                                *decider = (int)i;
                         return STATE_WITHDRAWN;
                 }
                 if (checks[i].severity == SEV_DEGRADED && degraded < 0)
                         degraded = (int)i;
         }
         if (degraded >= 0) {
-                if (why)
-                        *why = degraded;
+                if (decider)
+                        *decider = degraded;
                 return STATE_DEMOTED;
         }
         return state_of_role(role);

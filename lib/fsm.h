@@ -1,4 +1,4 @@
-/* Health of checks (rise/fall, SPEC 4) and the effective state of a service (SPEC 5): pure functions. */
+/* Health of checks (rise/fall) and the effective state of a service: pure functions. */
 #pragma once
 
 #include <stdbool.h>
@@ -28,7 +28,7 @@ struct check_state {
 
 const char *health_name(enum health h);
 const char *severity_name(enum severity s);
-/* Nagios/monitoring-plugins grading of an exit code (SPEC 4). */
+/* Nagios/monitoring-plugins grading of an exit code: 0 ok, 1 degraded, anything else failed. */
 enum severity severity_of_exit(int exited, int status);
 
 /* Feeds one result; the first result decides at once, later ones go through rise/fall.
@@ -37,6 +37,6 @@ bool fsm_feed(struct check_state *s, enum severity result, int rise, int fall);
 /* True while a streak is moving the check towards the other state: run at interval/4. */
 bool fsm_changing(const struct check_state *s);
 
-/* The effective state of a service (SPEC 5 table). checks[i] may be HEALTH_UNKNOWN: it does not count.
- * *why gets the index of the check that decided a non-healthy state, or -1. */
-enum fo_state fsm_effective(enum role role, bool drained, const struct check_state *checks, size_t n, int *why);
+/* The effective state of a service (the table in failoverd(8)). checks[i] may be HEALTH_UNKNOWN: it does not count.
+ * *decider gets the index of the check that decided a non-healthy state, or -1. */
+enum fo_state fsm_effective(enum role role, bool drained, const struct check_state *checks, size_t n, int *decider);

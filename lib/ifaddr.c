@@ -1,4 +1,4 @@
-/* Is a shared address assigned to a local interface (SPEC 9.5: import-check would silently drop it)? */
+/* Is a shared address assigned to a local interface? bgpd's import-check silently drops it otherwise. */
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-/* The Prometheus textfile (SPEC 7.6) rendered from a snapshot of the daemon's state: pure, testable. */
+/* The Prometheus textfile (docs/metrics.md) rendered from a snapshot of the daemon's state: pure, testable. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* The Prometheus textfile (SPEC 7.6) rendered from a snapshot of the daemon's state: pure, testable. */
+/* The Prometheus textfile (docs/metrics.md) rendered from a snapshot of the daemon's state: pure, testable. */
 #pragma once
 
 #include <stdbool.h>
@@ -43,7 +43,7 @@ struct metrics_snapshot {
         size_t n_checks;
         const struct metrics_peer *peers;
         size_t n_peers;
-        size_t shared_unassigned;       /* SPEC 9.5 */
+        size_t shared_unassigned;       /* not on a local interface: import-check hides them */
         const struct metrics_prefix *prefixes;  /* what bgpd really does with each shared prefix */
         size_t n_prefixes;
         bool bgpd_reachable;

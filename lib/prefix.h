@@ -20,7 +20,7 @@ enum prefix_result {
         PREFIX_EBADSCOPE = -4,          /* loopback, link-local, multicast, unspecified: never announced */
 };
 
-/* Parses a shared address per SPEC 3: IPv4 /32 (default), IPv6 /64 (default) or /56. */
+/* Parses a shared address: IPv4 /32 (default), IPv6 /64 (default) or /56 (failoverd.conf(5)). */
 enum prefix_result prefix_parse_shared(const char *s, struct prefix *out);
 const char *prefix_strerror(enum prefix_result r);
 /* The address part only, for comparing with interface addresses and router-ids. */

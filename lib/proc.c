@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "proc.h"
 
 #define OUTPUT_MAX_DEFAULT      (64u * 1024u)
@@ -37,27 +38,27 @@
 #define SYS_SETRESUID SYS_setresuid
 #endif
 
-enum step {
-        STEP_NONE,
-        STEP_FORK,
-        STEP_STDIO,
-        STEP_SIGNALS,
-        STEP_SETGROUPS,
-        STEP_SETGID,
-        STEP_SETUID,
-        STEP_EXEC,
-        _STEP_MAX,
+enum spawn_step {
+        SPAWN_NONE,
+        SPAWN_FORK,
+        SPAWN_STDIO,
+        SPAWN_SIGNALS,
+        SPAWN_SETGROUPS,
+        SPAWN_SETGID,
+        SPAWN_SETUID,
+        SPAWN_EXEC,
+        _SPAWN_MAX,
 };
 
-static const char *const step_names[_STEP_MAX] = {
-        [STEP_NONE] = "start",
-        [STEP_FORK] = "fork",
-        [STEP_STDIO] = "stdio",
-        [STEP_SIGNALS] = "signals",
-        [STEP_SETGROUPS] = "setgroups",
-        [STEP_SETGID] = "setgid",
-        [STEP_SETUID] = "setuid",
-        [STEP_EXEC] = "exec",
+static const char *const step_names[_SPAWN_MAX] = {
+        [SPAWN_NONE] = "start",
+        [SPAWN_FORK] = "fork",
+        [SPAWN_STDIO] = "stdio",
+        [SPAWN_SIGNALS] = "signals",
+        [SPAWN_SETGROUPS] = "setgroups",
+        [SPAWN_SETGID] = "setgid",
+        [SPAWN_SETUID] = "setuid",
+        [SPAWN_EXEC] = "exec",
 };
 
 struct proc {
@@ -84,13 +85,6 @@ struct proc {
         void *userdata;
 };
 
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000ULL;
-}
-
 /* The spawn's arguments, on the parent's stack: the child shares the memory until it calls execve. */
 struct spawn_args {
         char *const *argv;
@@ -112,7 +106,7 @@ struct kernel_sigaction {
 
 /* In the child: tell the parent which step failed, through the CLOEXEC pipe. Returns the exit code. */
 __attribute__((no_sanitize("address", "undefined"), noinline))
-static int child_fail(int fd, enum step step, int err)
+static int child_fail(int fd, enum spawn_step step, int err)
 {
         int msg[2] = { (int)step, err };
         (void)syscall(SYS_write, fd, msg, sizeof(msg));
@@ -139,20 +133,20 @@ static int child_main(void *arg)
         }
         if (null_fd < 3) {
                 if ((r = syscall(SYS_fcntl, null_fd, F_DUPFD_CLOEXEC, 3)) < 0)
-                        return child_fail(err_fd, STEP_STDIO, errno);
+                        return child_fail(err_fd, SPAWN_STDIO, errno);
                 null_fd = (int)r;
         }
         if (out_fd < 3) {
                 if ((r = syscall(SYS_fcntl, out_fd, F_DUPFD_CLOEXEC, 3)) < 0)
-                        return child_fail(err_fd, STEP_STDIO, errno);
+                        return child_fail(err_fd, SPAWN_STDIO, errno);
                 out_fd = (int)r;
         }
         if (syscall(SYS_dup3, null_fd, 0, 0) < 0 || syscall(SYS_dup3, out_fd, 1, 0) < 0 ||
             syscall(SYS_dup3, out_fd, 2, 0) < 0)
-                return child_fail(err_fd, STEP_STDIO, errno);
+                return child_fail(err_fd, SPAWN_STDIO, errno);
         if (err_fd != 3) {
                 if (syscall(SYS_dup3, err_fd, 3, O_CLOEXEC) < 0)
-                        return child_fail(err_fd, STEP_STDIO, errno);
+                        return child_fail(err_fd, SPAWN_STDIO, errno);
                 err_fd = 3;
         }
         if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) {
@@ -173,19 +167,19 @@ static int child_main(void *arg)
         if (c) {
                 /* Raw calls change this task only: glibc's setuid() would signal the parent's threads. */
                 if (a->set_groups && syscall(SYS_SETGROUPS, c->n_groups, c->groups) < 0)
-                        return child_fail(err_fd, STEP_SETGROUPS, errno);
+                        return child_fail(err_fd, SPAWN_SETGROUPS, errno);
                 if (syscall(SYS_SETRESGID, c->gid, c->gid, c->gid) < 0)
-                        return child_fail(err_fd, STEP_SETGID, errno);
+                        return child_fail(err_fd, SPAWN_SETGID, errno);
                 if (syscall(SYS_SETRESUID, c->uid, c->uid, c->uid) < 0)
-                        return child_fail(err_fd, STEP_SETUID, errno);
+                        return child_fail(err_fd, SPAWN_SETUID, errno);
         }
 
         unsigned long none[2] = { 0, 0 };
         if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, none, NULL, _NSIG / 8) < 0)
-                return child_fail(err_fd, STEP_SIGNALS, errno);
+                return child_fail(err_fd, SPAWN_SIGNALS, errno);
 
         (void)syscall(SYS_execve, a->argv[0], a->argv, a->envp);
-        return child_fail(err_fd, STEP_EXEC, errno);
+        return child_fail(err_fd, SPAWN_EXEC, errno);
 }
 
 /* The child's stack and /dev/null, kept for the life of the process: a stack mapped and unmapped per spawn
@@ -363,7 +357,7 @@ static void read_exec_error(struct proc *p)
         p->err_fd = -1;
         if (n == (ssize_t)sizeof(msg)) {
                 p->r.exec_errno = msg[1] > 0 ? msg[1] : EIO;
-                p->r.exec_step = step_names[msg[0] > 0 && msg[0] < _STEP_MAX ? msg[0] : STEP_NONE];
+                p->r.exec_step = step_names[msg[0] > 0 && msg[0] < _SPAWN_MAX ? msg[0] : SPAWN_NONE];
         }
 }
 
@@ -410,7 +404,7 @@ static void proc_complete(struct proc *p)
 {
         if (!p->eof && p->out_fd >= 0)
                 (void)read_output(p, READS_PER_EVENT);
-        p->r.end_usec = now_usec();
+        p->r.end_usec = clock_mono_usec();
         p->r.output_len = p->out.len;
         p->r.output = buf_steal(&p->out);
         if (!p->r.output)
@@ -557,7 +551,7 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
         p->done = done;
         p->userdata = userdata;
         p->r.timeout_usec = o->timeout_usec;
-        p->r.start_usec = now_usec();
+        p->r.start_usec = clock_mono_usec();
 
         if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
                 r = -errno;
@@ -577,7 +571,7 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
         if (pid < 0) {
                 /* Reported through the callback, from the loop, like a failed exec. */
                 p->r.exec_errno = -pid;
-                p->r.exec_step = step_names[STEP_FORK];
+                p->r.exec_step = step_names[SPAWN_FORK];
                 p->exited = true;
                 p->eof = true;
                 r = sd_event_add_defer(e, &p->finish_src, on_finish, p);

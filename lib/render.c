@@ -1,4 +1,4 @@
-/* frr.conf rendering (SPEC 8) and the vtysh command lines of the fast path (SPEC 6). */
+/* frr.conf rendering and the vtysh command lines of the fast path (docs/design.md). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +28,7 @@ static void render_af(struct buf *b, const struct conf *c, const enum fo_state *
                 }
         }
         buf_puts(b, "  redistribute static\n");
-        /* bgp default ipv6-unicast is off: without this the route servers never get IPv6 (SPEC 9.1). */
+        /* bgp default ipv6-unicast is off: without this the route servers never get IPv6. */
         if (family == AF_INET6)
                 buf_puts(b, "  neighbor RS activate\n");
         buf_puts(b, " exit-address-family\n");
@@ -126,7 +126,7 @@ char **render_fast_path(const struct conf *c, const enum fo_state *states)
                                 if (p->family != family)
                                         continue;
                                 /* Re-entering the statement re-originates at once; a route-map body edit
-                                 * would wait for bgpd's 5 s route-map delay timer (SPEC 9.3). */
+                                 * would wait for bgpd's 5 s route-map delay timer (docs/frr-facts.md). */
                                 if (rm)
                                         buf_printf(&b, "network %s route-map %s", p->text, rm);
                                 else

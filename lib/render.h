@@ -1,4 +1,4 @@
-/* frr.conf rendering (SPEC 8) and the vtysh command lines of the fast path (SPEC 6). */
+/* frr.conf rendering and the vtysh command lines of the fast path (docs/design.md). */
 #pragma once
 
 #include "conf.h"

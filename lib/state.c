@@ -1,4 +1,4 @@
-/* Roles and effective states (SPEC 5): names and route-map mapping. */
+/* Roles and effective states: names and route-map mapping. */
 #include <string.h>
 
 #include "state.h"

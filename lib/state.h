@@ -1,4 +1,4 @@
-/* Roles and effective states (SPEC 5): the names every module and the operator see. */
+/* Roles and effective states: the names every module and the operator see. */
 #pragma once
 
 enum role {

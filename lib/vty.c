@@ -1,10 +1,10 @@
 /* argv of every vtysh and frr-reload.py call failoverd makes: built from validated config, never a shell. */
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "path.h"
 #include "vty.h"
 
 /* Appends strings (ended by NULL) to a NULL-terminated vector; frees it and returns NULL when out of memory. */
@@ -70,21 +70,19 @@ char **vty_argv_file(const struct conf *c, const char *file)
 
 char **vty_argv_reload(const struct conf *c, const char *file)
 {
-        char dir[4096];
-
-        /* frr-reload.py ends with "write" (replacing the file with FRR's dump) unless the file it is given
-         * is CONFDIR/frr.conf; so CONFDIR is the file's own directory (the caller names it frr.conf). With
-         * a pathspace it looks for CONFDIR/NAME/vtysh.conf, which does not exist there, and then assumes
-         * the integrated config, which is what we want. */
-        snprintf(dir, sizeof(dir), "%s", file);
+        /* frr-reload.py writes over its file unless it is CONFDIR/frr.conf (docs/frr-facts.md): CONFDIR is
+         * the file's own directory, which the caller names frr.conf. */
         char **v = push(calloc(1, sizeof(char *)), c->frr.reload, "--reload", "--stdout", NULL);
         /* frr-reload.py runs "vtysh" from PATH unless told where ours is. */
-        char bin[4096], base[4096];
-        snprintf(bin, sizeof(bin), "%s", c->frr.vtysh);
-        snprintf(base, sizeof(base), "%s", c->frr.vtysh);
-        if (v && strcmp(basename(base), "vtysh") == 0)
-                v = push(v, "--bindir", dirname(bin), NULL);
+        if (v && strcmp(path_base(c->frr.vtysh), "vtysh") == 0) {
+                char *bindir = path_dir(c->frr.vtysh);
+                v = bindir ? push(v, "--bindir", bindir, NULL) : strv_free(v);
+                free(bindir);
+        }
         if (v && c->frr.pathspace[0])
                 v = push(v, "--pathspace", c->frr.pathspace, NULL);
-        return push(v, "--confdir", dirname(dir), file, NULL);
+        char *confdir = v ? path_dir(file) : NULL;
+        v = confdir ? push(v, "--confdir", confdir, file, NULL) : strv_free(v);
+        free(confdir);
+        return v;
 }

@@ -13,5 +13,5 @@ char **vty_argv_show_all(const struct conf *c, const char *cmd);
 char **vty_argv_dryrun(const struct conf *c, const char *file);
 /* vtysh [-N PATHSPACE] -f FILE: the fallback full apply when frr-reload.py is missing. */
 char **vty_argv_file(const struct conf *c, const char *file);
-/* frr-reload.py --reload --stdout [--pathspace P] --confdir DIR FILE (SPEC 6). */
+/* frr-reload.py --reload --stdout [--bindir B] [--pathspace P] --confdir DIR FILE. */
 char **vty_argv_reload(const struct conf *c, const char *file);

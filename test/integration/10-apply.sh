@@ -23,7 +23,7 @@ ls -a "$(lab_host_conf h1 frr_confdir)" | grep -qE 'candidate|failoverd-reload|\
 lab_wait_established h1 2 20 >/dev/null || fail "h1 sessions"
 lab_wait_established h2 2 20 >/dev/null || fail "h2 sessions"
 expect_best $V4 "h1 65000:1" 15
-expect_best $V6 "h1 65000:1" 15       # SPEC 9.1: IPv6 reaches the route servers
+expect_best $V6 "h1 65000:1" 15       # IPv6 reaches the route servers (neighbor activate)
 wait_path rs1 $V4 "^h2 65000:2"
 ok "rs1 also holds h2's path with 65000:2"
 

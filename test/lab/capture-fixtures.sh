@@ -75,7 +75,7 @@ cap rs1 rs-ipv4-prefix-two-paths.json "show bgp ipv4 unicast $P4 json"
 cap rs1 rs-ipv6-prefix-two-paths.json "show bgp ipv6 unicast $P6 json"
 cap rs1 rs-summary.json "show bgp summary json"
 
-# import-check (SPEC 9.5): the shared address removed from lo makes the network invalid, unannounced.
+# import-check (docs/frr-facts.md): the shared address removed from lo makes the network invalid, unannounced.
 lab_lo_addr h2 del "$P4"
 for _ in $(seq 100); do [[ $(lab_paths rs1 "$P4" | wc -l) == 1 ]] && break; sleep 0.05; done
 cap h2 host-ipv4-prefix-not-on-lo.json "show bgp ipv4 unicast $P4 json"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# lab.sh: the FRR network-namespace lab that failoverd's integration tests, demo and bench run in (SPEC 10).
+# lab.sh: the FRR network-namespace lab that failoverd's integration tests, demo and bench run in.
 #
 # Topology (documentation address ranges only):
 #   PREFIX-sw    switch namespace, bridge br0; every other namespace has a veth "eth0" on it

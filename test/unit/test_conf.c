@@ -1,4 +1,4 @@
-/* Unit tests for lib/conf.c: every error path with its exact message, defaults, conf.d scanning, the example. */
+/* Unit tests for lib/conf*.c: every error path with its exact message, defaults, conf.d scanning, the example. */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -12,6 +12,8 @@
 #include "unit.h"
 
 #include "conf.h"
+#include "conf_checks.h"
+#include "conf_valid.h"
 #include "proc.h"
 
 /* Three lines, so that a key added after BASE is on line 4. */
@@ -425,7 +427,7 @@ START_TEST(test_shared_ips_errors)
         int r = load("role = \"primary\";\n"
                      "datacenter = 4;\n"
                      "\n"
-                     "# the SPEC's example is on line 7\n"
+                     "# the example is on line 7\n"
                      "\n"
                      "shared_ips = [\n"
                      "  \"198.51.100.10\", \"2001:db8::/48\",\n"
@@ -995,7 +997,7 @@ START_TEST(test_control_groups)
 }
 END_TEST
 
-/* --- conf.d (SPEC 4) ------------------------------------------------------------------------------------- */
+/* --- conf.d ------------------------------------------------------------------------------------------- */
 
 #define SCRIPT "#!/bin/sh\nexit 0\n"
 
@@ -1252,6 +1254,24 @@ START_TEST(test_example_conf_d)
 }
 END_TEST
 
+/* conf_check_clear (shared with lib/check.c): frees every field (ASan sees a leak otherwise) and zeroes. */
+START_TEST(test_conf_check_clear)
+{
+        char *const argv[] = { "/bin/true", "-x", NULL };
+        struct check_conf k = {
+                .name = xstrdup("web"), .script = xstrdup("/x/web"), .argv = strv_copy(argv),
+                .conf_file = xstrdup("/x/web.conf"), .interval = 2, .rise = 3, .user = xstrdup("nobody"),
+                .cred = calloc(1, 64),
+        };
+        ck_assert_ptr_null(conf_check_clear(&k));
+        ck_assert_ptr_null(k.name);
+        ck_assert_ptr_null(k.argv);
+        ck_assert_ptr_null(k.cred);
+        ck_assert(k.interval == 0 && k.rise == 0);
+        conf_check_clear(&k);   /* twice is harmless */
+}
+END_TEST
+
 /* conf_diff_checks: the SIGHUP plan for checks (added, kept, changed, removed). */
 START_TEST(test_conf_diff_checks)
 {
@@ -1316,6 +1336,7 @@ Suite *conf_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_conf_diff_checks);
+        tcase_add_test(tc, test_conf_check_clear);
         tcase_add_test(tc, test_default_checks_directory);
         tcase_add_test(tc, test_services_model);
         tcase_add_test(tc, test_unknown_keys);

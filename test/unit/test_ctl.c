@@ -1,4 +1,4 @@
-/* Unit tests for lib/ctl.c and failoverctl: a real server on an sd-event loop thread, driven by clients. */
+/* Unit tests for lib/ctl*.c and failoverctl: a real server on an sd-event loop thread, driven by clients. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,10 @@
 
 #include "unit.h"
 
-#include "ctl.h"
+#include "ctl_client.h"
+#include "ctl_format.h"
+#include "ctl_json.h"
+#include "ctl_server.h"
 #include "file.h"
 
 #define NOBODY 65534

@@ -1,4 +1,4 @@
-/* Unit tests for lib/fsm.c: the SPEC 5 table cell by cell, rise/fall sequences, severity while down. */
+/* Unit tests for lib/fsm.c: the effective-state table cell by cell, rise/fall sequences, severity while down. */
 #include <string.h>
 
 #include "fsm.h"
@@ -13,7 +13,7 @@ static struct check_state st(enum health h, enum severity s)
 
 START_TEST(test_fsm_table)
 {
-        /* SPEC 5: configured role x (all up | some degraded | some failed | drained). */
+        /* failoverd(8): configured role x (all up | some degraded | some failed | drained). */
         static const struct {
                 enum role role;
                 int column;             /* 0 all up, 1 degraded, 2 failed, 3 drained */

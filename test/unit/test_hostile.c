@@ -14,6 +14,7 @@
 #include "bgpd.h"
 #include "buf.h"
 #include "conf.h"
+#include "conf_valid.h"
 #include "render.h"
 #include "unit.h"
 

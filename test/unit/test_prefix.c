@@ -1,4 +1,4 @@
-/* Unit tests for lib/prefix.c: shared-address parsing (SPEC 3), canonical text, host bits, validators. */
+/* Unit tests for lib/prefix.c: shared-address parsing, canonical text, host bits, validators. */
 #include <arpa/inet.h>
 #include <string.h>
 

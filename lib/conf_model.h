@@ -1,0 +1,96 @@
+/* The configuration model: failoverd.conf and conf.d parsed and validated into one object. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "prefix.h"
+#include "state.h"
+
+struct proc_cred;
+
+struct check_conf {
+        char *name;             /* run-parts name, unique */
+        char *script;           /* path of the conf.d script, or NULL for a command check */
+        char **argv;            /* NULL-terminated argv; argv[0] is an absolute path */
+        char *conf_file;        /* NAME.conf when there is one */
+        double interval;        /* seconds */
+        double timeout;         /* seconds */
+        int rise;
+        int fall;
+        char *user;             /* NULL: the daemon's own user */
+        struct proc_cred *cred; /* user resolved at load (lib/proc.h); NULL exactly when user is NULL */
+};
+
+/* A set of shared prefixes with one role. Today there is one, the default service. */
+struct service {
+        char *name;
+        enum role role;
+        struct prefix *prefixes;
+        size_t n_prefixes;
+};
+
+struct conf {
+        char *path;
+        enum role role;
+        int datacenter;                 /* -1 when not set */
+        struct prefix *shared_ips;
+        size_t n_shared_ips;
+        char *hostname;
+
+        struct {
+                long long asn;
+                char *router_id;        /* NULL when not set */
+                char **route_servers;   /* always set after load: given or derived */
+                char *neighbor_pattern;
+                int route_server_count;
+                int multihop;
+                int keepalive;
+                int holdtime;
+                long long coalesce_time;
+                char *community_primary;
+                char *community_secondary;
+                int demote_prepend;
+                double poll_interval;
+        } bgp;
+
+        struct {
+                char *config;
+                char *vtysh;
+                char *reload;
+                char *pathspace;        /* "" when not set */
+                char *extra;            /* path, "" when not set */
+                char *extra_text;       /* contents of extra, read at load time; NULL when not set */
+                double timeout;
+        } frr;
+
+        struct {
+                char *directory;
+                double interval;
+                double timeout;
+                int rise;
+                int fall;
+                char *user;             /* NULL: the daemon's user */
+                struct proc_cred *cred; /* user resolved at load */
+        } checks;
+
+        struct check_conf *check;       /* sorted by name */
+        size_t n_checks;
+
+        char **notify;                  /* argv or NULL */
+        char *metrics_file;             /* NULL when not set */
+        char *state_directory;
+        char *runtime_directory;
+        bool failsafe_keep;             /* failsafe = "keep": failoverd --failsafe leaves FRR as it is */
+
+        struct {
+                char *read_group;       /* may status and checks; NULL: the control socket file's group */
+                char *admin_group;      /* may also drain, resume, reload; NULL: only root and the daemon's user */
+                gid_t read_gid;         /* resolved at load; (gid_t)-1 when not set */
+                gid_t admin_gid;
+        } control;
+
+        struct service *services;       /* services[0] is the default service */
+        size_t n_services;
+};

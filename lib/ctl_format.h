@@ -1,0 +1,17 @@
+/* The status screen and the checks table that failoverctl prints, from a status-json reply. */
+#pragma once
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+
+/* The human status screen (failoverctl status) from a status-json reply (schema 1); now is the Unix time
+ * used for "ago". Missing fields print as "?"; every string is printed through ctl_escape_text(). Returns
+ * 0, -EINVAL when status is not an object, -ENOMEM. */
+int ctl_format_status(json_object *status, double now, struct buf *out);
+/* The checks table from any object with a "checks" array (a status-json or checks reply). */
+int ctl_format_checks(json_object *obj, struct buf *out);
+/* "250ms", "1.2s", "5m", "5m12s", "3h04m", "2d03h": compact durations for people. */
+void ctl_format_duration(double seconds, char *out, size_t outlen);
