@@ -72,6 +72,11 @@ def cmd_floor(args):
         conv.append(round((t_conv - t0) * 1000, 1))
         cmd.append(round((t_cmd - t0) * 1000, 2))
         time.sleep(args.settle)
+    # Back to primary whatever the number of repetitions: the next measurements start from it.
+    for c in fast_path_commands(args.asn, shared, "primary"):
+        vty.cmd(c)
+    if rs.wait("primary", 15) is None:
+        B.say(f"floor: route servers do not show h1 primary again ({rs.states()})")
     B.record(args.out, "floor", conv, reps=args.reps, misses=misses,
              note="the fast path's commands straight to h1's bgpd vty socket, to both route servers converged")
     B.record(args.out, "floor.cmd", cmd)
