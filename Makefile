@@ -32,6 +32,8 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 LIB        := $(B)/libfailoverd.a
 D_SRC      := $(filter-out agent/failoverctl.c,$(sort $(wildcard agent/*.c)))
 CTL_SRC    := agent/failoverctl.c
+# Every agent/ file but main()'s, linked into the unit runner too.
+AGENT_SRC  := $(filter-out agent/failoverd.c,$(D_SRC))
 UNIT_SRC   := $(sort $(wildcard test/unit/test_*.c))
 UNIT_HELP  := $(filter-out $(UNIT_SRC) test/unit/runner.c,$(sort $(wildcard test/unit/*.c)))
 SUITES     := $(patsubst test/unit/test_%.c,%,$(UNIT_SRC))
@@ -63,12 +65,13 @@ $(B)/test/suites.h: $(UNIT_SRC)
 	@mkdir -p $(dir $@)
 	@printf '%s\n' $(foreach s,$(SUITES),'SUITE($(s))') > $@
 
-$(B)/test/unit/%.o: test/unit/%.c $(wildcard lib/*.h test/unit/*.h) $(B)/test/suites.h
+$(B)/test/unit/%.o: test/unit/%.c $(wildcard lib/*.h agent/*.h test/unit/*.h) $(B)/test/suites.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(B)/test -DTEST_DIR=\"$(CURDIR)/test\" -DBUILD_DIR=\"$(CURDIR)/$(B)\" \
+	$(CC) $(CPPFLAGS) -iquote agent -I$(B)/test -DTEST_DIR=\"$(CURDIR)/test\" -DBUILD_DIR=\"$(CURDIR)/$(B)\" \
 		$(WFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags check 2>/dev/null) -c -o $@ $<
 
-$(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_HELP:%.c=$(B)/%.o) $(LIB)
+$(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_HELP:%.c=$(B)/%.o) \
+		$(AGENT_SRC:%.c=$(B)/%.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_FLAGS)
 
 # Installs the Debian packages that build, tests and demo need. Needs root.

@@ -1,75 +1,75 @@
-/* The daemon: one sd-event loop owning signals, checks, applies to FRR and systemd notification (SPEC 7). */
+/* The manager: one sd-event loop owning signals, checks, the decision, the apply queue and systemd
+ * notification; the watch and the control socket report to it through agent/events.h. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "apply.h"
 #include "check.h"
 #include "checkset.h"
 #include "clock.h"
+#include "control.h"
 #include "daemon.h"
 #include "failoverd.h"
 #include "log.h"
+#include "outputs.h"
+#include "watch.h"
 
-#define RETRY_MIN_MS 500
-#define RETRY_MAX_MS 10000
-
-static void kick(struct manager *m);
-
-static void cancel_retry(struct manager *m)
+void manager_snapshot(struct manager *m, struct snapshot *s)
 {
-        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
-        m->retry_ms = 0;
+        memset(s, 0, sizeof(*s));
+        s->conf = m->conf;
+        s->conf_path = m->conf_path;
+        s->target = m->target;
+        s->previous = m->previous;
+        s->applied = m->queue.applied;
+        s->reason = m->reason;
+        s->since = m->target_since;
+        s->transitions = m->transitions;
+        s->drained = m->drained;
+        s->drain_reason = m->drain_reason;
+        s->reload_error = m->reload_error;
+        s->stopping = m->stopping;
+        s->queue = queue_state_name(m->queue.state);
+        s->last_apply_error = m->queue.last_apply_error;
+        s->last_apply_usec = m->queue.last_apply_usec;
+        s->checks = calloc(m->n_checks + 1, sizeof(*s->checks));
+        for (size_t i = 0; s->checks && i < m->n_checks; i++)
+                s->checks[i] = (struct snapshot_check){
+                        .name = check_name(m->checks[i]),
+                        .state = check_get_state(m->checks[i]),
+                        .result = check_get_result(m->checks[i]),
+                        .conf = check_get_conf(m->checks[i]),
+                };
+        s->n_checks = s->checks ? m->n_checks : 0;
+        if (m->watch)
+                watch_snapshot(m->watch, s);
+        if (m->control)
+                control_snapshot(m->control, s);
 }
 
-void manager_update_status(struct manager *m)
+/* The one "state changed" event: every output follows from one snapshot (what: OUTPUT_* flags). */
+static void publish(struct manager *m, unsigned what)
 {
-        char line[512];
-        size_t up = 0;
-
-        for (size_t i = 0; i < m->n_checks; i++)
-                if (check_get_state(m->checks[i])->health == HEALTH_UP)
-                        up++;
-        char since[32] = "";
-        if (m->target_since > 0) {
-                struct tm tm;
-                time_t t = (time_t)m->target_since;
-                localtime_r(&t, &tm);
-                strftime(since, sizeof(since), " since %H:%M:%S", &tm);
-        }
-        int n = snprintf(line, sizeof(line), "%s%s%s; checks %zu/%zu up",
-                         m->target == STATE_INVALID ? "starting" : state_name(m->target),
-                         m->drained ? " (drained)" : "", since, up, m->n_checks);
-        watch_status_line(m, line + n, sizeof(line) - (size_t)n);
-        /* With bgpd away the watch's "bgpd unreachable, retrying" says it all. */
-        if (m->last_apply_error && !(m->bgpd_known && !m->bgpd_reachable))
-                snprintf(line + strlen(line), sizeof(line) - strlen(line), "; apply failed, retrying");
-        if (m->stopping)
-                snprintf(line + strlen(line), sizeof(line) - strlen(line), "; stopping");
-        if (m->reload_error)
-                snprintf(line + strlen(line), sizeof(line) - strlen(line), "; reload failed: %s",
-                         m->reload_error);
-        if (m->drain_save_error)
-                snprintf(line + strlen(line), sizeof(line) - strlen(line), "; drain state not saved: %s",
-                         m->drain_save_error);
-        sd_notifyf(0, "STATUS=%s", line);
+        struct snapshot s;
+        manager_snapshot(m, &s);
+        outputs_publish(m->outputs, &s, what);
+        snapshot_clear(&s);
 }
 
-/* The reason for a state, from the check that decided it. */
-static void describe_reason(struct manager *m, enum fo_state st, int why)
+/* The reason for a state, from the check that decided it (deciding: its index, or -1). */
+static void describe_reason(struct manager *m, enum fo_state st, int deciding)
 {
         if (m->drained) {
                 snprintf(m->reason, sizeof(m->reason), "drained%s%s", m->drain_reason ? ": " : "",
                          m->drain_reason ? m->drain_reason : "");
-        } else if (why >= 0) {
-                const struct check_result *r = check_get_result(m->checks[why]);
-                snprintf(m->reason, sizeof(m->reason), "check %s %s: %s%s%s", check_name(m->checks[why]),
+        } else if (deciding >= 0) {
+                const struct check_result *r = check_get_result(m->checks[deciding]);
+                snprintf(m->reason, sizeof(m->reason), "check %s %s: %s%s%s", check_name(m->checks[deciding]),
                          st == STATE_DEMOTED ? "degraded" : "failed", r->description, r->message[0] ? ": " : "",
                          r->message);
         } else {
@@ -77,16 +77,17 @@ static void describe_reason(struct manager *m, enum fo_state st, int why)
         }
 }
 
-/* Recomputes the effective state; a change is logged as old -> new (reason) and applied at once. */
-void manager_evaluate(struct manager *m)
+/* Recomputes the effective state; a change is logged as old -> new (reason), handed to the apply queue at
+ * once, then published. */
+static void evaluate(struct manager *m)
 {
         struct check_state *cs;
-        int why = -1;
+        int deciding = -1;
 
         /* No decision before every check's first result (a reload or a drain may come earlier), and none
          * while stopping. */
         if (!m->started || m->stopping) {
-                manager_update_status(m);
+                publish(m, OUTPUT_STATUS);
                 return;
         }
         cs = calloc(m->n_checks ? m->n_checks : 1, sizeof(*cs));
@@ -94,29 +95,26 @@ void manager_evaluate(struct manager *m)
                 return;
         for (size_t i = 0; i < m->n_checks; i++)
                 cs[i] = *check_get_state(m->checks[i]);
-        enum fo_state st = fsm_effective(m->conf->role, m->drained, cs, m->n_checks, &why);
+        enum fo_state st = fsm_effective(m->conf->role, m->drained, cs, m->n_checks, &deciding);
         free(cs);
 
-        describe_reason(m, st, why);
-        if (st != m->target) {
-                char f1[64], f2[64];
-                snprintf(f1, sizeof(f1), "FAILOVERD_STATE=%s", state_name(st));
-                snprintf(f2, sizeof(f2), "FAILOVERD_PREVIOUS=%s", state_name(m->target));
-                const char *fields[] = { f1, f2, NULL };
-                log_fields(LOG_NOTICE, fields, "%s -> %s (%s)",
-                           m->target == STATE_INVALID ? "start" : state_name(m->target), state_name(st), m->reason);
-                m->previous = m->target;
-                m->target = st;
-                m->target_since = clock_real_sec();
-                m->decided_usec = clock_mono_usec();
-                m->transitions++;
-                /* A backoff belongs to the failed attempt, not to this new decision: go now. */
-                cancel_retry(m);
-                kick(m);        /* the fast path first: the hook and the metrics can wait a millisecond */
-                control_state_changed(m);
+        describe_reason(m, st, deciding);
+        if (st == m->target) {
+                publish(m, OUTPUT_STATUS);
+                return;
         }
-        manager_update_status(m);
-        kick(m);
+        char f1[64], f2[64];
+        snprintf(f1, sizeof(f1), "FAILOVERD_STATE=%s", state_name(st));
+        snprintf(f2, sizeof(f2), "FAILOVERD_PREVIOUS=%s", state_name(m->target));
+        const char *fields[] = { f1, f2, NULL };
+        log_fields(LOG_NOTICE, fields, "%s -> %s (%s)", m->target == STATE_INVALID ? "start" : state_name(m->target),
+                   state_name(st), m->reason);
+        m->previous = m->target;
+        m->target = st;
+        m->target_since = clock_real_sec();
+        m->transitions++;
+        queue_decide(&m->queue, st);    /* the fast path first: the hook and the metrics can wait a millisecond */
+        publish(m, OUTPUT_NOTIFY | OUTPUT_METRICS | OUTPUT_STATUS);
 }
 
 static bool all_checks_ran(const struct manager *m)
@@ -149,52 +147,38 @@ static void on_check(struct check *c, bool changed, void *userdata)
                 if (!all_checks_ran(m))
                         return;
                 m->started = true;
-                m->need_full = true;
+                queue_owe_full(&m->queue);
         }
         if (changed || m->target == STATE_INVALID)
-                manager_evaluate(m);
+                evaluate(m);
         else
-                manager_update_status(m);
-}
-
-static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct manager *m = userdata;
-        (void)s;
-        (void)usec;
-        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
-        kick(m);
-        return 0;
-}
-
-static void schedule_retry(struct manager *m)
-{
-        m->retry_ms = m->retry_ms ? m->retry_ms * 2 : RETRY_MIN_MS;
-        if (m->retry_ms > RETRY_MAX_MS)
-                m->retry_ms = RETRY_MAX_MS;
-        if (!m->retry_timer)
-                sd_event_add_time_relative(m->event, &m->retry_timer, CLOCK_MONOTONIC,
-                                           (uint64_t)m->retry_ms * 1000, 10 * 1000, on_retry, m);
+                publish(m, OUTPUT_STATUS);
 }
 
 static int reload_commit(struct manager *m, struct conf *c);
 
 /* READY=1 once every check has reported and the first apply was tried, whatever its outcome (with bgpd
- * not running yet the retries go on, and STATUS= says so); after a reload, once its apply was tried. */
+ * not running yet the queue waits for it, and STATUS= says so); after a reload, once its apply was tried. */
 static void apply_tried(struct manager *m)
 {
         if (m->ready && !m->reloading)
                 return;
         m->ready = true;
         m->reloading = false;
-        manager_update_status(m);
+        publish(m, OUTPUT_STATUS);
         sd_notify(0, "READY=1");
 }
 
-/* What follows an apply: the stop or the reload that waited for it, else the next apply. */
-static void apply_ended(struct manager *m)
+/* The queue's attempt ended: publish, then the stop or the reload that waited for it, else the next apply. */
+static void on_queue_ended(struct apply_queue *q, void *userdata)
 {
+        struct manager *m = userdata;
+
+        publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
+        if (m->watch)
+                watch_soon(m->watch);   /* status shows what bgpd does now */
         if (m->stopping) {
+                queue_stop(q);
                 m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
                 log_info("stopping; the announcement stays as it is");
                 sd_event_exit(m->event, 0);
@@ -207,99 +191,7 @@ static void apply_ended(struct manager *m)
                 return;
         }
         apply_tried(m);
-        kick(m);
-}
-
-static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
-{
-        struct manager *m = userdata;
-        const char *kind = m->apply_kind == APPLY_FULL ? "full apply" : "fast path";
-        (void)a;
-
-        m->apply = NULL;
-        m->last_apply_usec = r->usec;
-        if (r->warning)
-                log_warn("%s", r->warning);
-        if (r->output && *r->output)
-                log_debug("%s output: %s", kind, r->output);
-        if (r->error) {
-                log_err("%s to %s failed: %s", kind, state_name(m->apply_state), r->message);
-                free(m->last_apply_error);
-                m->last_apply_error = xstrdup(r->message);
-                /* vtysh stops at the first refused -c (a "no network" bgpd no longer has, after a hand
-                 * edit or a restart): whatever failed, a full apply is what repairs it. */
-                m->need_full = true;
-                m->applied = STATE_INVALID;     /* unknown: the next attempt decides again */
-                schedule_retry(m);
-                watch_soon(m);                  /* is bgpd there at all? STATUS= says it soon */
-                manager_update_status(m);
-                apply_ended(m);
-                return;
-        }
-        m->retry_ms = 0;
-        m->last_apply_error = (free(m->last_apply_error), NULL);
-        bool verified = r->readback_ok && r->running[0] == m->apply_state;
-        control_write_metrics(m);
-        if (!verified) {
-                log_err("%s to %s: read-back shows %s; retrying", kind, state_name(m->apply_state),
-                        r->readback_ok ? state_name(r->running[0]) : "nothing");
-                m->need_full = true;
-                m->applied = STATE_INVALID;
-                schedule_retry(m);
-                manager_update_status(m);
-                apply_ended(m);
-                return;
-        }
-        m->applied = m->apply_state;
-        watch_soon(m);
-        char in_bgpd[64] = "";
-        if (r->tool_done_mono > m->decided_usec)
-                snprintf(in_bgpd, sizeof(in_bgpd), ", in bgpd %.2f ms after the decision",
-                         (r->tool_done_mono - m->decided_usec) / 1000.0);
-        log_info("%s: %s in effect after %.1f ms (tool %.1f ms%s, %.1f ms after the decision)%s", kind,
-                 state_name(m->applied), r->usec / 1000.0, r->tool_usec / 1000.0, in_bgpd,
-                 (clock_mono_usec() - m->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
-        manager_update_status(m);
-        apply_ended(m);
-}
-
-/* Starts the next apply when none is in flight: a pending full apply first, else the fast path. */
-static void kick(struct manager *m)
-{
-        if (m->apply || m->retry_timer || !m->started || m->target == STATE_INVALID || m->stopping)
-                return;
-        enum apply_kind kind;
-        if (m->need_full)
-                kind = APPLY_FULL;
-        else if (m->applied != m->target)
-                kind = m->applied == STATE_INVALID ? APPLY_FULL : APPLY_FAST;
-        else
-                return;
-        enum fo_state states[1] = { m->target };
-        int r = apply_start(m->event, m->conf, states, kind, true, on_apply, m, &m->apply);
-        if (r < 0) {
-                log_err("cannot start apply: %s", strerror(-r));
-                schedule_retry(m);
-                apply_tried(m);
-                return;
-        }
-        m->need_full = false;
-        m->apply_kind = kind;
-        m->apply_state = m->target;
-        log_debug("%s to %s started", kind == APPLY_FULL ? "full apply" : "fast path", state_name(m->target));
-}
-
-bool manager_busy(const struct manager *m)
-{
-        return m->apply || m->retry_timer || m->need_full || m->target != m->applied;
-}
-
-void manager_request_full(struct manager *m)
-{
-        /* Called when something changed (bgpd is back, restarted, drifted): try at once. */
-        cancel_retry(m);
-        m->need_full = true;
-        kick(m);
+        queue_apply_owed(q, "owed since the last apply began");
 }
 
 static void free_checks(struct manager *m)
@@ -335,29 +227,30 @@ static int reload_commit(struct manager *m, struct conf *c)
                 log_err("reload failed, keeping the running configuration: cannot build the checks: %s",
                         strerror(-r));
                 free(m->reload_error);
-                m->reload_error = xstrdup("cannot build the checks (out of memory?)");
+                m->reload_error = strdup("cannot build the checks (out of memory?)");
                 conf_free(c);
                 m->reloading = false;
-                manager_update_status(m);
+                publish(m, OUTPUT_STATUS);
                 if (m->ready)
                         sd_notify(0, "READY=1");
-                kick(m);
+                queue_apply_owed(&m->queue, "reload failed");
                 return r;
         }
         m->reload_error = (free(m->reload_error), NULL);
-        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
-        m->retry_ms = 0;
         struct conf *old = m->conf;
         m->conf = c;
-        control_set_access(m);
-        m->assigned = (free(m->assigned), NULL);
-        m->assigned_known = false;
-        watch_check_addresses(m, true);
+        queue_set_conf(&m->queue, c);
+        if (m->control)
+                control_set_conf(m->control, c);
+        if (m->watch)
+                watch_set_conf(m->watch, c);
         conf_free(old);
-        m->need_full = true;
         if (!m->started && all_checks_ran(m))
                 m->started = true;
-        manager_evaluate(m);
+        /* One full apply, to the state the new configuration decides. */
+        queue_owe_full(&m->queue);
+        evaluate(m);
+        queue_request_full(&m->queue, false, "reload");
         return 0;
 }
 
@@ -382,6 +275,7 @@ int manager_reload(struct manager *m)
         diag_init(&d);
         int r = conf_load(m->conf_path, &c, &d);
         log_diag(&d);
+        bool applying = m->queue.state == QUEUE_APPLYING;
         if (r < 0) {
                 char msg[512];
                 const char *first = NULL;
@@ -395,26 +289,89 @@ int manager_reload(struct manager *m)
                 free(m->reload_error);
                 m->reload_error = strdup(msg);
                 diag_free(&d);
-                manager_update_status(m);
-                if (m->reloading && !m->pending_conf && !m->apply) {
+                publish(m, OUTPUT_STATUS);
+                if (m->reloading && !m->pending_conf && !applying) {
                         m->reloading = false;
                         sd_notify(0, "READY=1");
                 }
                 return r;
         }
         diag_free(&d);
-        if (m->apply) {
+        if (applying) {
                 /* Killing vtysh or frr-reload.py mid-way could leave FRR half-changed: the apply finishes
                  * first (bounded by frr.timeout), then the new configuration takes over. */
                 log_info("reload: the new configuration takes over once the %s in flight is done",
-                         m->apply_kind == APPLY_FULL ? "full apply" : "fast path");
+                         m->queue.apply_kind == APPLY_FULL ? "full apply" : "fast path");
                 conf_free(m->pending_conf);
                 m->pending_conf = c;
                 m->reload_error = (free(m->reload_error), NULL);
-                manager_update_status(m);
+                publish(m, OUTPUT_STATUS);
                 return 0;
         }
         return reload_commit(m, c);
+}
+
+int manager_report(struct manager *m, enum agent_event ev, const char *detail)
+{
+        log_debug("event: %s%s%s", agent_event_name(ev), detail ? ": " : "", detail ? detail : "");
+        switch (ev) {
+        case EVENT_BGPD_READ:
+                publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
+                return 0;
+        case EVENT_BGPD_GONE:
+                queue_bgpd_gone(&m->queue, detail ? detail : "not running");
+                return 0;
+        case EVENT_BGPD_BACK:
+                queue_bgpd_back(&m->queue, agent_event_name(ev));
+                return 0;
+        case EVENT_BGPD_RESTARTED:
+        case EVENT_DRIFT_SEEN:
+                queue_request_full(&m->queue, true, agent_event_name(ev));
+                return 0;
+        case EVENT_DRAIN_REQUESTED:
+                free(m->drain_reason);
+                m->drained = true;
+                m->drain_reason = detail ? strdup(detail) : NULL;
+                evaluate(m);
+                return 0;
+        case EVENT_RESUME_REQUESTED:
+                if (!m->drained)
+                        return -EALREADY;
+                m->drained = false;
+                m->drain_reason = (free(m->drain_reason), NULL);
+                evaluate(m);
+                return 0;
+        case EVENT_RELOAD_REQUESTED:
+                return manager_reload(m);
+        case EVENT_DRAIN_SAVED:
+                publish(m, OUTPUT_STATUS);
+                return 0;
+        case _EVENT_MAX:
+                break;
+        }
+        return -EINVAL;
+}
+
+static int sink_report(void *userdata, enum agent_event ev, const char *detail)
+{
+        return manager_report(userdata, ev, detail);
+}
+
+static enum fo_state sink_applied(void *userdata)
+{
+        const struct manager *m = userdata;
+        return m->queue.applied;
+}
+
+static bool sink_busy(void *userdata)
+{
+        const struct manager *m = userdata;
+        return queue_busy(&m->queue);
+}
+
+static void sink_snapshot(void *userdata, struct snapshot *out)
+{
+        manager_snapshot(userdata, out);
 }
 
 static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata)
@@ -443,16 +400,16 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         }
         m->stopping = true;
         sd_notify(0, "STOPPING=1");
-        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
+        queue_stop(&m->queue);
         m->pending_conf = conf_free(m->pending_conf);
-        if (m->apply) {
+        if (m->queue.state == QUEUE_APPLYING) {
                 /* SIGKILLing vtysh or frr-reload.py mid-way could leave one address family switched and the
                  * other not: the apply finishes first. Each of its steps is bounded by frr.timeout; the
                  * deadline covers the one in flight (the unit's TimeoutStopSec is above it). */
                 double secs = m->conf->frr.timeout + 2;
                 log_info("%s: stopping once the %s in flight is done (at most %.0f s); the announcement stays "
-                         "as it is", sig, m->apply_kind == APPLY_FULL ? "full apply" : "fast path", secs);
-                manager_update_status(m);
+                         "as it is", sig, m->queue.apply_kind == APPLY_FULL ? "full apply" : "fast path", secs);
+                publish(m, OUTPUT_STATUS);
                 int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
                                                    (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);
                 if (r < 0)
@@ -464,15 +421,21 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
-int manager_init(struct manager *m, const char *path, int verbose)
+int manager_init(struct manager *m, const char *path)
 {
         struct diag d;
         int r;
 
         memset(m, 0, sizeof(*m));
-        m->target = m->applied = m->previous = STATE_INVALID;
+        m->target = m->previous = STATE_INVALID;
         m->conf_path = strdup(path);
-        m->verbose = verbose;
+        m->sink = (struct agent_sink){
+                .userdata = m,
+                .report = sink_report,
+                .applied = sink_applied,
+                .busy = sink_busy,
+                .snapshot = sink_snapshot,
+        };
 
         diag_init(&d);
         r = conf_load(path, &m->conf, &d);
@@ -484,6 +447,10 @@ int manager_init(struct manager *m, const char *path, int verbose)
         }
         apply_remove_leftovers(m->conf);
         r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        queue_init(&m->queue, m->event, m->conf, on_queue_ended, m);
+        r = outputs_new(m->event, &m->outputs);
         if (r < 0)
                 return r;
         static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
@@ -499,6 +466,14 @@ int manager_init(struct manager *m, const char *path, int verbose)
         return 0;
 }
 
+int manager_attach(struct manager *m)
+{
+        int r = control_new(m->event, m->conf, &m->sink, &m->control);
+        if (r >= 0)
+                r = watch_new(m->event, m->conf, &m->sink, &m->watch);
+        return r;
+}
+
 int manager_start(struct manager *m)
 {
         log_info("failoverd %s starting: role %s, %zu shared prefix%s, %zu check%s", VERSION,
@@ -511,25 +486,25 @@ int manager_start(struct manager *m)
         if (m->n_checks == 0) {
                 /* No checks at all: always healthy. */
                 m->started = true;
-                m->need_full = true;
-                manager_evaluate(m);
+                queue_owe_full(&m->queue);
+                evaluate(m);
         }
         return 0;
 }
 
 void manager_done(struct manager *m)
 {
-        m->apply = apply_free(m->apply);
-        m->retry_timer = sd_event_source_disable_unref(m->retry_timer);
+        m->watch = watch_free(m->watch);
+        m->control = control_free(m->control);
+        queue_done(&m->queue);
+        m->outputs = outputs_free(m->outputs);
         m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
         m->pending_conf = conf_free(m->pending_conf);
         free_checks(m);
         m->conf = conf_free(m->conf);
         free(m->conf_path);
         free(m->reload_error);
-        free(m->last_apply_error);
         free(m->drain_reason);
-        free(m->drain_save_error);
         m->event = sd_event_unref(m->event);
 }
 
@@ -537,6 +512,7 @@ int daemon_main(const char *path, int verbose)
 {
         struct manager m;
         sigset_t mask;
+        (void)verbose;
 
         /* Signals are blocked before anything else and handled only through the loop (signalfd). */
         sigemptyset(&mask);
@@ -547,19 +523,15 @@ int daemon_main(const char *path, int verbose)
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        int r = manager_init(&m, path, verbose);
+        int r = manager_init(&m, path);
         if (r >= 0)
-                r = control_init(&m);
-        if (r >= 0)
-                r = watch_init(&m);
+                r = manager_attach(&m);
         if (r >= 0)
                 r = manager_start(&m);
         if (r >= 0)
                 r = sd_event_loop(m.event);
         if (r < 0)
                 log_err("failoverd: %s", strerror(-r));
-        watch_done(&m);
-        control_done(&m);
         manager_done(&m);
         return r < 0 ? 1 : 0;
 }

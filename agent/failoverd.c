@@ -32,32 +32,6 @@ static void usage(FILE *f)
                 "  -V, --version       print the version\n");
 }
 
-/* Loads the configuration, printing its diagnostics; exits 1 when it is invalid. */
-struct conf *load_conf_or_exit(const char *path, int verbose)
-{
-        struct diag d;
-        struct conf *c = NULL;
-
-        diag_init(&d);
-        int r = conf_load(path, &c, &d);
-        for (size_t i = 0; i < d.n; i++) {
-                if (d.msgs[i].level == DIAG_DEBUG && !verbose)
-                        continue;
-                fprintf(stderr, "%s%s\n", d.msgs[i].level == DIAG_ERROR ? "error: " :
-                        d.msgs[i].level == DIAG_WARNING ? "warning: " : "", d.msgs[i].text);
-        }
-        if (r < 0) {
-                if (r != -EINVAL)
-                        fprintf(stderr, "error: %s: %s\n", path, strerror(-r));
-                fprintf(stderr, "%s: configuration is invalid (%zu error%s)\n", path, d.n_errors,
-                        d.n_errors == 1 ? "" : "s");
-                diag_free(&d);
-                exit(1);
-        }
-        diag_free(&d);
-        return c;
-}
-
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {

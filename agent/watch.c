@@ -1,4 +1,5 @@
-/* The bgpd watch (SPEC 7.4, 6 reconcile, 9.4, 9.5): sessions, restarts, drift and shared addresses. */
+/* The bgpd watch: sessions, restarts, drift and shared addresses, read from bgpd's vty socket each poll and
+ * reported to the manager as events (agent/events.h); it never changes the apply state itself. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -10,13 +11,13 @@
 
 #include "check.h"
 #include "clock.h"
-#include "daemon.h"
 #include "file.h"
 #include "ifaddr.h"
 #include "log.h"
 #include "proc.h"
 #include "vty.h"
 #include "vtysock.h"
+#include "watch.h"
 
 /* "enable" first: a fresh vty connection may run show commands, but not show running-config (measured).
  * Then one `show bgp <af> unicast P json` per shared prefix: what bgpd really sends, not what it was told. */
@@ -30,13 +31,53 @@ static const char *const watch_fixed[] = {
 #define REVALIDATE_MIN_MS 1000
 #define REVALIDATE_MAX_MS 8000
 
-static void schedule(struct manager *m);
+struct watch {
+        sd_event *event;
+        const struct conf *conf;
+        struct agent_sink sink;
+        sd_event_source *timer;
+        struct vtysock *query;
+        struct proc *proc;              /* vtysh fallback */
+        char **cmds;                    /* the poll in flight: fixed commands, then one per shared prefix */
+        size_t n_cmds;
+        char **outputs;                 /* vtysh fallback: replies so far */
+        size_t step;
+        bool vtysh_mode;                /* FAILOVERD_WATCH=vtysh: read bgpd through vtysh children */
+        bool known;                     /* bgpd has answered (or refused) at least once */
+        bool reachable;
+        bool busy;                      /* the last poll got no whole answer, but bgpd did not go away */
+        uint64_t busy_total;            /* such polls since the start */
+        char busy_why[64];
+        long pid;
+        struct bgpd_prefix *table;      /* each shared prefix in bgpd's table, as last read */
+        char (*table_names)[64];
+        size_t n_table;
+        struct vtysock *revalidate_query;
+        uint64_t revalidate_next_usec;  /* CLOCK_MONOTONIC: no re-entry of a network statement before */
+        unsigned revalidate_ms;         /* backoff between re-entries */
+        uint64_t revalidate_total;
+        struct bgpd_status peers;       /* sessions as last read */
+        struct bgpd_running running;    /* network statements as last read */
+        bool running_valid;
+        size_t established;
+        char *warned_router_id;
+        bool *assigned;                 /* per shared prefix: on a local interface */
+        size_t n_unassigned;
+        bool assigned_known;
+};
 
-static long read_pid(const struct manager *m)
+static void report(struct watch *w, enum agent_event ev, const char *detail)
+{
+        w->sink.report(w->sink.userdata, ev, detail);
+}
+
+static void schedule(struct watch *w);
+
+static long read_pid(const struct watch *w)
 {
         char path[512], *text = NULL;
         long pid = 0;
-        const char *ps = m->conf->frr.pathspace;
+        const char *ps = w->conf->frr.pathspace;
 
         snprintf(path, sizeof(path), "/var/run/frr%s%s/bgpd.pid", *ps ? "/" : "", ps);
         if (file_read(path, 64, &text, NULL) == 0)
@@ -45,97 +86,59 @@ static long read_pid(const struct manager *m)
         return pid;
 }
 
-void watch_check_addresses(struct manager *m, bool log_all)
+static void check_addresses(struct watch *w, bool log_all)
 {
-        size_t n = m->conf->n_shared_ips;
+        size_t n = w->conf->n_shared_ips;
         bool *now = calloc(n ? n : 1, sizeof(*now));
 
         if (!now)
                 return;
-        int r = ifaddr_check(m->conf->shared_ips, n, now);
+        int r = ifaddr_check(w->conf->shared_ips, n, now);
         if (r < 0) {
                 free(now);
                 return;
         }
         for (size_t i = 0; i < n; i++) {
-                bool was = m->assigned_known && m->assigned && m->assigned[i];
-                if (!now[i] && (log_all || !m->assigned_known || was))
+                bool was = w->assigned_known && w->assigned && w->assigned[i];
+                if (!now[i] && (log_all || !w->assigned_known || was))
                         log_err("shared address %s is not assigned to any local interface: bgpd's import-check "
-                                "will not announce it (put it on lo)", m->conf->shared_ips[i].text);
-                else if (now[i] && m->assigned_known && m->assigned && !m->assigned[i])
-                        log_notice("shared address %s is assigned again", m->conf->shared_ips[i].text);
+                                "will not announce it (put it on lo)", w->conf->shared_ips[i].text);
+                else if (now[i] && w->assigned_known && w->assigned && !w->assigned[i])
+                        log_notice("shared address %s is assigned again", w->conf->shared_ips[i].text);
         }
-        free(m->assigned);
-        m->assigned = now;
-        m->n_unassigned = (size_t)r;
-        m->assigned_known = true;
+        free(w->assigned);
+        w->assigned = now;
+        w->n_unassigned = (size_t)r;
+        w->assigned_known = true;
 }
 
-static const struct bgpd_prefix *table_find(const struct manager *m, const char *prefix)
+static const struct bgpd_prefix *table_find(const struct watch *w, const char *prefix)
 {
-        for (size_t i = 0; i < m->n_table; i++)
-                if (strcmp(m->table_names[i], prefix) == 0)
-                        return &m->table[i];
+        for (size_t i = 0; i < w->n_table; i++)
+                if (strcmp(w->table_names[i], prefix) == 0)
+                        return &w->table[i];
         return NULL;
 }
 
-static const struct bgpd_network *running_find(const struct manager *m, const char *prefix)
+static const struct bgpd_network *running_find(const struct watch *w, const char *prefix)
 {
-        for (size_t j = 0; m->running_valid && j < m->running.n_networks; j++)
-                if (strcmp(m->running.networks[j].prefix, prefix) == 0)
-                        return &m->running.networks[j];
+        for (size_t j = 0; w->running_valid && j < w->running.n_networks; j++)
+                if (strcmp(w->running.networks[j].prefix, prefix) == 0)
+                        return &w->running.networks[j];
         return NULL;
 }
 
-enum bgpd_announcement watch_announcement(const struct manager *m, size_t i, size_t *n_to, char *why, size_t len)
+/* What bgpd does with shared prefix i of the current config (lib/bgpd.h). */
+static enum bgpd_announcement announcement_of(const struct watch *w, size_t i, size_t *n_to, char *why, size_t len)
 {
-        const char *prefix = m->conf->shared_ips[i].text;
+        const char *prefix = w->conf->shared_ips[i].text;
 
         *n_to = 0;
         why[0] = '\0';
-        if (!m->bgpd_known || !m->bgpd_reachable || !m->running_valid)
+        if (!w->known || !w->reachable || !w->running_valid)
                 return ANNOUNCE_UNKNOWN;
-        return bgpd_announcement_of(running_find(m, prefix) != NULL, table_find(m, prefix), m->conf->bgp.route_servers,
-                                    &m->bgpd, n_to, why, len);
-}
-
-void watch_status_line(const struct manager *m, char *out, size_t len)
-{
-        size_t announced = 0, configured = 0;
-        char why[96];
-
-        for (size_t i = 0; i < m->conf->n_shared_ips; i++) {
-                size_t to;
-                switch (watch_announcement(m, i, &to, why, sizeof(why))) {
-                case ANNOUNCE_ANNOUNCED:
-                        announced++;
-                        break;
-                case ANNOUNCE_CONFIGURED:
-                        configured++;
-                        break;
-                default:
-                        break;
-                }
-        }
-        if (!m->bgpd_known)
-                snprintf(out, len, "; route servers: not read yet");
-        else if (!m->bgpd_reachable)
-                snprintf(out, len, "; bgpd unreachable, retrying");
-        else
-                snprintf(out, len, "; route servers %zu/%zu established", m->established,
-                         strv_len(m->conf->bgp.route_servers));
-        if (m->bgpd_busy)
-                snprintf(out + strlen(out), len - strlen(out), "; bgpd busy (%s, %llu slow polls), retrying",
-                         m->bgpd_busy_why, (unsigned long long)m->bgpd_busy_total);
-        if (configured)
-                snprintf(out + strlen(out), len - strlen(out), "; %zu prefix%s configured but NOT announced",
-                         configured, configured == 1 ? "" : "es");
-        else if (announced)
-                snprintf(out + strlen(out), len - strlen(out), "; %zu prefix%s announced", announced,
-                         announced == 1 ? "" : "es");
-        if (m->n_unassigned)
-                snprintf(out + strlen(out), len - strlen(out), "; %zu shared address%s not on any interface",
-                         m->n_unassigned, m->n_unassigned == 1 ? "" : "es");
+        return bgpd_announcement_of(running_find(w, prefix) != NULL, table_find(w, prefix), w->conf->bgp.route_servers,
+                                    &w->peers, n_to, why, len);
 }
 
 static void log_peer(int level, const char *address, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -153,34 +156,34 @@ static void log_peer(int level, const char *address, const char *fmt, ...)
 }
 
 /* Logs session transitions against the previous read; keeps the new one. */
-static void update_peers(struct manager *m, struct bgpd_status *now)
+static void update_peers(struct watch *w, struct bgpd_status *now)
 {
         size_t est = 0;
 
-        for (char **rs = m->conf->bgp.route_servers; rs && *rs; rs++) {
+        for (char **rs = w->conf->bgp.route_servers; rs && *rs; rs++) {
                 const struct bgpd_peer *n = bgpd_find_peer(now, *rs);
-                const struct bgpd_peer *o = bgpd_find_peer(&m->bgpd, *rs);
+                const struct bgpd_peer *o = bgpd_find_peer(&w->peers, *rs);
                 bool up = n && n->established, was = o && o->established;
                 if (up)
                         est++;
                 if (up && !was)
                         log_peer(LOG_NOTICE, *rs, "route server %s: session up%s", *rs,
-                                 m->bgpd_known ? "" : " (found established)");
-                else if (!up && (was || !m->bgpd_known))
+                                 w->known ? "" : " (found established)");
+                else if (!up && (was || !w->known))
                         log_peer(was ? LOG_WARNING : LOG_INFO, *rs, "route server %s: session %s (%s)%s%s", *rs,
                                  was ? "down" : "not established", n ? n->state : "not configured",
                                  n && n->last_reset[0] ? ", last reset: " : "", n ? n->last_reset : "");
         }
-        size_t total = strv_len(m->conf->bgp.route_servers);
-        if (est == 0 && total && (m->established > 0 || !m->bgpd_known) && m->applied != STATE_INVALID)
+        size_t total = strv_len(w->conf->bgp.route_servers);
+        if (est == 0 && total && (w->established > 0 || !w->known) && w->sink.applied(w->sink.userdata) != STATE_INVALID)
                 log_warn("no route-server session is established: this host's announcement reaches nobody");
-        m->established = est;
-        bgpd_status_clear(&m->bgpd);
-        m->bgpd = *now;
+        w->established = est;
+        bgpd_status_clear(&w->peers);
+        w->peers = *now;
         memset(now, 0, sizeof(*now));
 }
 
-static void check_router_id(struct manager *m, const char *json)
+static void check_router_id(struct watch *w, const char *json)
 {
         struct bgpd_status s = { 0 };
         unsigned char a[16];
@@ -189,14 +192,14 @@ static void check_router_id(struct manager *m, const char *json)
                 bgpd_status_clear(&s);
                 return;
         }
-        for (size_t i = 0; i < m->conf->n_shared_ips; i++) {
-                if (!prefix_host_equal(&m->conf->shared_ips[i], AF_INET, a))
+        for (size_t i = 0; i < w->conf->n_shared_ips; i++) {
+                if (!prefix_host_equal(&w->conf->shared_ips[i], AF_INET, a))
                         continue;
-                if (!m->warned_router_id || strcmp(m->warned_router_id, s.router_id) != 0) {
+                if (!w->warned_router_id || strcmp(w->warned_router_id, s.router_id) != 0) {
                         log_warn("bgpd's router-id is %s, a shared address: every member of the group has the "
-                                 "same router-id; set bgp.router_id (SPEC 9.4)", s.router_id);
-                        free(m->warned_router_id);
-                        m->warned_router_id = strdup(s.router_id);
+                                 "same router-id; set bgp.router_id (failoverd.conf(5))", s.router_id);
+                        free(w->warned_router_id);
+                        w->warned_router_id = strdup(s.router_id);
                 }
         }
         bgpd_status_clear(&s);
@@ -204,10 +207,10 @@ static void check_router_id(struct manager *m, const char *json)
 
 static void on_revalidated(struct vtysock *q, int error, char **outputs, const int *status, void *userdata)
 {
-        struct manager *m = userdata;
+        struct watch *w = userdata;
         (void)q;
 
-        m->revalidate_query = NULL;
+        w->revalidate_query = NULL;
         for (size_t i = 0; !error && outputs[i]; i++)
                 if (status[i] != 0) {
                         log_warn("re-entering the network statements: bgpd refused a command: %s", outputs[i]);
@@ -215,49 +218,49 @@ static void on_revalidated(struct vtysock *q, int error, char **outputs, const i
                 }
         if (error)
                 log_warn("re-entering the network statements: %s", strerror(-error));
-        watch_soon(m);
+        watch_soon(w);
 }
 
 /* FRR 8.4.4 after a zebra restart: a network statement entered again in a later call stays "inaccessible"
  * (its import-check entry is never registered with the new zebra); removing and entering it in one call
  * registers it anew (docs/frr-facts.md, "zebra restart"). Only for prefixes on a local interface: without
  * the address the import check is right. */
-static bool needs_revalidation(const struct manager *m, size_t i)
+static bool needs_revalidation(const struct watch *w, size_t i)
 {
-        const struct prefix *p = &m->conf->shared_ips[i];
-        const struct bgpd_prefix *t = table_find(m, p->text);
-        return running_find(m, p->text) && t && !t->local_valid && m->assigned_known && m->assigned && m->assigned[i];
+        const struct prefix *p = &w->conf->shared_ips[i];
+        const struct bgpd_prefix *t = table_find(w, p->text);
+        return running_find(w, p->text) && t && !t->local_valid && w->assigned_known && w->assigned && w->assigned[i];
 }
 
-static void revalidate(struct manager *m)
+static void revalidate(struct watch *w)
 {
         char *cmds[256 + 1], text[4][160];
         size_t n = 0, found = 0;
         uint64_t now = clock_mono_usec();
 
-        for (size_t i = 0; i < m->conf->n_shared_ips; i++)
-                found += needs_revalidation(m, i);
+        for (size_t i = 0; i < w->conf->n_shared_ips; i++)
+                found += needs_revalidation(w, i);
         if (!found) {
-                m->revalidate_ms = 0;
-                m->revalidate_next_usec = 0;
+                w->revalidate_ms = 0;
+                w->revalidate_next_usec = 0;
                 return;
         }
         /* A statement just entered is validated within milliseconds: only one invalid for a second counts. */
-        if (!m->revalidate_next_usec)
-                m->revalidate_next_usec = now + REVALIDATE_MIN_MS * 1000ULL;
-        if (m->revalidate_query || now < m->revalidate_next_usec)
+        if (!w->revalidate_next_usec)
+                w->revalidate_next_usec = now + REVALIDATE_MIN_MS * 1000ULL;
+        if (w->revalidate_query || now < w->revalidate_next_usec)
                 return;
         found = 0;
-        for (size_t i = 0; i < m->conf->n_shared_ips && n + 8 < 256; i++) {
-                const struct prefix *p = &m->conf->shared_ips[i];
-                const struct bgpd_network *net = running_find(m, p->text);
-                const struct bgpd_prefix *t = table_find(m, p->text);
-                if (!needs_revalidation(m, i))
+        for (size_t i = 0; i < w->conf->n_shared_ips && n + 8 < 256; i++) {
+                const struct prefix *p = &w->conf->shared_ips[i];
+                const struct bgpd_network *net = running_find(w, p->text);
+                const struct bgpd_prefix *t = table_find(w, p->text);
+                if (!needs_revalidation(w, i))
                         continue;
                 if (found++ == 0) {
                         cmds[n++] = strdup("enable");
                         cmds[n++] = strdup("configure terminal");
-                        snprintf(text[0], sizeof(text[0]), "router bgp %lld", m->conf->bgp.asn);
+                        snprintf(text[0], sizeof(text[0]), "router bgp %lld", w->conf->bgp.asn);
                         cmds[n++] = strdup(text[0]);
                 }
                 snprintf(text[1], sizeof(text[1]), "address-family %s unicast", p->family == AF_INET ? "ipv4" : "ipv6");
@@ -279,333 +282,386 @@ static void revalidate(struct manager *m)
         for (size_t i = 0; i < n; i++)
                 oom |= !cmds[i];
         char path[512];
-        int r = oom ? -ENOMEM : vtysock_path(m->conf->frr.pathspace, "bgpd", path, sizeof(path));
+        int r = oom ? -ENOMEM : vtysock_path(w->conf->frr.pathspace, "bgpd", path, sizeof(path));
         if (r >= 0)
-                r = vtysock_query(m->event, path, cmds, (uint64_t)(m->conf->frr.timeout * 1e6), on_revalidated, m,
-                                  &m->revalidate_query);
+                r = vtysock_query(w->event, path, cmds, (uint64_t)(w->conf->frr.timeout * 1e6), on_revalidated, w,
+                                  &w->revalidate_query);
         for (size_t i = 0; i < n; i++)
                 free(cmds[i]);
         if (r < 0)
                 log_warn("cannot re-enter the network statements: %s", strerror(-r));
-        m->revalidate_total++;
-        m->revalidate_ms = m->revalidate_ms ? m->revalidate_ms * 2 : REVALIDATE_MIN_MS;
-        if (m->revalidate_ms > REVALIDATE_MAX_MS)
-                m->revalidate_ms = REVALIDATE_MAX_MS;
-        m->revalidate_next_usec = now + m->revalidate_ms * 1000ULL;
+        w->revalidate_total++;
+        w->revalidate_ms = w->revalidate_ms ? w->revalidate_ms * 2 : REVALIDATE_MIN_MS;
+        if (w->revalidate_ms > REVALIDATE_MAX_MS)
+                w->revalidate_ms = REVALIDATE_MAX_MS;
+        w->revalidate_next_usec = now + w->revalidate_ms * 1000ULL;
 }
 
 /* Compares what bgpd originates with what was applied; drift (a hand edit, a restart) is re-applied. */
-static void reconcile(struct manager *m)
+static void reconcile(struct watch *w)
 {
-        if (!m->running_valid || manager_busy(m) || m->applied == STATE_INVALID)
+        enum fo_state applied = w->sink.applied(w->sink.userdata);
+        if (!w->running_valid || w->sink.busy(w->sink.userdata) || applied == STATE_INVALID)
                 return;
-        enum fo_state runs = m->running.has_router ? bgpd_service_state(&m->running, m->conf, 0) : STATE_INVALID;
-        if (runs == m->applied) {
+        enum fo_state runs = w->running.has_router ? bgpd_service_state(&w->running, w->conf, 0) : STATE_INVALID;
+        if (runs == applied) {
                 if (runs != STATE_WITHDRAWN)
-                        revalidate(m);
+                        revalidate(w);
                 return;
         }
         log_warn("drift: bgpd runs %s, failoverd applied %s; re-applying",
-                 m->running.has_router ? (runs == STATE_INVALID ? "an inconsistent set of network statements"
+                 w->running.has_router ? (runs == STATE_INVALID ? "an inconsistent set of network statements"
                                                                 : state_name(runs))
-                                       : "no router bgp", state_name(m->applied));
-        m->applied = STATE_INVALID;
-        manager_request_full(m);
+                                       : "no router bgp", state_name(applied));
+        report(w, EVENT_DRIFT_SEEN, "drift seen");
 }
 
-static void table_clear(struct manager *m)
+static void table_clear(struct watch *w)
 {
-        for (size_t i = 0; i < m->n_table; i++)
-                bgpd_prefix_clear(&m->table[i]);
-        free(m->table);
-        free(m->table_names);
-        m->table = NULL;
-        m->table_names = NULL;
-        m->n_table = 0;
+        for (size_t i = 0; i < w->n_table; i++)
+                bgpd_prefix_clear(&w->table[i]);
+        free(w->table);
+        free(w->table_names);
+        w->table = NULL;
+        w->table_names = NULL;
+        w->n_table = 0;
 }
 
 /* Keeps what the table says about each prefix queried (cmds[i] is "show bgp AF unicast P json"). */
-static void read_table(struct manager *m, char **cmds, char **out, size_t n)
+static void read_table(struct watch *w, char **cmds, char **out, size_t n)
 {
-        table_clear(m);
+        table_clear(w);
         if (n == 0)
                 return;
-        m->table = calloc(n, sizeof(*m->table));
-        m->table_names = calloc(n, sizeof(*m->table_names));
-        if (!m->table || !m->table_names) {
-                table_clear(m);
+        w->table = calloc(n, sizeof(*w->table));
+        w->table_names = calloc(n, sizeof(*w->table_names));
+        if (!w->table || !w->table_names) {
+                table_clear(w);
                 return;
         }
         for (size_t i = 0; i < n; i++) {
                 char prefix[64];
                 if (sscanf(cmds[i], "show bgp %*s unicast %63s json", prefix) != 1 ||
-                    bgpd_parse_prefix(out[i], &m->table[m->n_table]) < 0) {
+                    bgpd_parse_prefix(out[i], &w->table[w->n_table]) < 0) {
                         log_debug("cannot parse bgpd's answer to %s", cmds[i]);
                         continue;
                 }
-                memcpy(m->table_names[m->n_table++], prefix, sizeof(prefix));
+                memcpy(w->table_names[w->n_table++], prefix, sizeof(prefix));
         }
 }
 
-static void answered(struct manager *m, char **out)
+/* A whole answer to every command of the poll. */
+static void read_answer(struct watch *w, char **out)
 {
         struct bgpd_status st = { 0 };
-        long pid = read_pid(m);
+        long pid = read_pid(w);
 
-        if (m->bgpd_busy)
+        if (w->busy)
                 log_notice("bgpd answers again after %llu slow poll%s in all (pid %ld%s)",
-                           (unsigned long long)m->bgpd_busy_total, m->bgpd_busy_total == 1 ? "" : "s", pid,
-                           pid && pid == m->bgpd_pid ? ", unchanged: not a restart" : "");
-        m->bgpd_busy = false;
-        if (m->bgpd_known && !m->bgpd_reachable) {
+                           (unsigned long long)w->busy_total, w->busy_total == 1 ? "" : "s", pid,
+                           pid && pid == w->pid ? ", unchanged: not a restart" : "");
+        w->busy = false;
+        if (w->known && !w->reachable) {
                 log_notice("bgpd answers again: full apply");
-                m->bgpd_reachable = true;
-                m->applied = STATE_INVALID;
-                manager_request_full(m);
-        } else if (m->bgpd_known && m->bgpd_pid && pid && pid != m->bgpd_pid) {
-                log_notice("bgpd restarted (pid %ld -> %ld): full apply", m->bgpd_pid, pid);
-                m->applied = STATE_INVALID;
-                manager_request_full(m);
+                w->reachable = true;
+                report(w, EVENT_BGPD_BACK, "bgpd answers again");
+        } else if (w->known && w->pid && pid && pid != w->pid) {
+                log_notice("bgpd restarted (pid %ld -> %ld): full apply", w->pid, pid);
+                report(w, EVENT_BGPD_RESTARTED, "bgpd restarted");
         }
-        m->bgpd_pid = pid;
-        m->bgpd_reachable = true;
+        w->pid = pid;
+        w->reachable = true;
 
         if (bgpd_parse_neighbors(out[1], &st) == 0)
-                update_peers(m, &st);
+                update_peers(w, &st);
         else
                 log_debug("cannot parse bgpd's neighbors JSON");
         bgpd_status_clear(&st);
-        check_router_id(m, out[2]);
-        bgpd_running_clear(&m->running);
-        m->running_valid = bgpd_parse_running(out[3], m->conf->bgp.asn, &m->running) == 0;
-        read_table(m, m->watch_cmds + N_WATCH_FIXED, out + N_WATCH_FIXED, m->watch_n - N_WATCH_FIXED);
-        m->bgpd_known = true;
-        reconcile(m);
+        check_router_id(w, out[2]);
+        bgpd_running_clear(&w->running);
+        w->running_valid = bgpd_parse_running(out[3], w->conf->bgp.asn, &w->running) == 0;
+        read_table(w, w->cmds + N_WATCH_FIXED, out + N_WATCH_FIXED, w->n_cmds - N_WATCH_FIXED);
+        w->known = true;
+        reconcile(w);
 }
 
 /* No whole answer, but bgpd did not go away (a full backlog, a slow answer, a hang-up): what it runs is
  * unchanged, so nothing is re-applied; a restart shows as a refused connection or a new pid. */
-static void busy(struct manager *m, const char *why)
+static void mark_busy(struct watch *w, const char *why)
 {
-        if (!m->bgpd_busy)
+        if (!w->busy)
                 log_warn("bgpd is busy (%s): not a restart, nothing re-applied; retrying", why);
         else
                 log_info("bgpd is still busy (%s)", why);
-        m->bgpd_busy = true;
-        m->bgpd_busy_total++;
-        snprintf(m->bgpd_busy_why, sizeof(m->bgpd_busy_why), "%s", why);
+        w->busy = true;
+        w->busy_total++;
+        snprintf(w->busy_why, sizeof(w->busy_why), "%s", why);
 }
 
-static void unreachable(struct manager *m, const char *why)
+/* bgpd's socket is missing or refuses (or vtysh could not reach it): bgpd is not running. */
+static void mark_gone(struct watch *w, const char *why)
 {
-        if (!m->bgpd_known || m->bgpd_reachable)
+        if (!w->known || w->reachable)
                 log_warn("bgpd unreachable: %s", why);
-        m->bgpd_known = true;
-        m->bgpd_reachable = false;
-        m->bgpd_busy = false;
-        m->established = 0;
-        m->running_valid = false;
+        w->known = true;
+        w->reachable = false;
+        w->busy = false;
+        w->established = 0;
+        w->running_valid = false;
+        report(w, EVENT_BGPD_GONE, why);
 }
 
-static void watch_cmds_free(struct manager *m)
+static void watch_cmds_free(struct watch *w)
 {
-        for (size_t i = 0; m->watch_outputs && i < m->watch_n; i++)
-                free(m->watch_outputs[i]);
-        free(m->watch_outputs);
-        strv_free(m->watch_cmds);
-        m->watch_outputs = NULL;
-        m->watch_cmds = NULL;
-        m->watch_n = 0;
+        for (size_t i = 0; w->outputs && i < w->n_cmds; i++)
+                free(w->outputs[i]);
+        free(w->outputs);
+        strv_free(w->cmds);
+        w->outputs = NULL;
+        w->cmds = NULL;
+        w->n_cmds = 0;
 }
 
 /* The commands of one poll: the fixed ones, then one per shared prefix of the current config. */
-static int watch_cmds_build(struct manager *m)
+static int watch_cmds_build(struct watch *w)
 {
-        size_t n = N_WATCH_FIXED + m->conf->n_shared_ips;
+        size_t n = N_WATCH_FIXED + w->conf->n_shared_ips;
 
-        watch_cmds_free(m);
-        m->watch_cmds = calloc(n + 1, sizeof(*m->watch_cmds));
-        m->watch_outputs = calloc(n + 1, sizeof(*m->watch_outputs));
-        if (!m->watch_cmds || !m->watch_outputs) {
-                watch_cmds_free(m);
+        watch_cmds_free(w);
+        w->cmds = calloc(n + 1, sizeof(*w->cmds));
+        w->outputs = calloc(n + 1, sizeof(*w->outputs));
+        if (!w->cmds || !w->outputs) {
+                watch_cmds_free(w);
                 return -ENOMEM;
         }
-        m->watch_n = n;
+        w->n_cmds = n;
         for (size_t i = 0; i < n; i++) {
                 char c[128];
                 if (i < N_WATCH_FIXED) {
                         snprintf(c, sizeof(c), "%s", watch_fixed[i]);
                 } else {
-                        const struct prefix *p = &m->conf->shared_ips[i - N_WATCH_FIXED];
+                        const struct prefix *p = &w->conf->shared_ips[i - N_WATCH_FIXED];
                         snprintf(c, sizeof(c), "show bgp %s unicast %s json", p->family == AF_INET ? "ipv4" : "ipv6",
                                  p->text);
                 }
-                if (!(m->watch_cmds[i] = strdup(c))) {
-                        watch_cmds_free(m);
+                if (!(w->cmds[i] = strdup(c))) {
+                        watch_cmds_free(w);
                         return -ENOMEM;
                 }
         }
         return 0;
 }
 
-static void finish_watch(struct manager *m)
+/* A poll ended, whatever its outcome: the manager refreshes status and metrics; the next poll is set. */
+static void poll_ended(struct watch *w)
 {
-        watch_check_addresses(m, false);
-        manager_update_status(m);
-        control_write_metrics(m);
-        schedule(m);
+        check_addresses(w, false);
+        report(w, EVENT_BGPD_READ, NULL);
+        schedule(w);
 }
 
 static void on_query(struct vtysock *q, int error, char **outputs, const int *status, void *userdata)
 {
-        struct manager *m = userdata;
+        struct watch *w = userdata;
         (void)q;
 
-        m->watch_query = NULL;
+        w->query = NULL;
         if (error == -ENOENT || error == -ECONNREFUSED)
-                unreachable(m, strerror(-error));
+                mark_gone(w, strerror(-error));
         else if (error == -EAGAIN)
-                busy(m, "its socket's backlog is full");
+                mark_busy(w, "its socket's backlog is full");
         else if (error == -ETIMEDOUT)
-                busy(m, "no whole answer in frr.timeout");
+                mark_busy(w, "no whole answer in frr.timeout");
         else if (error)
-                busy(m, strerror(-error));
+                mark_busy(w, strerror(-error));
         else if (status[1] != 0 || status[3] != 0)
-                unreachable(m, "bgpd refused the show commands");
+                mark_gone(w, "bgpd refused the show commands");
         else
-                answered(m, outputs);
-        finish_watch(m);
+                read_answer(w, outputs);
+        poll_ended(w);
 }
 
 /* The vtysh fallback: one child per command (the JSON and the text cannot share one output). */
-static void vtysh_next(struct manager *m);
+static void vtysh_next(struct watch *w);
 
 static void on_vtysh(struct proc *p, struct proc_result *r, void *userdata)
 {
-        struct manager *m = userdata;
+        struct watch *w = userdata;
         (void)p;
 
-        m->watch_proc = NULL;
+        w->proc = NULL;
         if (!r->exited || r->status != 0) {
                 char what[160];
                 proc_describe(r, what, sizeof(what));
-                for (size_t i = 0; i < m->watch_n; i++)
-                        m->watch_outputs[i] = (free(m->watch_outputs[i]), NULL);
+                for (size_t i = 0; i < w->n_cmds; i++)
+                        w->outputs[i] = (free(w->outputs[i]), NULL);
                 if (r->timed_out)
-                        busy(m, "no whole answer in frr.timeout");
+                        mark_busy(w, "no whole answer in frr.timeout");
                 else
-                        unreachable(m, what);
-                finish_watch(m);
+                        mark_gone(w, what);
+                poll_ended(w);
                 return;
         }
-        m->watch_outputs[m->watch_step++] = r->output;
+        w->outputs[w->step++] = r->output;
         r->output = NULL;
-        vtysh_next(m);
+        vtysh_next(w);
 }
 
-static void vtysh_next(struct manager *m)
+static void vtysh_next(struct watch *w)
 {
-        if (m->watch_step == m->watch_n) {
-                answered(m, m->watch_outputs);
-                for (size_t i = 0; i < m->watch_n; i++)
-                        m->watch_outputs[i] = (free(m->watch_outputs[i]), NULL);
-                finish_watch(m);
+        if (w->step == w->n_cmds) {
+                read_answer(w, w->outputs);
+                for (size_t i = 0; i < w->n_cmds; i++)
+                        w->outputs[i] = (free(w->outputs[i]), NULL);
+                poll_ended(w);
                 return;
         }
-        if (m->watch_step == 0) {       /* "enable" is for the socket only */
-                m->watch_outputs[m->watch_step++] = strdup("");
-                vtysh_next(m);
+        if (w->step == 0) {       /* "enable" is for the socket only */
+                w->outputs[w->step++] = strdup("");
+                vtysh_next(w);
                 return;
         }
-        char **argv = vty_argv_show(m->conf, m->watch_cmds[m->watch_step]);
+        char **argv = vty_argv_show(w->conf, w->cmds[w->step]);
         struct proc_opts o = {
                 .argv = argv,
-                .timeout_usec = (uint64_t)(m->conf->frr.timeout * 1e6),
+                .timeout_usec = (uint64_t)(w->conf->frr.timeout * 1e6),
                 .output_max = 8 * 1024 * 1024,
         };
-        int r = argv ? proc_spawn(m->event, &o, on_vtysh, m, &m->watch_proc) : -ENOMEM;
+        int r = argv ? proc_spawn(w->event, &o, on_vtysh, w, &w->proc) : -ENOMEM;
         strv_free(argv);
         if (r < 0) {
-                unreachable(m, strerror(-r));
-                finish_watch(m);
+                mark_gone(w, strerror(-r));
+                poll_ended(w);
         }
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
-        struct manager *m = userdata;
+        struct watch *w = userdata;
         char path[512];
         (void)s;
         (void)usec;
 
-        if (m->watch_query || m->watch_proc)
+        if (w->query || w->proc)
                 return 0;
-        int r = watch_cmds_build(m);
-        if (r >= 0 && m->watch_vtysh) {
-                m->watch_step = 0;
-                vtysh_next(m);
+        int r = watch_cmds_build(w);
+        if (r >= 0 && w->vtysh_mode) {
+                w->step = 0;
+                vtysh_next(w);
                 return 0;
         }
         if (r >= 0)
-                r = vtysock_path(m->conf->frr.pathspace, "bgpd", path, sizeof(path));
+                r = vtysock_path(w->conf->frr.pathspace, "bgpd", path, sizeof(path));
         /* The real timeout only: a reply is read to its end (closing mid-reply can crash FRR 10.2-10.3.1). */
         if (r >= 0)
-                r = vtysock_query(m->event, path, m->watch_cmds, (uint64_t)(m->conf->frr.timeout * 1e6), on_query, m,
-                                  &m->watch_query);
+                r = vtysock_query(w->event, path, w->cmds, (uint64_t)(w->conf->frr.timeout * 1e6), on_query, w,
+                                  &w->query);
         if (r < 0) {
-                unreachable(m, strerror(-r));
-                finish_watch(m);
+                mark_gone(w, strerror(-r));
+                poll_ended(w);
         }
         return 0;
 }
 
-static void schedule(struct manager *m)
+static void schedule(struct watch *w)
 {
-        uint64_t usec = (uint64_t)(m->conf->bgp.poll_interval * 1e6);
+        uint64_t usec = (uint64_t)(w->conf->bgp.poll_interval * 1e6);
         /* While bgpd is away, knock often (a refused connect costs nothing): it gets its config back
          * within a quarter second of answering. */
-        if (m->bgpd_known && !m->bgpd_reachable && usec > 250000)
+        if (w->known && !w->reachable && usec > 250000)
                 usec = 250000;
         /* A busy bgpd is asked again soon, but not hammered. */
-        if (m->bgpd_busy && usec > 1000000)
+        if (w->busy && usec > 1000000)
                 usec = 1000000;
-        if (!m->watch_timer) {
-                sd_event_add_time_relative(m->event, &m->watch_timer, CLOCK_MONOTONIC, usec, 10000, on_timer, m);
+        if (!w->timer) {
+                sd_event_add_time_relative(w->event, &w->timer, CLOCK_MONOTONIC, usec, 10000, on_timer, w);
                 return;
         }
-        sd_event_source_set_time_relative(m->watch_timer, usec);
-        sd_event_source_set_enabled(m->watch_timer, SD_EVENT_ONESHOT);
+        sd_event_source_set_time_relative(w->timer, usec);
+        sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
 }
 
 /* The next read in a moment rather than at the next poll (after an apply, so status is current). */
-void watch_soon(struct manager *m)
+void watch_soon(struct watch *w)
 {
-        if (!m->watch_timer || m->watch_query || m->watch_proc)
+        if (!w->timer || w->query || w->proc)
                 return;
-        sd_event_source_set_time_relative(m->watch_timer, 50000);
-        sd_event_source_set_enabled(m->watch_timer, SD_EVENT_ONESHOT);
+        sd_event_source_set_time_relative(w->timer, 50000);
+        sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
 }
 
-int watch_init(struct manager *m)
+int watch_new(sd_event *e, const struct conf *c, const struct agent_sink *sink, struct watch **ret)
 {
+        struct watch *w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
         const char *mode = getenv("FAILOVERD_WATCH");
-        m->watch_vtysh = mode && strcmp(mode, "vtysh") == 0;
-        m->bgpd_pid = read_pid(m);
-        watch_check_addresses(m, true);
-        schedule(m);
+        w->event = sd_event_ref(e);
+        w->conf = c;
+        w->sink = *sink;
+        w->vtysh_mode = mode && strcmp(mode, "vtysh") == 0;
+        w->pid = read_pid(w);
+        check_addresses(w, true);
+        schedule(w);
+        *ret = w;
         return 0;
 }
 
-void watch_done(struct manager *m)
+void watch_set_conf(struct watch *w, const struct conf *c)
 {
-        m->watch_timer = sd_event_source_disable_unref(m->watch_timer);
-        m->watch_query = vtysock_free(m->watch_query);
-        m->watch_proc = proc_free(m->watch_proc);
-        m->revalidate_query = vtysock_free(m->revalidate_query);
-        watch_cmds_free(m);
-        table_clear(m);
-        bgpd_status_clear(&m->bgpd);
-        bgpd_running_clear(&m->running);
-        free(m->warned_router_id);
-        free(m->assigned);
+        w->conf = c;
+        w->assigned = (free(w->assigned), NULL);
+        w->assigned_known = false;
+        check_addresses(w, true);
+}
+
+void watch_snapshot(const struct watch *w, struct snapshot *s)
+{
+        const struct conf *c = w->conf;
+        size_t nrs = strv_len(c->bgp.route_servers);
+
+        s->bgpd_known = w->known;
+        s->bgpd_reachable = w->reachable;
+        s->bgpd_busy = w->busy;
+        s->bgpd_busy_why = w->busy_why;
+        s->bgpd_slow_polls = w->busy_total;
+        s->revalidations = w->revalidate_total;
+        s->established = w->established;
+        s->n_unassigned = w->n_unassigned;
+        s->prefixes = calloc(c->n_shared_ips + 1, sizeof(*s->prefixes));
+        s->peers = calloc(nrs + 1, sizeof(*s->peers));
+        for (size_t i = 0; s->prefixes && i < c->n_shared_ips; i++) {
+                struct snapshot_prefix *p = &s->prefixes[i];
+                const struct bgpd_network *net = running_find(w, c->shared_ips[i].text);
+                p->prefix = c->shared_ips[i].text;
+                p->assigned = w->assigned_known && w->assigned ? w->assigned[i] : -1;
+                p->announcement = announcement_of(w, i, &p->sent_to, p->why, sizeof(p->why));
+                p->configured = w->running_valid ? net != NULL : -1;
+                p->route_map = net && net->route_map[0] ? net->route_map : NULL;
+        }
+        s->n_prefixes = s->prefixes ? c->n_shared_ips : 0;
+        for (size_t i = 0; s->peers && i < nrs; i++) {
+                s->peers[i].address = c->bgp.route_servers[i];
+                s->peers[i].peer = w->reachable ? bgpd_find_peer(&w->peers, c->bgp.route_servers[i]) : NULL;
+        }
+        s->n_peers = s->peers ? nrs : 0;
+}
+
+struct watch *watch_free(struct watch *w)
+{
+        if (!w)
+                return NULL;
+        w->timer = sd_event_source_disable_unref(w->timer);
+        w->query = vtysock_free(w->query);
+        w->proc = proc_free(w->proc);
+        w->revalidate_query = vtysock_free(w->revalidate_query);
+        watch_cmds_free(w);
+        table_clear(w);
+        bgpd_status_clear(&w->peers);
+        bgpd_running_clear(&w->running);
+        free(w->warned_router_id);
+        free(w->assigned);
+        sd_event_unref(w->event);
+        free(w);
+        return NULL;
 }

@@ -395,7 +395,7 @@ static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
                 if (!ok) {
                         trim(r->output);
                         end_apply(a, r->exec_errno ? -r->exec_errno : -EBADMSG,
-                               "vtysh -C rejected the rendered configuration (%s): %s", what, r->output);
+                                  "vtysh -C rejected the rendered configuration (%s): %s", what, r->output);
                         return;
                 }
                 install(a);
@@ -404,7 +404,7 @@ static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
                 if (!ok) {
                         trim(r->output);
                         end_apply(a, r->exec_errno ? -r->exec_errno : -EPROTO,
-                               "cannot read FRR's running config (%s): %s", what, r->output);
+                                  "cannot read FRR's running config (%s): %s", what, r->output);
                         return;
                 }
                 start_reload(a, r->output);
@@ -421,7 +421,7 @@ static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
                 if (!ok) {
                         trim(r->output);
                         end_apply(a, r->exec_errno ? -r->exec_errno : -EPROTO,
-                               "cannot read bgpd's running config (%s): %s", what, r->output);
+                                  "cannot read bgpd's running config (%s): %s", what, r->output);
                         return;
                 }
                 if (parse_readback(a, r->output) < 0) {
@@ -563,7 +563,7 @@ static int on_defer(sd_event_source *s, void *userdata)
                 r = make_private_dir(a);
                 if (r < 0) {
                         end_apply(a, r, "cannot make a private directory in %s: %s", a->conf->runtime_directory,
-                               strerror(-r));
+                                  strerror(-r));
                         return 0;
                 }
                 r = file_write_atomic_at(a->private_fd, "candidate.conf", a->text, strlen(a->text), 0600, 0, NULL);

@@ -84,7 +84,7 @@ static void parse_bgp(const struct conf_ctx *x, const config_setting_t *root, st
                         conf_set_str(&c->bgp.router_id, v);
                 else
                         conf_err(x, DIAG_ERROR, config_setting_get_member(g, "router_id"), "bgp.router_id", v,
-                             "must be an IPv4 address");
+                                 "must be an IPv4 address");
         }
         if (conf_get_str(x, g, "bgp", "neighbor_pattern", &v) == 1)
                 conf_set_str(&c->bgp.neighbor_pattern, v);
@@ -99,13 +99,13 @@ static void parse_bgp(const struct conf_ctx *x, const config_setting_t *root, st
                 char val[32];
                 snprintf(val, sizeof(val), "%d", c->bgp.holdtime);
                 conf_err(x, DIAG_WARNING, config_setting_get_member(g, "holdtime"), "bgp.holdtime", val,
-                     "less than three keepalives (%d s)", c->bgp.keepalive);
+                         "less than three keepalives (%d s)", c->bgp.keepalive);
         }
         if (c->bgp.holdtime < c->bgp.keepalive) {
                 char val[32];
                 snprintf(val, sizeof(val), "%d", c->bgp.holdtime);
                 conf_err(x, DIAG_ERROR, config_setting_get_member(g, "holdtime"), "bgp.holdtime", val,
-                     "must not be less than bgp.keepalive (%d)", c->bgp.keepalive);
+                         "must not be less than bgp.keepalive (%d)", c->bgp.keepalive);
         }
 
         config_setting_t *cg = config_setting_get_member(g, "communities");
@@ -124,11 +124,11 @@ static void parse_bgp(const struct conf_ctx *x, const config_setting_t *root, st
                                 conf_set_str(dst[i], v);
                         else
                                 conf_err(x, DIAG_ERROR, config_setting_get_member(cg, names[i]), k, v,
-                                     "must be a community AA:NN (two numbers 0-65535)");
+                                         "must be a community AA:NN (two numbers 0-65535)");
                 }
                 if (strcmp(c->bgp.community_primary, c->bgp.community_secondary) == 0)
                         conf_err(x, DIAG_ERROR, cg, "bgp.communities", c->bgp.community_primary,
-                             "primary and secondary communities must differ");
+                                 "primary and secondary communities must differ");
         }
 
         config_setting_t *list;
@@ -184,7 +184,7 @@ static void parse_frr(const struct conf_ctx *x, const config_setting_t *root, st
                         conf_set_str(&c->frr.pathspace, v);
                 else
                         conf_err(x, DIAG_ERROR, config_setting_get_member(g, "pathspace"), "frr.pathspace", v,
-                             "must be letters, digits, '_' or '-' (at most 64)");
+                                 "must be letters, digits, '_' or '-' (at most 64)");
         }
 }
 
@@ -345,7 +345,7 @@ static void parse_notify(const struct conf_ctx *x, const config_setting_t *root,
         if (config_setting_type(s) != CONFIG_TYPE_STRING && config_setting_type(s) != CONFIG_TYPE_ARRAY &&
             config_setting_type(s) != CONFIG_TYPE_LIST) {
                 conf_err(x, DIAG_ERROR, s, "notify", NULL, "must be a program path or a list of strings (argv), not %s",
-                     conf_type_name(config_setting_type(s)));
+                         conf_type_name(config_setting_type(s)));
                 return;
         }
         if (config_setting_type(s) == CONFIG_TYPE_STRING) {
@@ -427,7 +427,7 @@ static void derive_route_servers(const struct conf_ctx *x, const config_setting_
                 /* An explicit pattern is unused then, but a broken one is still a mistake worth naming. */
                 if (pat && conf_expand_pattern(c->bgp.neighbor_pattern, 0, 1, addr, sizeof(addr)) < 0)
                         conf_err(x, DIAG_ERROR, pat, "bgp.neighbor_pattern", c->bgp.neighbor_pattern,
-                             "must contain exactly two %%d (data center, then server number) and no other %%");
+                                 "must contain exactly two %%d (data center, then server number) and no other %%");
                 return;
         }
         if (c->datacenter < 0) {
@@ -435,7 +435,7 @@ static void derive_route_servers(const struct conf_ctx *x, const config_setting_
                 /* A datacenter that is present but invalid already has its error. */
                 if (!rs && !config_setting_get_member(root, "datacenter"))
                         conf_err(x, DIAG_ERROR, NULL, "datacenter", NULL,
-                             "required key is missing (or set bgp.route_servers)");
+                                 "required key is missing (or set bgp.route_servers)");
                 return;
         }
         c->bgp.route_servers = calloc((size_t)c->bgp.route_server_count + 1, sizeof(char *));
@@ -443,12 +443,12 @@ static void derive_route_servers(const struct conf_ctx *x, const config_setting_
                 char *canon = NULL;
                 if (conf_expand_pattern(c->bgp.neighbor_pattern, c->datacenter, i + 1, addr, sizeof(addr)) < 0) {
                         conf_err(x, DIAG_ERROR, pat, "bgp.neighbor_pattern", c->bgp.neighbor_pattern,
-                             "must contain exactly two %%d (data center, then server number) and no other %%");
+                                 "must contain exactly two %%d (data center, then server number) and no other %%");
                         break;
                 }
                 if (!(canon = conf_canonical_addr(addr))) {
                         conf_err(x, DIAG_ERROR, pat, "bgp.neighbor_pattern", c->bgp.neighbor_pattern,
-                             "gives \"%s\", which is not an IPv4 or IPv6 address", addr);
+                                 "gives \"%s\", which is not an IPv4 or IPv6 address", addr);
                         break;
                 }
                 c->bgp.route_servers[i] = canon;
@@ -484,7 +484,7 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
                         c->failsafe_keep = strcmp(v, "keep") == 0;
                 else
                         conf_err(x, DIAG_ERROR, config_setting_get_member(root, "failsafe"), "failsafe", v,
-                             "must be \"withdraw\" or \"keep\"");
+                                 "must be \"withdraw\" or \"keep\"");
         }
 
         int r = conf_get_str(x, root, NULL, "role", &v);
@@ -492,7 +492,7 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
                 conf_err(x, DIAG_ERROR, NULL, "role", NULL, "required key is missing (\"primary\" or \"secondary\")");
         else if (r == 1 && role_parse(v) < 0)
                 conf_err(x, DIAG_ERROR, config_setting_get_member(root, "role"), "role", v,
-                     "must be \"primary\" or \"secondary\"");
+                         "must be \"primary\" or \"secondary\"");
         else if (r == 1)
                 c->role = (enum role)role_parse(v);
 
@@ -504,10 +504,10 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
                         conf_set_str(&c->hostname, v);
                 else
                         conf_err(x, DIAG_ERROR, config_setting_get_member(root, "hostname"), "hostname", v,
-                             "not a valid host name (letters, digits, '-' and '.', no white space)");
+                                 "not a valid host name (letters, digits, '-' and '.', no white space)");
         } else if (!conf_valid_hostname(c->hostname)) {
                 conf_err(x, DIAG_ERROR, NULL, "hostname", c->hostname,
-                     "the system host name is not valid for FRR; set hostname");
+                         "the system host name is not valid for FRR; set hostname");
         }
 
         parse_bgp(x, root, c);

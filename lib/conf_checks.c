@@ -63,12 +63,12 @@ static void parse_check_conf(struct diag *d, const char *file, struct check_conf
                 conf_err(&x, DIAG_ERROR, list, "command", NULL, "must not be empty");
         if (n > 0 && k->script)
                 conf_err(&x, DIAG_ERROR, list, "command", NULL, "%s is also a script: use one or the other",
-                     k->script);
+                         k->script);
         else if (n > 0) {
                 const char *a0 = config_setting_get_string(config_setting_get_elem(list, 0));
                 if (!conf_valid_path(a0))
                         conf_err(&x, DIAG_ERROR, list, "command[0]", a0,
-                             "must be an absolute path (commands are executed directly, without a shell)");
+                                 "must be an absolute path (commands are executed directly, without a shell)");
                 else
                         k->argv = conf_strv_from_list(list, n);
         }

@@ -54,7 +54,7 @@ static const char *setting_file(const struct conf_ctx *x, const config_setting_t
 }
 
 void conf_err(const struct conf_ctx *x, enum diag_level lvl, const config_setting_t *s, const char *key,
-                 const char *value, const char *fmt, ...)
+              const char *value, const char *fmt, ...)
 {
         struct buf b;
         va_list ap;
@@ -105,7 +105,7 @@ void conf_key_name(char *out, size_t len, const char *prefix, const char *name)
 }
 
 void conf_check_keys(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix,
-                       const char *const *allowed)
+                     const char *const *allowed)
 {
         int n = config_setting_length(grp);
         for (int i = 0; i < n; i++) {
@@ -124,7 +124,7 @@ void conf_check_keys(const struct conf_ctx *x, const config_setting_t *grp, cons
 }
 
 int conf_get_str(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
-                   const char **out)
+                 const char **out)
 {
         config_setting_t *s = grp ? config_setting_get_member(grp, name) : NULL;
         char k[128];
@@ -214,7 +214,7 @@ static long long int_value(const struct conf_ctx *x, const config_setting_t *s, 
 }
 
 int conf_get_int(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
-                   long long min, long long max, long long *out)
+                 long long min, long long max, long long *out)
 {
         config_setting_t *s = grp ? config_setting_get_member(grp, name) : NULL;
         char k[128], v[64];
@@ -244,7 +244,7 @@ int conf_get_int(const struct conf_ctx *x, const config_setting_t *grp, const ch
 }
 
 int conf_get_int32(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
-                     int min, int max, int *out)
+                   int min, int max, int *out)
 {
         long long v;
         int r = conf_get_int(x, grp, prefix, name, min, max, &v);
@@ -254,7 +254,7 @@ int conf_get_int32(const struct conf_ctx *x, const config_setting_t *grp, const 
 }
 
 int conf_get_seconds(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
-                       double max, double *out)
+                     double max, double *out)
 {
         config_setting_t *s = grp ? config_setting_get_member(grp, name) : NULL;
         char k[128], v[64];
@@ -283,7 +283,7 @@ int conf_get_seconds(const struct conf_ctx *x, const config_setting_t *grp, cons
 }
 
 int conf_get_strlist(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
-                       config_setting_t **list)
+                     config_setting_t **list)
 {
         config_setting_t *s = grp ? config_setting_get_member(grp, name) : NULL;
         char k[128];
@@ -305,7 +305,7 @@ int conf_get_strlist(const struct conf_ctx *x, const config_setting_t *grp, cons
                         char ki[160];
                         snprintf(ki, sizeof(ki), "%s[%d]", k, i);
                         conf_err(x, DIAG_ERROR, e, ki, NULL, "must be a string, not %s",
-                             conf_type_name(config_setting_type(e)));
+                                 conf_type_name(config_setting_type(e)));
                         bad = 1;
                 }
         }
@@ -335,7 +335,7 @@ int conf_set_str(char **dst, const char *v)
 }
 
 void conf_get_path(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
-                     bool may_be_empty, char **dst)
+                   bool may_be_empty, char **dst)
 {
         const char *v;
         char k[128];
@@ -349,14 +349,14 @@ void conf_get_path(const struct conf_ctx *x, const config_setting_t *grp, const 
         }
         if (!conf_valid_path(v)) {
                 conf_err(x, DIAG_ERROR, config_setting_get_member(grp, name), k, v,
-                     "must be an absolute path without control characters");
+                         "must be an absolute path without control characters");
                 return;
         }
         conf_set_str(dst, v);
 }
 
 void conf_get_user(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, char **dst,
-                     struct proc_cred **cred)
+                   struct proc_cred **cred)
 {
         const char *v;
         char k[128];
@@ -378,7 +378,7 @@ void conf_get_user(const struct conf_ctx *x, const config_setting_t *grp, const 
         }
         if (r < 0) {
                 conf_err(x, DIAG_ERROR, config_setting_get_member(grp, "user"), k, v, "cannot look up the user: %s",
-                     strerror(-r));
+                         strerror(-r));
                 return;
         }
         conf_set_str(dst, v);

@@ -13,7 +13,7 @@
 static const struct {
         const char *name;
         bool arg;
-        bool change;            /* needs CTL_ADMIN */
+        bool change;            /* needs admin rights */
 } commands[] = {
         { "status", false, false },
         { "status-json", false, false },

@@ -1,4 +1,4 @@
-/* One Check runner for every lib/ suite; CK_RUN_SUITE=NAME runs one. Suites come from test_*.c by name. */
+/* One Check runner for every lib/ and agent/ suite; CK_RUN_SUITE=NAME runs one. Suites come from test_*.c by name. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>

@@ -1,0 +1,22 @@
+/* The bgpd watch: polls bgpd's vty socket (vtysh with FAILOVERD_WATCH=vtysh) for sessions, the running
+ * config and the shared prefixes in its table; reports what it finds to the manager (agent/events.h). */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "conf.h"
+#include "events.h"
+#include "snapshot.h"
+
+struct watch;
+
+/* c must stay valid until watch_set_conf() or watch_free(); sink is copied. The first poll comes after
+ * bgp.poll_interval. */
+int watch_new(sd_event *e, const struct conf *c, const struct agent_sink *sink, struct watch **ret);
+struct watch *watch_free(struct watch *w);
+/* A reload: the new configuration's shared addresses are checked (and logged) again. */
+void watch_set_conf(struct watch *w, const struct conf *c);
+/* The next poll in a moment rather than at the next interval (after an apply, so status is current). */
+void watch_soon(struct watch *w);
+/* Fills the watch's part of s (s->conf must be the watch's configuration). */
+void watch_snapshot(const struct watch *w, struct snapshot *s);

@@ -1,0 +1,461 @@
+/* Unit tests for the manager and its apply queue (agent/daemon.c, agent/queue.c) with a stand-in vtysh and
+ * frr-reload.py (test/unit/fake-frr) and a listening socket standing in for bgpd's vty socket: coalescing
+ * of decisions, retries and back-off, a reload during an apply, drift, bgpd restarted or gone. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "file.h"
+#include "log.h"
+#include "unit.h"
+
+struct fixture {
+        char *dir;
+        char conf[600];
+        char sock[100];
+        int listener;           /* bgpd's stand-in socket, -1: bgpd down */
+        struct manager m;
+};
+
+static void path_of(char *out, size_t len, const char *dir, const char *name)
+{
+        snprintf(out, len, "%s/%s", dir, name);
+}
+
+static void put(struct fixture *f, const char *name, const char *text)
+{
+        free(unit_write(f->dir, name, text, 0644));
+}
+
+static void drop(struct fixture *f, const char *name)
+{
+        char p[700];
+        path_of(p, sizeof(p), f->dir, name);
+        unlink(p);
+}
+
+static void write_conf(struct fixture *f, const char *role)
+{
+        char text[3000];
+        snprintf(text, sizeof(text),
+                 "role = \"%s\";\nshared_ips = [\"198.51.100.10\"];\n"
+                 "bgp = { route_servers = [\"192.0.2.1\"]; };\n"
+                 "frr = { config = \"%s/frr.conf\"; vtysh = \"%s/vtysh\"; reload = \"%s/frr-reload.py\"; timeout = 10; };\n"
+                 "checks = { directory = \"%s/none\"; };\nruntime_directory = \"%s/run\";\n"
+                 "state_directory = \"%s/state\";\n",
+                 role, f->dir, f->dir, f->dir, f->dir, f->dir, f->dir);
+        free(unit_write(f->dir, "failoverd.conf", text, 0644));
+}
+
+/* bgpd comes up: its socket listens (nothing is ever accepted: a connect is all the queue asks). */
+static void bgpd_up(struct fixture *f)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        drop(f, "down");
+        if (f->listener >= 0)
+                return;
+        f->listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(f->listener, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
+        unlink(f->sock);
+        ck_assert_int_eq(bind(f->listener, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        ck_assert_int_eq(listen(f->listener, 128), 0);
+}
+
+/* bgpd goes away: vtysh fails, its socket refuses (the file stays, as after a SIGKILL). */
+static void bgpd_down(struct fixture *f)
+{
+        put(f, "down", "");
+        if (f->listener >= 0)
+                close(f->listener);
+        f->listener = -1;
+}
+
+static int count_calls(struct fixture *f, const char *what)
+{
+        char p[700], *text = NULL;
+        int n = 0;
+        path_of(p, sizeof(p), f->dir, "calls");
+        if (file_read(p, 1 << 20, &text, NULL) < 0)
+                return 0;
+        for (char *s = text; (s = strstr(s, what)); s += strlen(what))
+                n++;
+        free(text);
+        return n;
+}
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Runs the loop until the queue is idle with nothing owed, or secs pass. */
+static bool settle(struct fixture *f, double secs)
+{
+        double end = now_s() + secs;
+        while (now_s() < end) {
+                if (f->m.queue.state == QUEUE_IDLE && !queue_busy(&f->m.queue))
+                        return true;
+                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
+        }
+        return false;
+}
+
+static void run_for(struct fixture *f, double secs)
+{
+        double end = now_s() + secs;
+        while (now_s() < end)
+                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
+}
+
+static void run_until_state(struct fixture *f, enum queue_state st, double secs)
+{
+        double end = now_s() + secs;
+        while (f->m.queue.state != st && now_s() < end)
+                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
+        ck_assert_msg(f->m.queue.state == st, "queue is %s, not %s", queue_state_name(f->m.queue.state),
+                      queue_state_name(st));
+}
+
+static void link_fake(struct fixture *f, const char *name)
+{
+        char p[700];
+        path_of(p, sizeof(p), f->dir, name);
+        ck_assert_int_eq(symlink(TEST_DIR "/unit/fake-frr", p), 0);
+}
+
+/* A manager on a fresh configuration, bgpd up and running nothing, started: its first full apply done. */
+static void setup(struct fixture *f)
+{
+        sigset_t mask;
+
+        memset(f, 0, sizeof(*f));
+        f->listener = -1;
+        f->dir = unit_tmpdir();
+        path_of(f->sock, sizeof(f->sock), f->dir, "bgpd.vty");
+        link_fake(f, "vtysh");
+        link_fake(f, "frr-reload.py");
+        write_conf(f, "primary");
+        path_of(f->conf, sizeof(f->conf), f->dir, "failoverd.conf");
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGCHLD);
+        ck_assert_int_eq(sigprocmask(SIG_BLOCK, &mask, NULL), 0);
+        log_set_level(LOG_INFO);
+        bgpd_up(f);
+        ck_assert_int_eq(manager_init(&f->m, f->conf), 0);
+        snprintf(f->m.queue.vty_path, sizeof(f->m.queue.vty_path), "%s", f->sock);
+        f->m.queue.vty_path_fixed = true;
+        ck_assert_int_eq(manager_start(&f->m), 0);
+        ck_assert_msg(settle(f, 20), "the first apply did not settle: %s", queue_state_name(f->m.queue.state));
+        ck_assert_int_eq(f->m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(count_calls(f, "frr-reload.py "), 1);
+}
+
+static void teardown(struct fixture *f)
+{
+        manager_done(&f->m);
+        if (f->listener >= 0)
+                close(f->listener);
+        unit_rmrf(f->dir);
+        free(f->dir);
+}
+
+START_TEST(test_manager_first_apply_is_full)
+{
+        struct fixture f;
+        setup(&f);
+        ck_assert_int_eq(f.m.target, STATE_PRIMARY);
+        ck_assert_uint_eq(f.m.queue.attempts, 1);
+        ck_assert_int_eq(count_calls(&f, "vtysh -C "), 1);     /* dry run first */
+        ck_assert_ptr_null(f.m.queue.last_apply_error);
+        teardown(&f);
+}
+END_TEST
+
+/* Decisions that come while an apply is in flight are coalesced: one more apply, to the last of them. */
+START_TEST(test_manager_coalesces_decisions)
+{
+        struct fixture f;
+        setup(&f);
+        put(&f, "slow", "0.3");
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, "test"), 0);
+        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FAST);
+        for (int i = 0; i < 5; i++) {
+                ck_assert_int_eq(manager_report(&f.m, i % 2 ? EVENT_DRAIN_REQUESTED : EVENT_RESUME_REQUESTED, NULL), 0);
+                ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        }
+        ck_assert_int_eq(f.m.target, STATE_PRIMARY);
+        ck_assert_uint_eq(f.m.transitions, 7);          /* start, then six decisions */
+        ck_assert(settle(&f, 20));
+        ck_assert_uint_eq(f.m.queue.attempts, 3);       /* the first, the one in flight, one for the last */
+        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(count_calls(&f, "configure terminal"), 2);
+        ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 1);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), -EALREADY);
+        teardown(&f);
+}
+END_TEST
+
+/* A failed attempt is retried after 0.5 s, then 1 s, then 2 s (a full apply: it repairs whatever failed);
+ * success ends the back-off. */
+START_TEST(test_manager_retries_with_backoff)
+{
+        struct fixture f;
+        setup(&f);
+        put(&f, "fail", "3");
+        double t0 = now_s();
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
+        unsigned seen[8];
+        size_t n = 0;
+        while (f.m.queue.state != QUEUE_IDLE && now_s() < t0 + 20) {
+                if (f.m.queue.state == QUEUE_RETRY_WAIT && (n == 0 || seen[n - 1] != f.m.queue.retry_ms) && n < 8)
+                        seen[n++] = f.m.queue.retry_ms;
+                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+        }
+        double took = now_s() - t0;
+        ck_assert_int_eq(f.m.queue.state, QUEUE_IDLE);
+        ck_assert_uint_eq(n, 3);
+        ck_assert_uint_eq(seen[0], 500);
+        ck_assert_uint_eq(seen[1], 1000);
+        ck_assert_uint_eq(seen[2], 2000);
+        ck_assert_msg(took >= 3.5, "three back-offs took %.2f s", took);
+        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
+        ck_assert_uint_eq(f.m.queue.retry_ms, 0);
+        ck_assert_ptr_null(f.m.queue.last_apply_error);
+        ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);  /* the retries were full applies */
+        teardown(&f);
+}
+END_TEST
+
+/* A new decision during the back-off goes at once: the back-off belongs to the failed attempt. */
+START_TEST(test_manager_decision_ends_backoff)
+{
+        struct fixture f;
+        setup(&f);
+        put(&f, "fail", "1");
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
+        run_until_state(&f, QUEUE_RETRY_WAIT, 10);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
+        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FULL);
+        ck_assert(settle(&f, 20));
+        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        teardown(&f);
+}
+END_TEST
+
+/* A reload during an apply waits for it; then the new configuration gets one full apply. */
+START_TEST(test_manager_reload_during_apply)
+{
+        struct fixture f;
+        setup(&f);
+        put(&f, "slow", "0.3");
+        ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), -EALREADY);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
+        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        write_conf(&f, "secondary");
+        ck_assert_int_eq(manager_report(&f.m, EVENT_RELOAD_REQUESTED, NULL), 0);
+        ck_assert_ptr_nonnull(f.m.pending_conf);
+        ck_assert_int_eq(f.m.conf->role, ROLE_PRIMARY);          /* not yet: the apply points into it */
+        ck_assert_uint_eq(f.m.queue.attempts, 2);
+        ck_assert(settle(&f, 20));
+        ck_assert_ptr_null(f.m.pending_conf);
+        ck_assert_int_eq(f.m.conf->role, ROLE_SECONDARY);
+        ck_assert_uint_eq(f.m.queue.attempts, 3);
+        ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
+        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);    /* still drained */
+        ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
+        ck_assert(settle(&f, 20));
+        ck_assert_int_eq(f.m.queue.applied, STATE_SECONDARY);
+        teardown(&f);
+}
+END_TEST
+
+/* Drift and a bgpd restart both forget what FRR runs and owe a full apply, at once. */
+static void full_apply_after(enum agent_event ev)
+{
+        struct fixture f;
+        setup(&f);
+        put(&f, "running", "withdrawn\n");              /* what a restarted bgpd (or a hand edit) runs */
+        ck_assert_int_eq(manager_report(&f.m, ev, "test"), 0);
+        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FULL);
+        ck_assert_int_eq(f.m.queue.applied, STATE_INVALID);
+        ck_assert(settle(&f, 20));
+        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
+        teardown(&f);
+}
+
+START_TEST(test_manager_drift_full_apply)
+{
+        full_apply_after(EVENT_DRIFT_SEEN);
+}
+END_TEST
+
+START_TEST(test_manager_bgpd_restart_full_apply)
+{
+        full_apply_after(EVENT_BGPD_RESTARTED);
+}
+END_TEST
+
+/* bgpd gone: one failed attempt, then only a connect to its socket each poll (no vtysh, no frr-reload.py,
+ * new decisions wait too); the full apply goes out as soon as the socket answers. */
+START_TEST(test_manager_waits_for_bgpd)
+{
+        struct fixture f;
+        setup(&f);
+        bgpd_down(&f);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
+        run_until_state(&f, QUEUE_BGPD_WAIT, 10);
+        ck_assert_ptr_nonnull(f.m.queue.last_apply_error);
+        int calls = count_calls(&f, "vtysh") + count_calls(&f, "frr-reload.py");
+        ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRIFT_SEEN, NULL), 0);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_GONE, "refused"), 0);
+        run_for(&f, 1.5);
+        ck_assert_int_eq(f.m.queue.state, QUEUE_BGPD_WAIT);
+        ck_assert_int_eq(count_calls(&f, "vtysh") + count_calls(&f, "frr-reload.py"), calls);
+        ck_assert_uint_ge(f.m.queue.probes, 4);
+        bgpd_up(&f);
+        double t0 = now_s();
+        run_until_state(&f, QUEUE_APPLYING, 2);
+        ck_assert_msg(now_s() - t0 < 0.5, "the apply went out %.2f s after the socket answered", now_s() - t0);
+        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FULL);
+        /* The watch's "bgpd answers again" that follows is the same news: no second full apply. */
+        ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
+        ck_assert(settle(&f, 20));
+        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
+        teardown(&f);
+}
+END_TEST
+
+/* The watch finding bgpd gone during a back-off stops the retries too. */
+START_TEST(test_manager_gone_during_backoff)
+{
+        struct fixture f;
+        setup(&f);
+        put(&f, "fail", "1");
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
+        run_until_state(&f, QUEUE_RETRY_WAIT, 10);
+        bgpd_down(&f);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_GONE, "refused"), 0);
+        ck_assert_int_eq(f.m.queue.state, QUEUE_BGPD_WAIT);
+        int calls = count_calls(&f, "vtysh");
+        run_for(&f, 1.2);                                      /* past the 0.5 s retry */
+        ck_assert_int_eq(count_calls(&f, "vtysh"), calls);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
+        ck_assert_int_eq(f.m.queue.state, QUEUE_BGPD_WAIT);   /* the socket still refuses */
+        bgpd_up(&f);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
+        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        ck_assert(settle(&f, 20));
+        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
+        teardown(&f);
+}
+END_TEST
+
+/* A read-back that shows something else than what was applied is a failure: a full apply follows. */
+START_TEST(test_manager_readback_mismatch)
+{
+        struct fixture f;
+        setup(&f);
+        put(&f, "refuse", "");                         /* the fast path's network command is refused */
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
+        run_until_state(&f, QUEUE_RETRY_WAIT, 10);
+        ck_assert_ptr_nonnull(strstr(f.m.queue.last_apply_error, "% Unknown command"));
+        drop(&f, "refuse");
+        ck_assert(settle(&f, 20));
+        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
+        ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
+        teardown(&f);
+}
+END_TEST
+
+/* The queue's probe: a missing socket and one nobody listens on are gone; a full backlog is busy, not gone. */
+START_TEST(test_queue_probe_bgpd)
+{
+        char *dir = unit_tmpdir(), path[100];
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        path_of(path, sizeof(path), dir, "bgpd.vty");
+        ck_assert_int_eq(queue_probe_bgpd(path), -ENOENT);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        ck_assert_int_eq(queue_probe_bgpd(path), -ECONNREFUSED);
+        ck_assert_int_eq(listen(fd, 0), 0);
+        int hold = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        (void)connect(hold, (struct sockaddr *)&sa, sizeof(sa));  /* fills the backlog */
+        ck_assert_int_eq(queue_probe_bgpd(path), 0);
+        close(hold);
+        close(fd);
+        ck_assert_int_eq(queue_probe_bgpd(path), -ECONNREFUSED);
+        unit_rmrf(dir);
+        free(dir);
+}
+END_TEST
+
+/* The snapshot renders the status JSON and STATUS= from the manager's state. */
+START_TEST(test_manager_snapshot)
+{
+        struct fixture f;
+        setup(&f);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, "maintenance"), 0);
+        ck_assert(settle(&f, 20));
+        struct snapshot s;
+        manager_snapshot(&f.m, &s);
+        json_object *o = snapshot_json(&s);
+        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        ck_assert_ptr_nonnull(strstr(text, "\"state\":\"withdrawn\""));
+        ck_assert_ptr_nonnull(strstr(text, "\"applied\":\"withdrawn\""));
+        ck_assert_ptr_nonnull(strstr(text, "\"drain_reason\":\"maintenance\""));
+        ck_assert_ptr_nonnull(strstr(text, "\"last_apply_ok\":true"));
+        json_object_put(o);
+        char line[1024];
+        snapshot_status_line(&s, line, sizeof(line));
+        ck_assert_msg(strncmp(line, "withdrawn (drained) since ", 26) == 0, "%s", line);
+        struct buf b;
+        buf_init(&b);
+        ck_assert_int_eq(snapshot_metrics(&s, &b), 0);
+        ck_assert_ptr_nonnull(strstr(b.data, "failoverd_drained"));
+        buf_free(&b);
+        snapshot_clear(&s);
+        teardown(&f);
+}
+END_TEST
+
+Suite *manager_suite(void)
+{
+        Suite *s = suite_create("manager");
+        TCase *tc = tcase_create("manager");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_manager_first_apply_is_full);
+        tcase_add_test(tc, test_manager_coalesces_decisions);
+        tcase_add_test(tc, test_manager_retries_with_backoff);
+        tcase_add_test(tc, test_manager_decision_ends_backoff);
+        tcase_add_test(tc, test_manager_reload_during_apply);
+        tcase_add_test(tc, test_manager_drift_full_apply);
+        tcase_add_test(tc, test_manager_bgpd_restart_full_apply);
+        tcase_add_test(tc, test_manager_waits_for_bgpd);
+        tcase_add_test(tc, test_manager_gone_during_backoff);
+        tcase_add_test(tc, test_manager_readback_mismatch);
+        tcase_add_test(tc, test_queue_probe_bgpd);
+        tcase_add_test(tc, test_manager_snapshot);
+        suite_add_tcase(s, tc);
+        return s;
+}
