@@ -22,7 +22,6 @@ struct outputs {
         sd_event *event;
         struct notify_child **children;
         size_t n_children;
-        char *metrics_last;     /* the metrics file's path, a newline, its text: written again only on a change */
 };
 
 int outputs_new(sd_event *e, struct outputs **ret)
@@ -52,7 +51,6 @@ struct outputs *outputs_free(struct outputs *o)
         for (size_t i = 0; i < o->n_children; i++)
                 notify_child_free(o->children[i]);
         free(o->children);
-        free(o->metrics_last);
         sd_event_unref(o->event);
         free(o);
         return NULL;
@@ -130,27 +128,17 @@ static void run_notify(struct outputs *o, const struct snapshot *s)
         strv_free(env);
 }
 
-static void write_metrics(struct outputs *o, const struct snapshot *s)
+static void write_metrics(const struct snapshot *s)
 {
         struct buf b;
 
-        /* Compared with what was written last, path included: a reload that moves the file writes it anew. */
         buf_init(&b);
-        buf_printf(&b, "%s\n", s->conf->metrics_file);
-        size_t head = b.len;
         int r = snapshot_metrics(s, &b);
-        if (r >= 0 && b.oom)
-                r = -ENOMEM;
-        bool same = r >= 0 && o->metrics_last && strcmp(o->metrics_last, b.data) == 0;
-        if (r >= 0 && !same)
-                /* Read by a scraper: atomic, but no fsync on the loop. */
-                r = file_write_atomic(s->conf->metrics_file, b.data + head, b.len - head, 0644, 0, NULL);
+        if (r >= 0)
+                /* Rewritten at every watch and read by a scraper: atomic, but no fsync on the loop. */
+                r = file_write_atomic(s->conf->metrics_file, b.data, b.len, 0644, 0, NULL);
         if (r < 0)
                 log_warn("cannot write %s: %s", s->conf->metrics_file, strerror(-r));
-        if (r >= 0 && !same) {
-                free(o->metrics_last);
-                o->metrics_last = buf_steal(&b);
-        }
         buf_free(&b);
 }
 
@@ -160,7 +148,7 @@ void outputs_publish(struct outputs *o, const struct snapshot *s, unsigned what)
         if (what & OUTPUT_NOTIFY && s->conf->notify)
                 run_notify(o, s);
         if (what & OUTPUT_METRICS && s->conf->metrics_file)
-                write_metrics(o, s);
+                write_metrics(s);
         if (what & OUTPUT_STATUS) {
                 char line[1024];
                 snapshot_status_line(s, line, sizeof(line));
