@@ -9,6 +9,8 @@ DESTDIR    ?=
 VERSION    := 0.1.0
 
 PKGS       := libconfig libsystemd json-c
+# libcurl: headers only; lib/check_http.c loads it when an http check first runs.
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WFLAGS     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -23,7 +25,7 @@ else
 B          := build/release
 endif
 
-PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CURL_CFLAGS)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
 
@@ -75,9 +77,9 @@ $(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_H
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_FLAGS)
 
 # Installs the Debian packages that build, tests and demo need. Needs root.
-DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev check frr \
+DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev libcurl4-openssl-dev check frr \
             frr-pythontools iproute2 procps psmisc util-linux groff-base man-db systemd \
-            valgrind clang libclang-rt-dev llvm python3 \
+            valgrind clang libclang-rt-dev llvm python3 openssl dbus-daemon \
             dpkg-dev lintian debootstrap systemd-container
 # Unversioned names only (Debian 12 and 13 both have them); llvm brings llvm-symbolizer, which LeakSanitizer
 # needs to match test/fuzz/lsan.supp. Other apt runs (unattended upgrades, a second make) may hold the lock.
@@ -122,7 +124,9 @@ memcheck: $(B)/test/unit/runner
 demo: need-deps all
 	test/demo/demo.sh
 
+# keepalived only for the bench's side-by-side row (test/bench/native.sh), not a dependency of make check.
 bench: need-deps all
+	@[ -x /usr/sbin/keepalived ] || $(APT_GET) install -y --no-install-recommends keepalived
 	test/bench/bench.sh
 
 check: need-deps

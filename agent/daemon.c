@@ -149,10 +149,10 @@ static void on_check(struct check *c, bool changed, void *userdata)
                 m->started = true;
                 queue_owe_full(&m->queue);
         }
+        /* An unchanged result changes nothing in STATUS= either ("checks N/M up" moves only with health):
+         * rebuilding it per result cost more than a native check's own run. */
         if (changed || m->target == STATE_INVALID)
                 evaluate(m);
-        else
-                publish(m, OUTPUT_STATUS);
 }
 
 static int reload_commit(struct manager *m, struct conf *c);

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "check.h"
+#include "check_native.h"
 #include "clock.h"
 #include "conf_checks.h"
 #include "proc.h"
@@ -24,6 +25,9 @@ struct check {
         void *userdata;
         sd_event_source *timer;         /* armed only while no child runs: runs never overlap */
         struct proc *proc;
+        struct native *native;          /* native checks (check_native.h): no process */
+        bool native_starting;           /* native_run() is on the stack: its result waits for it */
+        bool native_done;
         struct check_state state;
         struct check_result result;
         uint64_t last_start_usec;       /* CLOCK_MONOTONIC; 0: never started */
@@ -35,10 +39,11 @@ static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
 {
         memset(dst, 0, sizeof(*dst));
         /* A user that was not resolved at load must not silently run as the daemon's user. */
-        if (!src->argv || !src->argv[0] || !(src->interval > 0) || src->timeout < 0 || (src->user && !src->cred))
+        if ((!src->native && (!src->argv || !src->argv[0])) || !(src->interval > 0) || src->timeout < 0 ||
+            (src->user && !src->cred))
                 return -EINVAL;
         *dst = (struct check_conf){
-                .name = xstrdup(src->name ? src->name : src->argv[0]),
+                .name = xstrdup(src->name ? src->name : src->argv ? src->argv[0] : "native"),
                 .script = xstrdup(src->script),
                 .argv = strv_copy(src->argv),
                 .conf_file = xstrdup(src->conf_file),
@@ -48,8 +53,10 @@ static int check_conf_copy(struct check_conf *dst, const struct check_conf *src)
                 .fall = src->fall,
                 .user = xstrdup(src->user),
                 .cred = proc_cred_dup(src->cred),
+                .native = check_native_conf_dup(src->native),
         };
-        if (!dst->name || !dst->argv || (src->script && !dst->script) || (src->conf_file && !dst->conf_file) ||
+        if (!dst->name || (src->argv && !dst->argv) || (src->native && !dst->native) ||
+            (src->script && !dst->script) || (src->conf_file && !dst->conf_file) ||
             (src->user && !dst->user) || (src->cred && !dst->cred)) {
                 conf_check_clear(dst);
                 return -ENOMEM;
@@ -77,7 +84,7 @@ static uint64_t period_usec(const struct check *c)
 /* Next tick on the grid of the last start: ticks that passed while the child ran are skipped. */
 static int schedule_next(struct check *c)
 {
-        if (!c->timer || c->proc)
+        if (!c->timer || c->proc || native_busy(c->native))
                 return 0;
         uint64_t now = loop_now(c), period = period_usec(c), next;
         if (c->last_start_usec == 0)
@@ -101,6 +108,7 @@ static int schedule_next(struct check *c)
 static void check_destroy(struct check *c)
 {
         c->proc = proc_free(c->proc);
+        c->native = native_free(c->native);
         c->timer = sd_event_source_disable_unref(c->timer);
         conf_check_clear(&c->conf);
         sd_event_unref(c->event);
@@ -186,6 +194,53 @@ static int check_secure(const struct check *c, char *why, size_t whylen, const c
         return 0;
 }
 
+static void on_native_done(struct native *n, const struct native_result *nr, void *userdata)
+{
+        struct check *c = userdata;
+        (void)n;
+
+        result_reset(c);
+        c->result.severity = nr->severity;
+        c->result.exited = 1;
+        c->result.status = nr->severity == SEV_OK ? 0 : nr->severity == SEV_DEGRADED ? 1 : 2;
+        snprintf(c->result.description, sizeof(c->result.description), "%s", nr->description);
+        snprintf(c->result.message, sizeof(c->result.message), "%s", nr->message);
+        c->result.end_usec = loop_now(c);
+        c->result.duration_usec = c->result.end_usec > c->last_start_usec ? c->result.end_usec - c->last_start_usec : 0;
+        if (c->native_starting)
+                c->native_done = true;  /* check_run() finishes it once native_run() returned */
+        else
+                check_finish(c);
+}
+
+/* A watched unit or file changed between runs: run now rather than at the next tick. */
+static void on_native_changed(struct native *n, void *userdata)
+{
+        struct check *c = userdata;
+        (void)n;
+
+        if (!c->timer || c->proc || native_busy(c->native))
+                return;
+        if (sd_event_source_set_time(c->timer, loop_now(c)) >= 0)
+                (void)sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
+static void check_run_native(struct check *c)
+{
+        c->native_starting = true;
+        c->native_done = false;
+        int r = native_run(c->native, (uint64_t)(c->conf.timeout * 1e6));
+        c->native_starting = false;
+        if (r < 0) {
+                result_reset(c);
+                c->result.severity = SEV_FAILED;
+                snprintf(c->result.description, sizeof(c->result.description), "start failed: %s", strerror(-r));
+                c->result.end_usec = c->last_start_usec;
+                check_finish(c);
+        } else if (c->native_done)
+                check_finish(c);
+}
+
 static void check_run(struct check *c)
 {
         char why[sizeof(c->result.message)];
@@ -193,6 +248,10 @@ static void check_run(struct check *c)
         int r;
 
         c->last_start_usec = loop_now(c);
+        if (c->native) {
+                check_run_native(c);
+                return;
+        }
         if (runs_as_root(c) && (r = check_secure(c, why, sizeof(why), &what)) < 0) {
                 result_reset(c);
                 c->result.severity = SEV_FAILED;
@@ -238,8 +297,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
         (void)s;
         (void)usec;
 
-        if (c->proc)
-                return 0;       /* cannot happen: the timer is re-armed only when the child is done */
+        if (c->proc || native_busy(c->native))
+                return 0;       /* cannot happen: the timer is re-armed only when the run is done */
         check_run(c);
         return 0;
 }
@@ -259,6 +318,11 @@ int check_new(sd_event *e, const struct check_conf *cc, check_result_fn cb, void
         c->event = sd_event_ref(e);
         c->cb = cb;
         c->userdata = userdata;
+        if (c->conf.native &&
+            (r = native_new(e, c->conf.native, on_native_done, on_native_changed, c, &c->native)) < 0) {
+                check_destroy(c);
+                return r;
+        }
         *ret = c;
         return 0;
 }
@@ -293,6 +357,16 @@ int check_update_conf(struct check *c, const struct check_conf *cc)
         int r = check_conf_copy(&n, cc);
         if (r < 0)
                 return r;
+        struct native *nn = NULL;
+        if (!check_native_conf_equal(c->conf.native, n.native) && n.native &&
+            (r = native_new(c->event, n.native, on_native_done, on_native_changed, c, &nn)) < 0) {
+                conf_check_clear(&n);
+                return r;
+        }
+        if (!check_native_conf_equal(c->conf.native, n.native)) {
+                c->native = native_free(c->native);     /* a run in flight is dropped: the next one is due */
+                c->native = nn;
+        }
         conf_check_clear(&c->conf);
         c->conf = n;
         if (c->last_start_usec != 0)
@@ -305,6 +379,14 @@ void check_take_conf(struct check *c, struct check *from)
         struct check_conf t = c->conf;
         c->conf = from->conf;
         from->conf = t;
+        if (!check_native_conf_equal(c->conf.native, from->conf.native)) {
+                /* New native settings: from's native (never run) replaces ours; a run in flight is dropped. */
+                struct native *nt = c->native;
+                c->native = from->native;
+                from->native = nt;
+                if (c->native)
+                        native_set_userdata(c->native, c);
+        }
         check_free(from);
         if (c->last_start_usec != 0)
                 (void)schedule_next(c);
@@ -332,7 +414,7 @@ const struct check_result *check_get_result(const struct check *c)
 
 bool check_running(const struct check *c)
 {
-        return c && c->proc;
+        return c && (c->proc || native_busy(c->native));
 }
 
 /* path itself (a file) and each directory above it, following symlinks in each prefix. */

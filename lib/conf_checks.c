@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check_native.h"
 #include "conf_checks.h"
 #include "conf_read.h"
 #include "conf_valid.h"
@@ -21,6 +22,7 @@ struct check_conf *conf_check_clear(struct check_conf *k)
         free(k->conf_file);
         free(k->user);
         free(k->cred);
+        check_native_conf_free(k->native);
         memset(k, 0, sizeof(*k));
         return NULL;
 }
@@ -43,7 +45,9 @@ const struct check_conf *conf_find_check(const struct conf *c, const char *name)
 /* NAME.conf: overrides for one check, or a command check when there is no script. */
 static void parse_check_conf(struct diag *d, const char *file, struct check_conf *k)
 {
-        static const char *const keys[] = { "interval", "timeout", "rise", "fall", "user", "command", NULL };
+        static const char *const keys[] = { "interval", "timeout", "rise", "fall", "user", "command", "type", "host",
+                                            "port", "send", "expect", "url", "status", "ca_file", "tls_verify",
+                                            "unit", "path", NULL };
         struct conf_ctx x = { .d = d, .file = file };
         config_t cfg;
 
@@ -72,9 +76,17 @@ static void parse_check_conf(struct diag *d, const char *file, struct check_conf
                 else
                         k->argv = conf_strv_from_list(list, n);
         }
-        if (!k->script && n == 0)
-                diag_add(d, DIAG_ERROR, "%s: defines no check: there is no executable script %s beside it "
-                         "and no command", file, k->name);
+        int nt = check_native_parse(d, file, root, &k->native);
+        if (nt > 0 && (n > 0 || k->script)) {
+                /* A native check runs no process: one or the other. */
+                conf_err(&x, DIAG_ERROR, config_setting_get_member(root, "type"), "type",
+                         check_native_type_name(k->native->type), "%s: use one or the other",
+                         n > 0 ? "command is given too" : "there is an executable script of that name beside it");
+                k->native = check_native_conf_free(k->native);
+        }
+        if (!k->script && n == 0 && nt == 0)
+                diag_add(d, DIAG_ERROR, "%s: defines no check: there is no executable script %s beside it, "
+                         "no command and no type", file, k->name);
         config_destroy(&cfg);
 }
 
@@ -185,7 +197,7 @@ int conf_scan_checks(struct conf *c, struct diag *d)
         /* A NAME.conf that failed leaves a check without argv: drop it (its error is recorded). */
         size_t w = 0;
         for (size_t i = 0; i < n; i++) {
-                if (v[i].argv)
+                if (v[i].argv || v[i].native)
                         v[w++] = v[i];
                 else
                         conf_check_clear(&v[i]);
@@ -216,7 +228,7 @@ static bool same_check(const struct check_conf *a, const struct check_conf *b)
                         return false;
         return a->interval == b->interval && a->timeout == b->timeout && a->rise == b->rise &&
                a->fall == b->fall && ((!a->user && !b->user) || (a->user && b->user && strcmp(a->user, b->user) == 0)) &&
-               proc_cred_equal(a->cred, b->cred);
+               proc_cred_equal(a->cred, b->cred) && check_native_conf_equal(a->native, b->native);
 }
 
 void conf_diff_checks(const struct conf *prev, const struct conf *next, enum conf_check_change *change,

@@ -9,6 +9,7 @@
 #include "state.h"
 
 struct proc_cred;
+struct native_conf;
 
 struct check_conf {
         char *name;             /* run-parts name, unique */
@@ -21,6 +22,7 @@ struct check_conf {
         int fall;
         char *user;             /* NULL: the daemon's own user */
         struct proc_cred *cred; /* user resolved at load (lib/proc.h); NULL exactly when user is NULL */
+        struct native_conf *native;     /* a native check (lib/check_native.h): argv is NULL */
 };
 
 /* A set of shared prefixes with one role. Today there is one, the default service. */

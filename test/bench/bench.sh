@@ -34,6 +34,7 @@ declare -A DPID=()
 cleanup() {
 	local rc=$? n
 	trap - EXIT INT TERM
+	declare -F native_cleanup >/dev/null && native_cleanup
 	for n in "${!DPID[@]}"; do kill -TERM "${DPID[$n]}" 2>/dev/null || true; done
 	for n in "${!DPID[@]}"; do wait "${DPID[$n]}" 2>/dev/null || true; done
 	"$LAB" down >/dev/null 2>&1 || true
@@ -84,6 +85,9 @@ with_shared() {
 	ips=$(sed 's/.*/"&"/' "$list" | paste -sd, -)
 	sed -i "s|^shared_ips = .*|shared_ips = [$ips];|" "$conf"
 }
+
+# The native checks' part (6.) and keepalived beside them: test/bench/native.sh.
+. "$ROOT/test/bench/native.sh"
 
 # --- lab --------------------------------------------------------------------------------------
 
@@ -185,6 +189,10 @@ sleep 5
 bench footprint --pid "checks100=${DPID[h1]}" --seconds 30 || note "100-check run failed"
 stop_daemon h1
 
+# --- 6. native checks, keepalived beside them (h1 stopped, h2 running) ---------------------------
+
+native_run
+
 # --- 5. scale ----------------------------------------------------------------------------------
 
 say "5. scale: 512 shared prefixes (256 IPv4 /32 in 198.51.100.0/24, 256 IPv6 /64 in 2001:db8:1000::/56)"
@@ -236,6 +244,7 @@ out=$OUTDIR/bench-$(date +%Y%m%d-%H%M%S).txt
 echo
 cp "$RES" "${out%.txt}.jsonl"
 bench report --results "$RES" --output "$out" --build "${BIN#"$ROOT"/}"
+native_report "$RES" | tee -a "$out"
 echo
 rel=${out#"$ROOT"/}
 echo "written to $rel (raw samples: ${rel%.txt}.jsonl, re-rendered by test/bench/bench.py report --results)"

@@ -3,8 +3,8 @@
 # lab host h1's network namespace, next to FRR's own frr.service (watchfrr, /etc/frr/daemons). Asserted
 # against the lab's route servers: start returns once READY, a failing check moves the traffic, journal
 # fields, reload that reports its outcome, the watchdog, stop keeps the announcement, the sandbox lets
-# vtysh, frr-reload.py and a monitoring plugin work, the fail-safe withdraws when failoverd is dead
-# for good, and start is bounded while bgpd is not running yet.
+# vtysh, frr-reload.py and a monitoring plugin work, a native unit check withdraws when its unit fails,
+# the fail-safe withdraws when failoverd is dead for good, and start is bounded while bgpd is not running yet.
 # TEST_TIMEOUT=1500 (the first run builds the container's root with debootstrap: several minutes)
 . "$(dirname "$0")/lib.sh"
 V4=198.51.100.10/32
@@ -136,6 +136,48 @@ ok "journalctl -u failoverd FAILOVERD_STATE=withdrawn: $(jctl -u failoverd FAILO
 ok "FAILOVERD_CHECK= ($(jctl -u failoverd -F FAILOVERD_CHECK | tr '\n' ' ')) and FAILOVERD_PEER= ($(jctl -u failoverd -F FAILOVERD_PEER | tr '\n' ' ')) entries"
 cflag 0
 expect_best $V4 "h1 65000:1" 30
+
+say "(b2) a unit check (native, sd-bus): the watched unit fails or stops -> withdrawn, told by systemd at once"
+printf '[Unit]\nDescription=failoverd test: the service a unit check watches\n[Service]\nExecStart=/bin/sleep infinity\n' \
+	>"$C/root/etc/systemd/system/fo-app.service"
+cx systemctl daemon-reload
+cx systemctl start fo-app
+printf 'type = "unit";\nunit = "fo-app.service";\nfall = 1;\n' >"$C/root/etc/failoverd/conf.d/app.conf"
+cx systemctl reload failoverd || fail "reload with the unit check"
+wait_cx 30 "the unit check up" sh -c 'failoverctl checks | grep -E "^ *app +up +unit active"'
+expect_best $V4 "h1 65000:1" 30
+ok "unit check: $(cx failoverctl checks | grep -E '^ *app ' | tr -s ' ')"
+# Both route servers are polled from before the trigger, which fires at t0 (a moment ahead): the figure
+# holds no poller start-up. Prints the later of the two, in ms from t0.
+withdraw_ms() {
+	local t0 r1 r2 m1 m2
+	t0=$(awk -v t="$EPOCHREALTIME" 'BEGIN { printf "%.6f", t + 1.0 }')
+	lab_wait_bestpath rs1 $V4 "h2 65000:2" 10 "$t0" >"$T/w.rs1" & r1=$!
+	lab_wait_bestpath rs2 $V4 "h2 65000:2" 10 "$t0" >"$T/w.rs2" & r2=$!
+	while awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { exit !(a < b) }'; do sleep 0.002; done
+	"$@"
+	wait $r1 || fail "rs1 did not move to h2"
+	wait $r2 || fail "rs2 did not move to h2"
+	m1=$(cat "$T/w.rs1"); m2=$(cat "$T/w.rs2")
+	echo $((m1 > m2 ? m1 : m2))
+}
+ms=$(withdraw_ms cx systemctl kill -s KILL fo-app)
+echo "MEASURED unit killed (failed) -> h2 best at both route servers (fall 1): $ms ms"
+# Where the time went: systemd's own record of the failure, failoverd's result, decision and apply.
+jctl -o short-precise -u fo-app -u failoverd -n 40 | grep -E 'fo-app.service: (Main process exited|Failed with)|check app: failed|-> withdrawn|withdrawn in effect' | tail -5
+assert_eq "$(prop fo-app ActiveState)" failed "fo-app after SIGKILL"
+wait_journal 10 'check app: failed \(unit failed\)' -u failoverd
+cx systemctl reset-failed fo-app
+cx systemctl start fo-app
+expect_best $V4 "h1 65000:1" 30
+ms=$(withdraw_ms cx systemctl stop fo-app)
+echo "MEASURED unit stopped -> h2 best at both route servers (fall 1): $ms ms"
+cx systemctl start fo-app
+expect_best $V4 "h1 65000:1" 30
+rm "$C/root/etc/failoverd/conf.d/app.conf"
+cx systemctl reload failoverd
+cx systemctl stop fo-app
+ok "the unit check withdraws h1 when its unit fails or stops, and restores it"
 
 say "(c) systemctl reload: succeeds for a valid change, fails with the reason for a broken one"
 pid=$(prop failoverd MainPID)

@@ -13,7 +13,7 @@ mirror=${DEBIAN_MIRROR:-$({ cat /etc/apt/sources.list.d/*.sources /etc/apt/sourc
 [ -n "$mirror" ] || { echo "systemd-root: no Debian mirror in /etc/apt; set DEBIAN_MIRROR" >&2; exit 1; }
 # The runtime packages of the libraries failoverd links (libconfig9 on Debian 12, libconfig11 on 13, ...).
 libpkgs=
-for l in libconfig.so libjson-c.so libsystemd.so; do
+for l in libconfig.so libjson-c.so libsystemd.so libcurl.so; do
 	p=$(ldconfig -p | awk -v l="$l." 'index($1, l) == 1 { print $NF; exit }')
 	[ -n "$p" ] || { echo "systemd-root: $l not installed" >&2; exit 1; }
 	for c in "$p" "$(readlink -f "$p")" "${p#/usr}"; do

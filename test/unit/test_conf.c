@@ -11,6 +11,7 @@
 
 #include "unit.h"
 
+#include "check_native.h"
 #include "conf.h"
 #include "conf_checks.h"
 #include "conf_valid.h"
@@ -1128,13 +1129,13 @@ START_TEST(test_scan_conf_errors)
         write_in("conf.d/range.conf", "command = [\"/bin/true\"];\ninterval = 0;\ntimeout = 3601;\nfall = 0;\n", 0644);
         int r = load(BASE);
         expect_errors(r, 13);
-        expect_err("conf.d/lonely.conf: defines no check: there is no executable script lonely beside it and no command");
-        expect_err("conf.d/noexec.conf: defines no check: there is no executable script noexec beside it and no command");
+        expect_err("conf.d/lonely.conf: defines no check: there is no executable script lonely beside it, no command and no type");
+        expect_err("conf.d/noexec.conf: defines no check: there is no executable script noexec beside it, no command and no type");
         expect_err("conf.d/web.conf:1: command: @DIR@/conf.d/web is also a script: use one or the other");
         expect_err("conf.d/rel.conf:1: command[0]: \"check_tcp\": must be an absolute path (commands are executed "
                    "directly, without a shell)");
         expect_err("conf.d/empty.conf:1: command: must not be empty");
-        expect_err("conf.d/empty.conf: defines no check: there is no executable script empty beside it and no command");
+        expect_err("conf.d/empty.conf: defines no check: there is no executable script empty beside it, no command and no type");
         expect_err("conf.d/typo.conf:2: intervall: unknown key");
         expect_err("conf.d/typo.conf:3: rise: must be an integer, not a string");
         expect_err("conf.d/broken.conf:2: syntax error");
@@ -1250,7 +1251,11 @@ START_TEST(test_example_conf_d)
         ck_assert_ptr_nonnull(k);
         ck_assert_ptr_nonnull(k->script);
         ck_assert_ptr_nonnull(k->conf_file);
-        ck_assert_uint_ge(c->n_checks, 1);
+        k = conf_find_check(c, "http-native");
+        ck_assert_ptr_nonnull(k);
+        ck_assert_ptr_nonnull(k->native);
+        ck_assert_ptr_null(k->argv);
+        ck_assert_uint_ge(c->n_checks, 2);
 }
 END_TEST
 
