@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <systemd/sd-daemon.h>
-
-#include "check.h"
 #include "clock.h"
 #include "file.h"
 #include "ifaddr.h"
@@ -64,6 +61,9 @@ struct watch {
         bool *assigned;                 /* per shared prefix: on a local interface */
         size_t n_unassigned;
         bool assigned_known;
+        char socket_path[512];          /* bgpd's vty socket */
+        char pid_path[512];             /* bgpd's pid file: a new pid is a restart */
+        bool paths_fixed;               /* set by watch_use_paths(): not derived from frr.pathspace */
 };
 
 static void report(struct watch *w, enum agent_event ev, const char *detail)
@@ -73,14 +73,23 @@ static void report(struct watch *w, enum agent_event ev, const char *detail)
 
 static void schedule(struct watch *w);
 
-static long read_pid(const struct watch *w)
+static void set_paths(struct watch *w)
 {
-        char path[512], *text = NULL;
-        long pid = 0;
         const char *ps = w->conf->frr.pathspace;
 
-        snprintf(path, sizeof(path), "/var/run/frr%s%s/bgpd.pid", *ps ? "/" : "", ps);
-        if (file_read(path, 64, &text, NULL) == 0)
+        if (w->paths_fixed)
+                return;
+        if (vtysock_path(ps, "bgpd", w->socket_path, sizeof(w->socket_path)) < 0)
+                w->socket_path[0] = '\0';
+        snprintf(w->pid_path, sizeof(w->pid_path), "/var/run/frr%s%s/bgpd.pid", *ps ? "/" : "", ps);
+}
+
+static long read_pid(const struct watch *w)
+{
+        char *text = NULL;
+        long pid = 0;
+
+        if (file_read(w->pid_path, 64, &text, NULL) == 0)
                 pid = strtol(text, NULL, 10);
         free(text);
         return pid;
@@ -221,10 +230,8 @@ static void on_revalidated(struct vtysock *q, int error, char **outputs, const i
         watch_soon(w);
 }
 
-/* FRR 8.4.4 after a zebra restart: a network statement entered again in a later call stays "inaccessible"
- * (its import-check entry is never registered with the new zebra); removing and entering it in one call
- * registers it anew (docs/frr-facts.md, "zebra restart"). Only for prefixes on a local interface: without
- * the address the import check is right. */
+/* After a zebra restart a kept network statement can stay "inaccessible" until removed and entered again in
+ * one call (docs/frr-facts.md, "zebra restart"); only for addresses on a local interface. */
 static bool needs_revalidation(const struct watch *w, size_t i)
 {
         const struct prefix *p = &w->conf->shared_ips[i];
@@ -281,10 +288,9 @@ static void revalidate(struct watch *w)
         bool oom = false;
         for (size_t i = 0; i < n; i++)
                 oom |= !cmds[i];
-        char path[512];
-        int r = oom ? -ENOMEM : vtysock_path(w->conf->frr.pathspace, "bgpd", path, sizeof(path));
+        int r = oom ? -ENOMEM : 0;
         if (r >= 0)
-                r = vtysock_query(w->event, path, cmds, (uint64_t)(w->conf->frr.timeout * 1e6), on_revalidated, w,
+                r = vtysock_query(w->event, w->socket_path, cmds, (uint64_t)(w->conf->frr.timeout * 1e6), on_revalidated, w,
                                   &w->revalidate_query);
         for (size_t i = 0; i < n; i++)
                 free(cmds[i]);
@@ -538,7 +544,6 @@ static void vtysh_next(struct watch *w)
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct watch *w = userdata;
-        char path[512];
         (void)s;
         (void)usec;
 
@@ -550,11 +555,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
                 vtysh_next(w);
                 return 0;
         }
-        if (r >= 0)
-                r = vtysock_path(w->conf->frr.pathspace, "bgpd", path, sizeof(path));
         /* The real timeout only: a reply is read to its end (closing mid-reply can crash FRR 10.2-10.3.1). */
         if (r >= 0)
-                r = vtysock_query(w->event, path, w->cmds, (uint64_t)(w->conf->frr.timeout * 1e6), on_query, w,
+                r = vtysock_query(w->event, w->socket_path, w->cmds, (uint64_t)(w->conf->frr.timeout * 1e6), on_query, w,
                                   &w->query);
         if (r < 0) {
                 mark_gone(w, strerror(-r));
@@ -600,6 +603,7 @@ int watch_new(sd_event *e, const struct conf *c, const struct agent_sink *sink, 
         w->conf = c;
         w->sink = *sink;
         w->vtysh_mode = mode && strcmp(mode, "vtysh") == 0;
+        set_paths(w);
         w->pid = read_pid(w);
         check_addresses(w, true);
         schedule(w);
@@ -610,9 +614,18 @@ int watch_new(sd_event *e, const struct conf *c, const struct agent_sink *sink, 
 void watch_set_conf(struct watch *w, const struct conf *c)
 {
         w->conf = c;
+        set_paths(w);
         w->assigned = (free(w->assigned), NULL);
         w->assigned_known = false;
         check_addresses(w, true);
+}
+
+void watch_use_paths(struct watch *w, const char *vty_socket, const char *pid_file)
+{
+        snprintf(w->socket_path, sizeof(w->socket_path), "%s", vty_socket);
+        snprintf(w->pid_path, sizeof(w->pid_path), "%s", pid_file);
+        w->paths_fixed = true;
+        w->pid = read_pid(w);
 }
 
 void watch_snapshot(const struct watch *w, struct snapshot *s)

@@ -18,5 +18,7 @@ struct watch *watch_free(struct watch *w);
 void watch_set_conf(struct watch *w, const struct conf *c);
 /* The next poll in a moment rather than at the next interval (after an apply, so status is current). */
 void watch_soon(struct watch *w);
+/* For tests: bgpd's vty socket and pid file somewhere else than /var/run/frr[/PATHSPACE]. */
+void watch_use_paths(struct watch *w, const char *vty_socket, const char *pid_file);
 /* Fills the watch's part of s (s->conf must be the watch's configuration). */
 void watch_snapshot(const struct watch *w, struct snapshot *s);
