@@ -210,8 +210,12 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
                          q->conf->services[i].name, state_name(q->applied_each[i]));
         if (each[0])
                 snprintf(each + strlen(each), sizeof(each) - strlen(each), ")");
-        log_info("%s: %s%s in effect after %.1f ms (vtysh %.1f ms, %.1f ms after the decision)%s", kind,
-                 state_name(q->applied), each, r->usec / 1000.0, r->tool_usec / 1000.0,
+        char in_bgpd[64] = "";
+        if (r->tool_done_mono > q->decided_usec)
+                snprintf(in_bgpd, sizeof(in_bgpd), ", in bgpd %.2f ms after the decision",
+                         (r->tool_done_mono - q->decided_usec) / 1000.0);
+        log_info("%s: %s%s in effect after %.1f ms (tool %.1f ms%s, %.1f ms after the decision)%s", kind,
+                 state_name(q->applied), each, r->usec / 1000.0, r->tool_usec / 1000.0, in_bgpd,
                  (clock_mono_usec() - q->decided_usec) / 1000.0, r->file_changed ? "; frr.conf rewritten" : "");
         q->ended(q, q->userdata);
 }

@@ -16,6 +16,7 @@
 #include "proc.h"
 #include "render.h"
 #include "vty.h"
+#include "vtysock.h"
 
 #define MAX_SERVICES 8
 #define TOOL_OUTPUT_MAX (1024 * 1024)
@@ -46,6 +47,11 @@ struct apply {
         char reload_file[4300]; /* frr-reload.py's copy: it must be named frr.conf */
         enum apply_step step;
         struct proc *child;
+        struct vtysock *query;  /* the fast path or the read-back on bgpd's vty socket */
+        char **fast_lines;      /* render_fast_path()'s lines */
+        char **fast_cmds;       /* what goes on the socket: borrowed from fast_lines and constants */
+        uint64_t tool_start;
+        bool readback_done;     /* the fast path's query read the running config back already */
         struct file_job *install;       /* frr.conf being written and synced, off the loop */
         sd_event_source *defer;
         struct apply_result result;
@@ -222,17 +228,74 @@ static void remove_backup(const struct apply *a)
         free(dir);
 }
 
-static void start_readback(struct apply *a)
+/* What bgpd runs, from its running config: the result's running[] and has_router. */
+static int parse_readback(struct apply *a, const char *text)
 {
-        a->step = STEP_READBACK;
+        struct bgpd_running run;
+
+        if (bgpd_parse_running(text, a->conf->bgp.asn, &run) < 0)
+                return -ENOMEM;
+        a->result.has_router = run.has_router;
+        for (size_t s = 0; s < a->conf->n_services && s < MAX_SERVICES; s++)
+                a->result.running[s] = run.has_router ? bgpd_service_state(&run, a->conf, s) : STATE_INVALID;
+        a->result.readback_ok = true;
+        bgpd_running_clear(&run);
+        return 0;
+}
+
+static bool sock_absent(int error)
+{
+        return error == -ENOENT || error == -ECONNREFUSED;
+}
+
+static void readback_vtysh(struct apply *a)
+{
         int r = spawn(a, vty_argv_show(a->conf, "show running-config"));
         if (r < 0)
                 end_apply(a, r, "cannot start vtysh: %s", strerror(-r));
 }
 
+static void on_readback_sock(struct vtysock *q, int error, char **outs, const int *status, void *userdata)
+{
+        struct apply *a = userdata;
+        (void)q;
+
+        a->query = NULL;
+        if (sock_absent(error)) {
+                readback_vtysh(a);
+                return;
+        }
+        if (error || status[1] != 0) {
+                trim(outs[1]);
+                end_apply(a, error ? error : -EPROTO, "cannot read bgpd's running config (vty socket: %s): %s",
+                       error ? strerror(-error) : "refused", outs[1]);
+                return;
+        }
+        int r = parse_readback(a, outs[1]);
+        if (r < 0)
+                end_apply(a, r, "out of memory");
+        else
+                end_apply(a, 0, "ok");
+}
+
+/* On bgpd's vty socket; through vtysh only when the socket is not there or refuses connections. */
+static void start_readback(struct apply *a)
+{
+        static char *const cmds[] = { (char *)"enable", (char *)"show running-config", NULL };
+        char path[4200];
+
+        a->step = STEP_READBACK;
+        int r = vtysock_path(a->conf->frr.pathspace, "bgpd", path, sizeof(path));
+        if (r == 0)
+                r = vtysock_query(a->event, path, cmds, (uint64_t)(a->conf->frr.timeout * 1e6), on_readback_sock, a,
+                                  &a->query);
+        if (r < 0)
+                readback_vtysh(a);
+}
+
 static void after_apply(struct apply *a)
 {
-        if (a->readback)
+        if (a->readback && !a->readback_done)
                 start_readback(a);
         else
                 end_apply(a, 0, "ok");
@@ -353,30 +416,117 @@ static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
                 tool_done(a, r, ok, what, "full apply");
                 return;
         case STEP_FAST:
+                a->result.tool_done_mono = clock_mono_usec();
                 tool_done(a, r, ok && !vtysh_error_line(r->output), what, "fast path");
                 return;
-        case STEP_READBACK: {
-                struct bgpd_running run;
+        case STEP_READBACK:
                 if (!ok) {
                         trim(r->output);
                         end_apply(a, r->exec_errno ? -r->exec_errno : -EPROTO,
                                   "cannot read bgpd's running config (%s): %s", what, r->output);
                         return;
                 }
-                if (bgpd_parse_running(r->output, a->conf->bgp.asn, &run) < 0) {
+                if (parse_readback(a, r->output) < 0) {
                         end_apply(a, -ENOMEM, "out of memory");
                         return;
                 }
-                a->result.has_router = run.has_router;
-                for (size_t s = 0; s < a->conf->n_services && s < MAX_SERVICES; s++)
-                        a->result.running[s] = run.has_router ? bgpd_service_state(&run, a->conf, s)
-                                                              : STATE_INVALID;
-                a->result.readback_ok = true;
-                bgpd_running_clear(&run);
                 end_apply(a, 0, "ok");
                 return;
         }
+}
+
+/* The fallback: one vtysh -d bgpd call with the same commands; the read-back follows separately. */
+static void fast_vtysh(struct apply *a)
+{
+        char **cmds = render_fast_path_only(a->conf, a->states, a->has_only ? a->only : NULL);
+        int r = cmds ? spawn(a, vty_argv_commands(a->conf, cmds)) : -ENOMEM;
+        strv_free(cmds);
+        if (r < 0)
+                end_apply(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
+}
+
+static void on_fast_sock(struct vtysock *q, int error, char **outs, const int *status, void *userdata)
+{
+        struct apply *a = userdata;
+        size_t n = 0, end;
+
+        a->query = NULL;
+        while (outs[n])
+                n++;
+        end = a->readback ? n - 2 : n - 1;      /* the reply to "end": bgpd has the change */
+        if (sock_absent(error)) {
+                /* Not there (bgpd not started by its pathspace's rules, or gone): vtysh knows the way. */
+                fast_vtysh(a);
+                return;
         }
+        /* bgpd has the change once it answered the last network statement ("exit-address-family" and "end"
+         * only leave the configuration nodes). */
+        size_t last = end;
+        for (size_t i = 0; i < end; i++)
+                if (strncmp(a->fast_cmds[i], "network ", 8) == 0 || strncmp(a->fast_cmds[i], "no network ", 11) == 0)
+                        last = i;
+        a->result.tool_done_mono = vtysock_answered_usec(q, last);
+        a->result.tool_usec = a->result.tool_done_mono ? a->result.tool_done_mono - a->tool_start : 0;
+        /* Every command's reply: a non-zero status stopped the rest; a "%" line with status 0 is a refusal
+         * too, as with vtysh. */
+        for (size_t i = 0; i <= end; i++) {
+                if (status[i] == 0 && !vtysh_error_line(outs[i]))
+                        continue;
+                trim(outs[i]);
+                if (error && status[i] < 0)
+                        end_apply(a, error, "fast path failed (bgpd's vty socket: %s, at \"%s\")", strerror(-error),
+                               a->fast_cmds[i]);
+                else
+                        end_apply(a, -EPROTO, "fast path failed (bgpd refused \"%s\", status %d): %s", a->fast_cmds[i],
+                               status[i], outs[i]);
+                return;
+        }
+        if (a->readback) {
+                if (error || status[n - 1] != 0) {
+                        trim(outs[n - 1]);
+                        end_apply(a, error ? error : -EPROTO, "cannot read bgpd's running config (vty socket: %s): %s",
+                               error ? strerror(-error) : "refused", outs[n - 1]);
+                        return;
+                }
+                if (parse_readback(a, outs[n - 1]) < 0) {
+                        end_apply(a, -ENOMEM, "out of memory");
+                        return;
+                }
+                a->readback_done = true;
+        }
+        /* Whatever rewrote the file meanwhile, our rendering is what stays on disk. */
+        install(a);
+}
+
+/* "enable" (a fresh vty connection is in the view node), the fast-path lines, and when asked the read-back
+ * on the same connection: one command in flight at a time, each reply read to its end marker. */
+static int start_fast_sock(struct apply *a)
+{
+        char path[4200];
+        size_t n = 0;
+
+        int r = vtysock_path(a->conf->frr.pathspace, "bgpd", path, sizeof(path));
+        if (r < 0)
+                return r;
+        char **lines = render_fast_path_only(a->conf, a->states, a->has_only ? a->only : NULL);
+        if (!lines)
+                return -ENOMEM;
+        while (lines[n])
+                n++;
+        a->fast_cmds = calloc(n + 3, sizeof(char *));
+        if (!a->fast_cmds) {
+                strv_free(lines);
+                return -ENOMEM;
+        }
+        a->fast_cmds[0] = (char *)"enable";
+        memcpy(a->fast_cmds + 1, lines, n * sizeof(char *));
+        if (a->readback)
+                a->fast_cmds[n + 1] = (char *)"show running-config";
+        a->fast_lines = lines;
+        a->result.tool_started = clock_real_sec();
+        a->tool_start = clock_mono_usec();
+        return vtysock_query_flags(a->event, path, a->fast_cmds, (uint64_t)(a->conf->frr.timeout * 1e6),
+                                   VTYSOCK_STOP_ON_ERROR, on_fast_sock, a, &a->query);
 }
 
 /* frr.conf is on disk: after the dry run, read FRR's running config; after the tool, read back. */
@@ -427,15 +577,12 @@ static int on_defer(sd_event_source *s, void *userdata)
                 if (r < 0)
                         end_apply(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
                 return 0;
-        case APPLY_FAST: {
+        case APPLY_FAST:
                 a->step = STEP_FAST;
-                char **cmds = render_fast_path_only(a->conf, a->states, a->has_only ? a->only : NULL);
-                r = cmds ? spawn(a, vty_argv_commands(a->conf, cmds)) : -ENOMEM;
-                strv_free(cmds);
+                r = start_fast_sock(a);
                 if (r < 0)
-                        end_apply(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
+                        fast_vtysh(a);
                 return 0;
-        }
         case APPLY_READBACK:
                 start_readback(a);
                 return 0;
@@ -493,6 +640,9 @@ struct apply *apply_free(struct apply *a)
         if (!a)
                 return NULL;
         a->child = proc_free(a->child);
+        a->query = vtysock_free(a->query);
+        strv_free(a->fast_lines);
+        free(a->fast_cmds);
         a->install = file_job_cancel(a->install);
         a->defer = sd_event_source_disable_unref(a->defer);
         cleanup_files(a);

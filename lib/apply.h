@@ -1,5 +1,5 @@
 /* Applying a rendering to FRR (docs/design.md): validate, install atomically, full reload or fast path, read back.
- * Every step is a child process on the caller's sd-event loop; nothing blocks. */
+ * Every step is a child process or a vty socket query on the caller's sd-event loop; nothing blocks. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,7 +12,8 @@
 
 enum apply_kind {
         APPLY_FULL,             /* vtysh -C, install, frr-reload.py --reload (vtysh -f without it) */
-        APPLY_FAST,             /* one vtysh -d bgpd call re-entering the network statements, then install */
+        APPLY_FAST,             /* the network statements re-entered on bgpd's vty socket (one vtysh -d bgpd call when
+                                 * the socket is missing or refused), then install */
         APPLY_READBACK,         /* only read back what bgpd runs */
 };
 
@@ -26,7 +27,9 @@ struct apply_result {
         enum fo_state running[8];       /* per service: what bgpd runs (STATE_INVALID: inconsistent) */
         bool has_router;        /* bgpd has our router bgp block */
         uint64_t usec;          /* whole apply */
-        uint64_t tool_usec;     /* the reload / fast-path vtysh call alone */
+        uint64_t tool_usec;     /* the reload / fast-path call alone (on the vty socket: up to bgpd's answer to the
+                                 * last network statement) */
+        uint64_t tool_done_mono;        /* CLOCK_MONOTONIC usec the fast path was in bgpd; 0 when not one */
         double tool_started;    /* unix time the reload / fast-path call was started, for measurements */
 };
 

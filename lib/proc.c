@@ -182,26 +182,53 @@ static int child_main(void *arg)
         return child_fail(err_fd, SPAWN_EXEC, errno);
 }
 
+/* The child's stack and /dev/null, kept for the life of the process: a stack mapped and unmapped per spawn
+ * cost page faults and, since the child ran on another CPU in the same address space, a TLB shootdown on
+ * every munmap (measured: most of the daemon's idle CPU with 3 checks at 1 s, docs/bench.md). The parent
+ * waits until the child has called execve (CLONE_VFORK), so one stack serves every spawn; the mutex keeps
+ * two threads from sharing it. */
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *child_stack;
+static int null_fd_kept = -1;
+
 /* Starts the child: vfork semantics (the parent resumes once the child has called execve or died, no page
  * tables copied, no code of ours running in a copy of a multi-threaded process). Returns its pid or -errno. */
 static pid_t spawn_child(struct spawn_args *a)
 {
         sigset_t all, old;
-        void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                           -1, 0);
-        if (stack == MAP_FAILED)
-                return -errno;
+
+        pthread_mutex_lock(&spawn_lock);
+        if (!child_stack) {
+                void *st = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+                if (st == MAP_FAILED) {
+                        int e = errno;
+                        pthread_mutex_unlock(&spawn_lock);
+                        return -e;
+                }
+                child_stack = st;
+        }
+        if (a->null_fd < 0) {
+                if (null_fd_kept < 0)
+                        null_fd_kept = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null_fd_kept < 0) {
+                        int e = errno;
+                        pthread_mutex_unlock(&spawn_lock);
+                        return -e;
+                }
+                a->null_fd = null_fd_kept;
+        }
         sigfillset(&all);
         int k = pthread_sigmask(SIG_SETMASK, &all, &old);
         if (k != 0) {
-                munmap(stack, CHILD_STACK_SIZE);
+                pthread_mutex_unlock(&spawn_lock);
                 return -k;
         }
         /* Stacks grow down on every architecture Linux runs failoverd on. */
-        pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+        pid_t pid = clone(child_main, (char *)child_stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
         int e = errno;
         (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-        munmap(stack, CHILD_STACK_SIZE);
+        pthread_mutex_unlock(&spawn_lock);
         return pid < 0 ? -e : pid;
 }
 
@@ -526,8 +553,7 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
         p->r.timeout_usec = o->timeout_usec;
         p->r.start_usec = clock_mono_usec();
 
-        if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
-            (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+        if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -561,8 +587,7 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
         (void)setpgid(pid, pid);        /* the child does it too: whichever runs first, the group exists */
         close(out_pipe[1]);
         close(err_pipe[1]);
-        close(null_fd);
-        out_pipe[1] = err_pipe[1] = null_fd = -1;
+        out_pipe[1] = err_pipe[1] = -1;
         p->out_fd = out_pipe[0];
         p->err_fd = err_pipe[0];
         out_pipe[0] = err_pipe[0] = -1;

@@ -79,7 +79,8 @@ void proc_describe(const struct proc_result *r, char *out, size_t len);
  *   counts (whatever follows the first newline is dropped by design).
  * - When the child exits its whole process group gets SIGKILL (no grandchild outlives it); the output pipe
  *   is then read until EOF, but for at most 100 ms (a process that left the group may hold it open).
- * - The child is started with vfork semantics (clone with CLONE_VM | CLONE_VFORK, its own small stack):
+ * - The child is started with vfork semantics (clone with CLONE_VM | CLONE_VFORK, its own small stack, mapped
+ *   once and kept, as is the /dev/null its stdin reads):
  *   between clone and execve it makes raw system calls only (setpgid, dup3, close_range, rt_sigaction,
  *   setgroups, setresgid, setresuid, rt_sigprocmask), no library code that could wait on a lock another
  *   thread held. A failed start is written to a CLOEXEC pipe, read (non-blocking) when clone returns.

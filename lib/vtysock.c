@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -24,6 +25,8 @@ struct vtysock {
         size_t sent;            /* bytes of the current command sent */
         struct buf *reply;
         int *status;
+        uint64_t *answered;     /* CLOCK_MONOTONIC usec each reply's end marker came in; 0: not answered */
+        unsigned flags;
         char **outs;
         int error;
         int overflow;           /* a reply passed REPLY_MAX: the rest is read and dropped up to its end */
@@ -33,15 +36,31 @@ struct vtysock {
         void *userdata;
 };
 
+static const char *run_dir = "/var/run/frr";
+
+void vtysock_set_run_dir(const char *dir)
+{
+        run_dir = dir ? dir : "/var/run/frr";
+}
+
 int vtysock_path(const char *pathspace, const char *daemon, char *out, size_t len)
 {
-        int n = pathspace && *pathspace ? snprintf(out, len, "/var/run/frr/%s/%s.vty", pathspace, daemon)
-                                        : snprintf(out, len, "/var/run/frr/%s.vty", daemon);
+        int n = pathspace && *pathspace ? snprintf(out, len, "%s/%s/%s.vty", run_dir, pathspace, daemon)
+                                        : snprintf(out, len, "%s/%s.vty", run_dir, daemon);
         return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static uint64_t mono_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void complete(struct vtysock *q, int error)
 {
+        for (size_t i = q->cur; i < q->n_cmds; i++)
+                q->status[i] = -1;      /* never answered */
         for (size_t i = 0; i < q->n_cmds; i++) {
                 if (!q->reply[i].data)
                         buf_puts(&q->reply[i], "");
@@ -74,6 +93,7 @@ static int consume(struct vtysock *q)
         if (b->len < 4 || b->data[b->len - 4] != '\0' || b->data[b->len - 3] != '\0' || b->data[b->len - 2] != '\0')
                 return 0;
         q->status[q->cur] = (unsigned char)b->data[b->len - 1];
+        q->answered[q->cur] = mono_usec();
         b->len -= 4;
         b->data[b->len] = '\0';
         q->cur++;
@@ -81,26 +101,36 @@ static int consume(struct vtysock *q)
         return 1;
 }
 
+/* Sends what is left of the current command. Returns 1 when all of it is out (then only replies are
+ * awaited), 0 when the socket is full (EPOLLOUT is awaited too), or -errno. */
+static int send_current(struct vtysock *q)
+{
+        const char *c = q->cmds[q->cur];
+        size_t len = strlen(c) + 1;     /* the NUL ends the command */
+
+        while (q->sent < len) {
+                ssize_t n = send(q->fd, c + q->sent, len - q->sent, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        break;
+                if (n < 0)
+                        return -errno;
+                q->sent += (size_t)n;
+        }
+        int r = sd_event_source_set_io_events(q->io, q->sent == len ? EPOLLIN : EPOLLOUT | EPOLLIN);
+        return r < 0 ? r : q->sent == len;
+}
+
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct vtysock *q = userdata;
+        int r;
         (void)s;
 
-        if (revents & EPOLLOUT && q->cur < q->n_cmds) {
-                const char *c = q->cmds[q->cur];
-                size_t len = strlen(c) + 1;     /* the NUL ends the command */
-                while (q->sent < len) {
-                        ssize_t n = send(fd, c + q->sent, len - q->sent, MSG_NOSIGNAL);
-                        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                                break;
-                        if (n < 0) {
-                                complete(q, -errno);
-                                return 0;
-                        }
-                        q->sent += (size_t)n;
-                }
-                if (q->sent == len)
-                        sd_event_source_set_io_events(q->io, EPOLLIN);
+        if (revents & EPOLLOUT && q->cur < q->n_cmds && (r = send_current(q)) < 0) {
+                complete(q, r);
+                return 0;
         }
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 char chunk[16384];
@@ -133,11 +163,17 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                                 return 0;
                         }
                         if (consume(q)) {
-                                if (q->cur == q->n_cmds) {
+                                if (q->cur == q->n_cmds ||
+                                    (q->flags & VTYSOCK_STOP_ON_ERROR && q->status[q->cur - 1] != 0)) {
                                         complete(q, 0);
                                         return 0;
                                 }
-                                sd_event_source_set_io_events(q->io, EPOLLOUT | EPOLLIN);
+                                /* The next command at once: the socket is writable unless bgpd stopped
+                                 * reading, and a wait for EPOLLOUT would cost a wake-up per command. */
+                                if ((r = send_current(q)) < 0) {
+                                        complete(q, r);
+                                        return 0;
+                                }
                         }
                 }
         }
@@ -164,6 +200,17 @@ static int on_defer(sd_event_source *s, void *userdata)
 int vtysock_query(sd_event *e, const char *path, char *const *cmds, uint64_t timeout_usec, vtysock_done_fn done,
                   void *userdata, struct vtysock **ret)
 {
+        return vtysock_query_flags(e, path, cmds, timeout_usec, 0, done, userdata, ret);
+}
+
+uint64_t vtysock_answered_usec(const struct vtysock *q, size_t i)
+{
+        return q && i < q->n_cmds ? q->answered[i] : 0;
+}
+
+int vtysock_query_flags(sd_event *e, const char *path, char *const *cmds, uint64_t timeout_usec, unsigned flags,
+                        vtysock_done_fn done, void *userdata, struct vtysock **ret)
+{
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct vtysock *q;
         int r;
@@ -174,6 +221,7 @@ int vtysock_query(sd_event *e, const char *path, char *const *cmds, uint64_t tim
         if (!q)
                 return -ENOMEM;
         q->fd = -1;
+        q->flags = flags;
         q->done = done;
         q->userdata = userdata;
         size_t n = 0;
@@ -187,7 +235,8 @@ int vtysock_query(sd_event *e, const char *path, char *const *cmds, uint64_t tim
         q->reply = calloc(n + 1, sizeof(*q->reply));
         q->status = calloc(n + 1, sizeof(*q->status));
         q->outs = calloc(n + 1, sizeof(*q->outs));
-        if (!q->cmds || !q->reply || !q->status || !q->outs) {
+        q->answered = calloc(n + 1, sizeof(*q->answered));
+        if (!q->cmds || !q->reply || !q->status || !q->outs || !q->answered) {
                 vtysock_free(q);
                 return -ENOMEM;
         }
@@ -242,6 +291,7 @@ struct vtysock *vtysock_free(struct vtysock *q)
         free(q->reply);
         free(q->status);
         free(q->outs);
+        free(q->answered);
         free(q);
         return NULL;
 }

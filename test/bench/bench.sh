@@ -47,6 +47,8 @@ trap 'exit 130' INT TERM
 say() { printf '\n== %s\n' "$*"; }
 note() { printf '  %s\n' "$*"; }
 bench() { $BENCH --out "$RES" --prefix "$LAB_PREFIX" --lab "$LAB" "$@"; }
+# test/bench/floor.py: the floor (the same commands straight to bgpd's vty socket) and a script's exec cost.
+floor() { $PY -I "$ROOT/test/bench/floor.py" --out "$RES" --prefix "$LAB_PREFIX" "$@"; }
 
 # A check script printing "flag N" and exiting N, N read from FILE (3 when unreadable).
 flag_check() {
@@ -126,6 +128,10 @@ bench --shared "$T/shared" fastpath --log "$T/h1.log" --flag "$T/h1.flag" --reps
 stop_daemon h1
 wait_primary 10 || true
 
+say "1e. the floor: the fast path's commands sent by the bench straight to h1's bgpd vty socket: $REPS x"
+floor --shared "$T/shared" floor --reps "$REPS" || note "floor run failed"
+wait_primary 10 || true
+
 say "1b. route-map body edit in vtysh: $REPS x (demote, promote alternately)"
 bench --shared "$T/shared" trigger rmedit --reps "$REPS" --key rmedit || note "route-map edit run failed"
 
@@ -164,6 +170,8 @@ if grep -q FAILOVERD_WATCH "$BIN/failoverd"; then
 fi
 sleep 5
 bench footprint "${idle_args[@]}" --seconds "$IDLE" || note "footprint run failed"
+say "4. one run of a check script without failoverd: CPU per exec of $T/h1.d/ok1"
+floor execcost --script "$T/h1.d/ok1" --runs 200 || note "exec cost run failed"
 
 # --- 3. silent host ----------------------------------------------------------------------------
 
