@@ -42,8 +42,15 @@ sleeps() {
 	echo $n
 }
 
-say "vtysh hangs; the check fails: the withdrawal cannot be applied"
+# The fast path talks to bgpd's vty socket, not vtysh: what hangs is a full apply (vtysh -C, frr-reload.py).
+# A reload that changes frr.conf (only FRR's hostname line) starts one; the check's withdrawal then waits
+# behind it.
+say "vtysh hangs; a reload's full apply and then the check's withdrawal cannot be applied"
 touch "$T/hang"
+sed -i 's/^hostname = "\(.*\)";/hostname = "\1b";/' "$T/h1.conf"
+grep -q '^hostname = ".*b";' "$T/h1.conf" || fail "config edit failed"
+kill -HUP "$PID_h1"
+wait_log h1 'full apply to primary started' 20
 set_flag h1 2; t0=$(now)
 wait_log h1 'primary -> withdrawn'
 wait_log h1 'timed out after 2.5 s' 5
