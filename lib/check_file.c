@@ -3,8 +3,6 @@
  * of its own, so the loop never waits on the disk. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <unistd.h>
 
 #include "check_native_kind.h"
+#include "file.h"
 
 #define CONTENT_MAX 64
 #define DIR_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_MODIFY | \
@@ -184,20 +183,8 @@ static int start_read(struct native *n)
                 job_unref(j);
                 return r;
         }
-        /* The thread takes no signal: they belong to the loop's signalfd. */
-        pthread_attr_t attr;
-        sigset_t all, old;
-        pthread_t th;
-        sigfillset(&all);
         atomic_fetch_add(&j->refs, 1);
-        r = -pthread_attr_init(&attr);
-        if (r == 0) {
-                (void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-                (void)pthread_sigmask(SIG_SETMASK, &all, &old);
-                r = -pthread_create(&th, &attr, job_thread, j);
-                (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-                pthread_attr_destroy(&attr);
-        }
+        r = file_thread_detached(job_thread, j);
         if (r < 0) {
                 atomic_fetch_sub(&j->refs, 1);
                 f->job_src = sd_event_source_disable_unref(f->job_src);

@@ -359,6 +359,25 @@ static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userd
         return 0;
 }
 
+/* Starts fn(arg) on a detached thread that takes no signal (they belong to the loop's signalfd). */
+int file_thread_detached(void *(*fn)(void *), void *arg)
+{
+        pthread_attr_t attr;
+        sigset_t all, old;
+        pthread_t th;
+
+        sigfillset(&all);
+        int r = -pthread_attr_init(&attr);
+        if (r < 0)
+                return r;
+        (void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        (void)pthread_sigmask(SIG_SETMASK, &all, &old);
+        r = -pthread_create(&th, &attr, fn, arg);
+        (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
+        return r;
+}
+
 static int job_start(sd_event *e, const char *path, const char *data, size_t len, mode_t mode, unsigned flags,
                      file_done_fn done, void *userdata, struct file_job **ret)
 {
@@ -390,20 +409,8 @@ static int job_start(sd_event *e, const char *path, const char *data, size_t len
                 return r;
         }
 
-        /* The thread takes no signal: they belong to the loop's signalfd. */
-        pthread_attr_t attr;
-        sigset_t all, old;
-        pthread_t th;
-        sigfillset(&all);
         atomic_fetch_add(&j->refs, 1);
-        r = -pthread_attr_init(&attr);
-        if (r == 0) {
-                (void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-                (void)pthread_sigmask(SIG_SETMASK, &all, &old);
-                r = -pthread_create(&th, &attr, job_thread, j);
-                (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-                pthread_attr_destroy(&attr);
-        }
+        r = file_thread_detached(job_thread, j);
         if (r < 0) {
                 atomic_fetch_sub(&j->refs, 1);
                 job_unref(j);

@@ -44,6 +44,9 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
 int file_write_atomic_at(int dfd, const char *name, const char *data, size_t len, mode_t mode, unsigned flags,
                          bool *changed);
 
+/* Starts fn(arg) on a detached thread with every signal blocked; negative errno if it cannot. */
+int file_thread_detached(void *(*fn)(void *), void *arg);
+
 /* The same write on a thread of its own, for the event loop (which must never wait on the disk): done is
  * called once from e's loop with file_write_atomic()'s result; j is freed when it returns. path and data
  * are copied. Returns 0 or -errno. */

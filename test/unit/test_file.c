@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -297,6 +300,42 @@ START_TEST(test_file_async_sync_off_loop)
 }
 END_TEST
 
+/* The thread runs fn(arg) detached, with every signal blocked (they belong to the loop's signalfd). */
+struct thread_probe {
+        int efd;
+        int term_blocked, chld_blocked;
+};
+
+static void *probe_thread(void *arg)
+{
+        struct thread_probe *p = arg;
+        sigset_t cur;
+        uint64_t one = 1;
+
+        pthread_sigmask(SIG_SETMASK, NULL, &cur);
+        p->term_blocked = sigismember(&cur, SIGTERM);
+        p->chld_blocked = sigismember(&cur, SIGCHLD);
+        ck_assert_int_eq(write(p->efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+        return NULL;
+}
+
+START_TEST(test_file_thread_detached)
+{
+        struct thread_probe p = { .efd = eventfd(0, EFD_CLOEXEC) };
+        sigset_t mine;
+        uint64_t v;
+
+        ck_assert_int_ge(p.efd, 0);
+        ck_assert_int_eq(file_thread_detached(probe_thread, &p), 0);
+        ck_assert_int_eq(read(p.efd, &v, sizeof(v)), (ssize_t)sizeof(v));   /* blocks until the thread ran */
+        ck_assert_int_eq(p.term_blocked, 1);
+        ck_assert_int_eq(p.chld_blocked, 1);
+        pthread_sigmask(SIG_SETMASK, NULL, &mine);
+        ck_assert_int_eq(sigismember(&mine, SIGTERM), 0);     /* the caller's own mask is given back */
+        close(p.efd);
+}
+END_TEST
+
 Suite *file_suite(void)
 {
         Suite *s = suite_create("file");
@@ -307,6 +346,7 @@ Suite *file_suite(void)
         tcase_add_test(tc, test_file_planted_symlinks);
         tcase_add_test(tc, test_file_async);
         tcase_add_test(tc, test_file_async_sync_off_loop);
+        tcase_add_test(tc, test_file_thread_detached);
         suite_add_tcase(s, tc);
         return s;
 }
