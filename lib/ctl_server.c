@@ -311,7 +311,7 @@ static void conn_process(struct ctl_conn *c, size_t line_len)
 
         memcpy(line, c->in, line_len);
         line[line_len] = '\0';
-        if (ctl_parse_request(line, &command, &arg, err, sizeof(err)) < 0)
+        if (ctl_parse_request(line, line_len, &command, &arg, err, sizeof(err)) < 0)
                 conn_set_error(c, "bad-request", err);
         else if (c->access != ACCESS_ADMIN && ctl_command_changes(command)) {
                 char msg[256];

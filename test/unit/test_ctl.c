@@ -250,7 +250,7 @@ START_TEST(test_ctl_parse_request)
                 char line[128], err[160] = "";
                 const char *cmd, *arg;
                 snprintf(line, sizeof(line), "%s", cases[i].in);
-                int r = ctl_parse_request(line, &cmd, &arg, err, sizeof(err));
+                int r = ctl_parse_request(line, strlen(line), &cmd, &arg, err, sizeof(err));
                 if (cases[i].cmd) {
                         ck_assert_msg(r == 0, "\"%s\": %s", cases[i].in, err);
                         ck_assert_str_eq(cmd, cases[i].cmd);
@@ -263,6 +263,15 @@ START_TEST(test_ctl_parse_request)
                         assert_contains(err, cases[i].err);
                 }
         }
+
+        /* A NUL is a byte like any other: the whole request is refused, never read up to it. */
+        static const char nul[] = "drain\0 garbage\001\002";
+        char line[64], err[160] = "";
+        const char *cmd, *arg;
+        memcpy(line, nul, sizeof(nul));
+        ck_assert_int_eq(ctl_parse_request(line, sizeof(nul) - 1, &cmd, &arg, err, sizeof(err)), -EINVAL);
+        assert_contains(err, "printable ASCII (byte 0x00 at offset 5)");
+        ck_assert_ptr_null(cmd);
 }
 END_TEST
 
@@ -373,6 +382,15 @@ START_TEST(test_ctl_bad_requests_on_the_wire)
         free(out);
         out = raw_exchange(f.path, "\n", 1);
         assert_contains(out, "empty request");
+        free(out);
+        /* A NUL does not end the request early: "drain" followed by garbage is refused as a whole. */
+        static const char nul[] = "drain\0 garbage\001\002\n";
+        out = raw_exchange(f.path, nul, sizeof(nul) - 1);
+        assert_contains(out, "\"code\":\"bad-request\"");
+        assert_contains(out, "byte 0x00 at offset 5");
+        free(out);
+        out = raw_exchange(f.path, "ping\0\n", 6);
+        assert_contains(out, "printable ASCII");
         free(out);
         ck_assert_int_eq(f.calls, 0);
 
