@@ -348,7 +348,8 @@ int check_new(sd_event *e, const struct check_conf *cc, check_result_fn cb, void
         c->cb = cb;
         c->userdata = userdata;
         if (c->conf.native &&
-            (r = native_new(e, c->conf.native, on_native_done, on_native_changed, c, &c->native)) < 0) {
+            ((r = native_new(e, c->conf.native, on_native_done, on_native_changed, c, &c->native)) < 0 ||
+             (r = native_set_cred(c->native, c->conf.cred)) < 0)) {
                 check_destroy(c);
                 return r;
         }
@@ -392,6 +393,12 @@ int check_update_conf(struct check *c, const struct check_conf *cc)
                 conf_check_clear(&n);
                 return r;
         }
+        /* Checked before anything changes: the user applies to the native kept or to the new one. */
+        if ((r = native_set_cred(nn ? nn : c->native, n.cred)) < 0) {
+                native_free(nn);
+                conf_check_clear(&n);
+                return r;
+        }
         if (!check_native_conf_equal(c->conf.native, n.native)) {
                 c->native = native_free(c->native);     /* a run in flight is dropped: the next one is due */
                 c->native = nn;
@@ -415,7 +422,8 @@ void check_take_conf(struct check *c, struct check *from)
                 from->native = nt;
                 if (c->native)
                         native_set_userdata(c->native, c);
-        }
+        } else
+                native_swap_cred(c->native, from->native);     /* the new user; from's got it in check_new() */
         check_free(from);
         if (c->last_start_usec != 0)
                 (void)schedule_next(c);
