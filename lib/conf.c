@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_bgp.h"
 #include "conf_checks.h"
 #include "conf_read.h"
 #include "conf_valid.h"
@@ -65,7 +66,8 @@ static void parse_bgp(const struct conf_ctx *x, const config_setting_t *root, st
         static const char *const keys[] = {
                 "asn", "router_id", "route_servers", "neighbor_pattern", "route_server_count", "multihop",
                 "keepalive", "holdtime", "coalesce_time", "communities", "demote_prepend", "poll_interval",
-                NULL,
+                "profile", "neighbors", "remote_as", "password_file", "bfd", "bfd_interval", "bfd_multiplier",
+                "preference", "prepend", "med", "priority", NULL,
         };
         static const char *const comm_keys[] = { "primary", "secondary", NULL };
         config_setting_t *g = config_setting_get_member(root, "bgp");
@@ -159,6 +161,7 @@ static void parse_bgp(const struct conf_ctx *x, const config_setting_t *root, st
                         c->bgp.route_servers[k++] = canon;
                 }
         }
+        conf_parse_bgp(x, g, c);
 }
 
 static void parse_frr(const struct conf_ctx *x, const config_setting_t *root, struct conf *c)
@@ -395,6 +398,7 @@ static int set_defaults(struct conf *c)
         c->bgp.community_secondary = strdup("65000:2");
         c->bgp.demote_prepend = 3;
         c->bgp.poll_interval = 2.0;
+        conf_bgp_defaults(c);
         c->frr.config = strdup("/etc/frr/frr.conf");
         c->frr.vtysh = strdup("/usr/bin/vtysh");
         c->frr.reload = strdup("/usr/lib/frr/frr-reload.py");
@@ -577,6 +581,7 @@ struct conf *conf_free(struct conf *c)
         free(c->bgp.neighbor_pattern);
         free(c->bgp.community_primary);
         free(c->bgp.community_secondary);
+        conf_bgp_free(c);
         free(c->frr.config);
         free(c->frr.vtysh);
         free(c->frr.reload);

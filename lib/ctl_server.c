@@ -311,7 +311,7 @@ static void conn_process(struct ctl_conn *c, size_t line_len)
 
         memcpy(line, c->in, line_len);
         line[line_len] = '\0';
-        if (ctl_parse_request(line, &command, &arg, err, sizeof(err)) < 0)
+        if (ctl_parse_request(line, line_len, &command, &arg, err, sizeof(err)) < 0)
                 conn_set_error(c, "bad-request", err);
         else if (c->access != ACCESS_ADMIN && ctl_command_changes(command)) {
                 char msg[256];
@@ -410,8 +410,27 @@ static void conn_new(struct ctl_server *s, int fd)
                 refuse_fd(fd, "denied", err);
                 return;
         }
+        /* Readers share what admins leave free and each uid gets a few: a reader reconnecting as slots free
+         * up never keeps root's drain, resume or reload out. */
+        size_t readers = 0, same_uid = 0;
+        for (const struct ctl_conn *o = s->conns; o; o = o->next)
+                if (o->access != ACCESS_ADMIN) {
+                        readers++;
+                        same_uid += o->peer.uid == cred.uid;
+                }
         if (s->n_conns >= CTL_MAX_CONNECTIONS) {
                 refuse_fd(fd, "busy", "too many control connections, try again");
+                return;
+        }
+        if (access != ACCESS_ADMIN && same_uid >= CTL_MAX_PER_READER) {
+                char err[128];
+                snprintf(err, sizeof(err), "too many control connections from uid %u (at most %d at once), try again",
+                         (unsigned)cred.uid, CTL_MAX_PER_READER);
+                refuse_fd(fd, "busy", err);
+                return;
+        }
+        if (access != ACCESS_ADMIN && readers >= CTL_MAX_CONNECTIONS - CTL_ADMIN_RESERVED) {
+                refuse_fd(fd, "busy", "too many control connections from readers, try again");
                 return;
         }
         struct ctl_conn *c = calloc(1, sizeof(*c));

@@ -13,6 +13,8 @@
 #define CTL_SOCKET_MODE 0660
 #define CTL_CLIENT_TIMEOUT_USEC (2 * 1000000ULL) /* a connection must be done within this */
 #define CTL_MAX_CONNECTIONS 16
+#define CTL_ADMIN_RESERVED 4                    /* of those, only for admins: a reader never locks root out */
+#define CTL_MAX_PER_READER 4                    /* connections at once per uid that may only read */
 
 struct ctl_server;
 
