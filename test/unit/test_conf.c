@@ -572,6 +572,26 @@ START_TEST(test_hostname)
 }
 END_TEST
 
+/* group: a metrics label, validated like the host name (a quote or a line feed would end the label). */
+START_TEST(test_group)
+{
+        static const char msg[] = "not a valid group name (letters, digits, '-' and '.', no white space)";
+        char want[512];
+
+        one_ok("hostname = \"atl\";");
+        ck_assert_ptr_null(c->group);
+        one_ok("group = \"atl-web.example\";");
+        ck_assert_str_eq(c->group, "atl-web.example");
+        snprintf(want, sizeof(want), "failoverd.conf:4: group: \"web\\\"} 1\": %s", msg);
+        one_error("group = \"web\\\"} 1\";", want);
+        snprintf(want, sizeof(want), "failoverd.conf:4: group: \"atl web\": %s", msg);
+        one_error("group = \"atl web\";", want);
+        snprintf(want, sizeof(want), "failoverd.conf:4: group: \"\": %s", msg);
+        one_error("group = \"\";", want);
+        one_error("group = 5;", "failoverd.conf:4: group: must be a string, not an integer");
+}
+END_TEST
+
 /* --- communities ----------------------------------------------------------------------------------------- */
 
 START_TEST(test_communities)
@@ -1395,6 +1415,7 @@ Suite *conf_suite(void)
         tcase_add_test(tc, test_shared_ips_overlap);
         tcase_add_test(tc, test_services_overlap);
         tcase_add_test(tc, test_hostname);
+        tcase_add_test(tc, test_group);
         tcase_add_test(tc, test_communities);
         tcase_add_test(tc, test_route_servers_given);
         tcase_add_test(tc, test_route_servers_derived);
