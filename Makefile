@@ -81,9 +81,11 @@ $(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_H
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_FLAGS)
 
 # An object without its .d (a tree built before -MMD) is rebuilt once; the .d files then list the headers.
-$(B)/%.d: ;
-.PRECIOUS: $(B)/%.d
--include $(wildcard $(B)/lib/*.d $(B)/agent/*.d $(B)/test/unit/*.d)
+# The .d files are explicit targets: as a pattern rule's, make would take them as intermediate and ignore
+# a missing one.
+ALL_DEP    := $(patsubst %.c,$(B)/%.d,$(LIB_SRC) $(D_SRC) $(CTL_SRC) $(UNIT_SRC) $(UNIT_HELP) test/unit/runner.c)
+$(ALL_DEP):
+include $(wildcard $(ALL_DEP))
 
 # Installs the Debian packages that build, tests and demo need. Needs root.
 DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev libcurl4-openssl-dev check frr \
