@@ -57,6 +57,14 @@ static void parse_shared_ips(const struct conf_ctx *x, const config_setting_t *r
                         conf_err(x, DIAG_ERROR, e, k, v, "duplicate of %s", p.text);
                         continue;
                 }
+                size_t o = 0;
+                while (o < c->n_shared_ips && !conf_prefix_overlap(&c->shared_ips[o], &p))
+                        o++;
+                if (o < c->n_shared_ips) {
+                        conf_err(x, DIAG_ERROR, e, k, v, "%s overlaps %s (also in shared_ips): one would hold "
+                                 "the other's traffic; list each address once", p.text, c->shared_ips[o].text);
+                        continue;
+                }
                 c->shared_ips[c->n_shared_ips++] = p;
         }
 }
