@@ -18,8 +18,8 @@
 
 struct ctl_server;
 
-/* Called on the event loop with a validated request: command is one of "status-json", "drain", "resume",
- * "reload" (the server answers "ping" itself and builds "status" and "checks" from "status-json"); arg is
+/* Called on the event loop with a validated request: command is one of "status-json", "status", "checks",
+ * "drain", "resume", "reload" (the server answers "ping" itself and knows nothing of the others); arg is
  * NULL or, for "drain", "[SERVICE] [REASON]" and, for "resume", "[SERVICE]". Returns 0 and sets *reply to a new JSON object (the server serialises
  * it and puts it; "ok": true is added when the object has no "ok"; NULL means {"ok":true}), or a negative
  * errno, which the client sees as {"ok":false,"code":"failed","error":strerror}. Must not block and must
