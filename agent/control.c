@@ -7,7 +7,9 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "ctl.h"
+#include "ctl_format.h"
 #include "ctl_server.h"
 #include "control.h"
 #include "file.h"
@@ -57,12 +59,19 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
         const struct ucred *who = ctl_server_peer(c->ctl);
         long uid = who ? (long)who->uid : -1;
 
-        if (strcmp(command, "status-json") == 0) {
+        if (strcmp(command, "status-json") == 0 || strcmp(command, "status") == 0 || strcmp(command, "checks") == 0) {
                 struct snapshot snap = { 0 };
                 c->sink.snapshot(c->sink.userdata, &snap);
-                *reply = snapshot_json(&snap);
+                json_object *st = snapshot_json(&snap);
                 snapshot_clear(&snap);
-                return 0;
+                if (strcmp(command, "status-json") == 0) {
+                        *reply = st;
+                        return st ? 0 : -ENOMEM;
+                }
+                /* The screens of failoverctl status and checks, for a line on the socket (lib/ctl_format.c). */
+                int r = ctl_format_reply(command, st, clock_real_sec(), reply);
+                json_object_put(st);
+                return r;
         }
         if ((strcmp(command, "drain") == 0 || strcmp(command, "resume") == 0) && arg) {
                 /* drain SERVICE [REASON] / resume SERVICE: one service (agent/services.c persists it). */

@@ -250,6 +250,8 @@ int snapshot_metrics(const struct snapshot *s, struct buf *out)
                 };
         struct metrics_snapshot m = {
                 .hostname = s->conf->hostname,
+                .group = s->conf->group,
+                .reload_refused = s->reload_error != NULL,
                 .role = s->conf->role,
                 .state = s->target,
                 .drained = s->drained,

@@ -467,6 +467,108 @@ START_TEST(test_native_http)
 }
 END_TEST
 
+/* A server that answers every request with head and then a body that never ends, counting what it sent. */
+struct stream {
+        int fd;
+        sd_event_source *src;
+        const char *head;
+        uint64_t sent;
+        int open;                       /* connections not yet closed by the client */
+};
+
+struct stream_conn {
+        struct stream *s;
+        bool head_sent;
+};
+
+static int on_stream_conn(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        struct stream_conn *c = userdata;
+        static char chunk[16384];
+        if (!chunk[0])
+                memset(chunk, 'x', sizeof(chunk));
+        if (revents & EPOLLIN) {
+                char req[4096];
+                (void)!read(fd, req, sizeof(req));
+        }
+        for (int i = 0; i < 64; i++) {
+                ssize_t m = c->head_sent ? send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL)
+                                         : send(fd, c->s->head, strlen(c->s->head), MSG_NOSIGNAL);
+                if (m < 0 && errno == EAGAIN)
+                        return 0;
+                if (m <= 0) {
+                        c->s->open--;
+                        sd_event_source_disable_unref(src);
+                        close(fd);
+                        free(c);
+                        return 0;
+                }
+                c->head_sent = true;
+                c->s->sent += (uint64_t)m;
+        }
+        return 0;
+}
+
+static int on_stream_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        struct stream *s = userdata;
+        (void)revents;
+        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;
+        struct stream_conn *c = calloc(1, sizeof(*c));
+        ck_assert_ptr_nonnull(c);
+        c->s = s;
+        s->open++;
+        sd_event_source *cs = NULL;
+        ck_assert_int_ge(sd_event_add_io(sd_event_source_get_event(src), &cs, cfd, EPOLLIN | EPOLLOUT, on_stream_conn,
+                                         c), 0);
+        sd_event_source_set_floating(cs, 1);
+        return 0;
+}
+
+/* An endless body is not read to the timeout: the run ends once expect is in, after 64 KiB without it, and at
+ * the first byte when there is no expect; the transfer is aborted (the server sees the connection closed). */
+START_TEST(test_native_http_endless_body)
+{
+        sd_event *e = NULL;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        uint16_t port;
+        struct stream s = { .head = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall is well\n" };
+        s.fd = listen_on(&port);
+        ck_assert_int_ge(sd_event_add_io(e, &s.src, s.fd, EPOLLIN, on_stream_accept, &s), 0);
+        char url[128];
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/", port);
+        const char *expects[] = { "well", "never there", NULL };
+        const char *want[] = { "HTTP 200", "body mismatch", "HTTP 200" };
+        for (int i = 0; i < 3; i++) {
+                struct native_conf nc = { .type = NATIVE_HTTP, .url = url, .status_min = 200, .status_max = 299,
+                                          .expect = (char *)expects[i], .tls_verify = true };
+                struct rec r = { 0 };
+                s.sent = 0;
+                uint64_t t0 = mono_usec();
+                struct check *c = start_native(e, &nc, 3600, 20, &r);
+                ck_assert(wait_results(e, &r, 0, 30000));
+                uint64_t took = mono_usec() - t0;
+                ck_assert_msg(strcmp(r.description, want[i]) == 0, "%d: %s: %s (sent %llu bytes in %llu ms)", i,
+                              r.description, r.message, (unsigned long long)s.sent, (unsigned long long)took / 1000);
+                if (i == 1)
+                        ck_assert_ptr_nonnull(strstr(r.message, "body (65536 bytes, cut) lacks \"never there\""));
+                ck_assert_uint_lt(took, 10000000);      /* half the timeout: the machine is shared and slow */
+                /* the client is gone: the server's next write fails and it lets go */
+                for (uint64_t t1 = mono_usec(); s.open > 0 && mono_usec() - t1 < 10000000;)
+                        ck_assert_int_ge(sd_event_run(e, 20000), 0);
+                ck_assert_int_eq(s.open, 0);
+                fprintf(stderr, "test_native_http_endless_body: %s: %llu bytes sent, %llu ms\n", want[i],
+                        (unsigned long long)s.sent, (unsigned long long)took / 1000);
+                check_free(c);
+        }
+        s.src = sd_event_source_disable_unref(s.src);
+        close(s.fd);
+        sd_event_unref(e);
+}
+END_TEST
+
 /* Runs argv to its end; returns its exit status. */
 static int run_wait(char *const argv[])
 {
@@ -805,6 +907,7 @@ Suite *check_native_suite(void)
         tcase_add_test(tc, test_native_reload);
         tcase_add_test(tc, test_native_http);
         tcase_add_test(tc, test_native_https);
+        tcase_add_test(tc, test_native_http_endless_body);
         tcase_add_test(tc, test_native_file);
         tcase_add_test(tc, test_native_unit_no_bus);
         tcase_add_test(tc, test_native_unit_fake_systemd);
