@@ -92,7 +92,9 @@ static void run_notify(struct outputs *o, const struct snapshot *s)
                 return;
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
-                if (strncmp(environ[i], "FAILOVERD_", 10) != 0 && strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
+                /* Not the way to the BGP password either (systemd credentials, failoverd.conf(5)). */
+                if (strncmp(environ[i], "FAILOVERD_", 10) != 0 && strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0 &&
+                    strncmp(environ[i], "CREDENTIALS_DIRECTORY=", 22) != 0)
                         env[k++] = strdup(environ[i]);
         env[k++] = env_pair("FAILOVERD_STATE", state_name(s->target));
         env[k++] = env_pair("FAILOVERD_PREVIOUS", s->previous == STATE_INVALID ? "none" : state_name(s->previous));
