@@ -14,6 +14,7 @@
 #include "conf_checks.h"
 #include "conf_read.h"
 #include "conf_valid.h"
+#include "file.h"
 
 #define EXTRA_MAX (1024 * 1024)
 
@@ -55,6 +56,14 @@ static void parse_shared_ips(const struct conf_ctx *x, const config_setting_t *r
                                 dup = true;
                 if (dup) {
                         conf_err(x, DIAG_ERROR, e, k, v, "duplicate of %s", p.text);
+                        continue;
+                }
+                size_t o = 0;
+                while (o < c->n_shared_ips && !conf_prefix_overlap(&c->shared_ips[o], &p))
+                        o++;
+                if (o < c->n_shared_ips) {
+                        conf_err(x, DIAG_ERROR, e, k, v, "%s overlaps %s (also in shared_ips): one would hold "
+                                 "the other's traffic; list each address once", p.text, c->shared_ips[o].text);
                         continue;
                 }
                 c->shared_ips[c->n_shared_ips++] = p;
@@ -379,6 +388,14 @@ static void parse_notify(const struct conf_ctx *x, const config_setting_t *root,
         c->notify = conf_strv_from_list(list, n);
 }
 
+/* Debian and FRR's own RPMs keep FRR's helpers in /usr/lib/frr, Fedora's and RHEL's frr package in
+ * /usr/libexec/frr: the first that exists, Debian's when neither does (the error then names that). */
+const char *conf_frr_reload_default(void)
+{
+        static const char usr_lib[] = "/usr/lib/frr/frr-reload.py", libexec[] = "/usr/libexec/frr/frr-reload.py";
+        return access(usr_lib, F_OK) != 0 && access(libexec, F_OK) == 0 ? libexec : usr_lib;
+}
+
 static int set_defaults(struct conf *c)
 {
         char host[HOST_NAME_MAX + 1] = "";
@@ -401,7 +418,7 @@ static int set_defaults(struct conf *c)
         conf_bgp_defaults(c);
         c->frr.config = strdup("/etc/frr/frr.conf");
         c->frr.vtysh = strdup("/usr/bin/vtysh");
-        c->frr.reload = strdup("/usr/lib/frr/frr-reload.py");
+        c->frr.reload = strdup(conf_frr_reload_default());
         c->frr.pathspace = strdup("");
         c->frr.extra = strdup("");
         c->frr.timeout = 10.0;
@@ -489,7 +506,7 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
                 "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", "services",
-                "on_stop", "addresses", "addresses_on_stop", NULL,
+                "on_stop", "group", "addresses", "addresses_on_stop", NULL,
         };
         const char *v;
 
@@ -530,6 +547,15 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
                          "the system host name is not valid for FRR; set hostname");
         }
 
+        /* Labels the metrics (docs/metrics.md): the same rule as the host name, so it is a safe label value. */
+        if (conf_get_str(x, root, NULL, "group", &v) == 1) {
+                if (conf_valid_hostname(v))
+                        conf_set_str(&c->group, v);
+                else
+                        conf_err(x, DIAG_ERROR, config_setting_get_member(root, "group"), "group", v,
+                                 "not a valid group name (letters, digits, '-' and '.', no white space)");
+        }
+
         parse_bgp(x, root, c);
         parse_frr(x, root, c);
         parse_checks_group(x, root, c);
@@ -544,6 +570,37 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         parse_control(x, root, c);
         derive_route_servers(x, root, c);
         read_extra(x, root, c);
+}
+
+/* What root runs or hands to FRR passes the rule the checks pass (file_root_only()), when we are root: this
+ * file, frr.vtysh, frr.reload, frr.extra, and the state and runtime directories where they exist (a local user
+ * who could write one of them could choose what runs as root or what this host announces). */
+static void check_root_only(struct diag *d, const struct conf *c)
+{
+        const char *const keys[] = { NULL, "frr.vtysh", "frr.reload", "frr.extra", "state_directory",
+                                     "runtime_directory" };
+        const char *const paths[] = { c->path, c->frr.vtysh, c->frr.reload, c->frr.extra, c->state_directory,
+                                      c->runtime_directory };
+        char why[600], abs[4096];
+
+        if (geteuid() != 0)
+                return;
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+                const char *p = paths[i];
+                if (!p)
+                        continue;
+                if (p[0] != '/' && getcwd(abs, sizeof(abs) - strlen(p) - 2)) {
+                        size_t n = strlen(abs);
+                        snprintf(abs + n, sizeof(abs) - n, "/%s", p);
+                        p = abs;
+                }
+                if (file_root_only(p, why, sizeof(why)) != -EPERM)
+                        continue;       /* missing ones are reported where they are used */
+                if (keys[i])
+                        diag_add(d, DIAG_ERROR, "%s: %s: \"%s\": %s", c->path, keys[i], paths[i], why);
+                else
+                        diag_add(d, DIAG_ERROR, "%s: %s", c->path, why);
+        }
 }
 
 int conf_load(const char *path, struct conf **ret, struct diag *d)
@@ -567,6 +624,7 @@ int conf_load(const char *path, struct conf **ret, struct diag *d)
         }
         parse_root(&x, config_root_setting(&cfg), c);
         config_destroy(&cfg);
+        check_root_only(d, c);
 
         r = conf_scan_checks(c, d);
         if (r < 0 && r != -EINVAL) {
@@ -592,6 +650,7 @@ struct conf *conf_free(struct conf *c)
         free(c->path);
         free(c->shared_ips);
         free(c->hostname);
+        free(c->group);
         free(c->bgp.router_id);
         strv_free(c->bgp.route_servers);
         free(c->bgp.neighbor_pattern);

@@ -22,6 +22,8 @@ int file_read_at(int dfd, const char *name, size_t max, char **ret, size_t *len)
  * when it sits in a directory that is root's and not writable by group or others (nobody else can have
  * put it there); otherwise -ELOOP. Returns the descriptor or -errno. */
 int file_open_dir(const char *path);
+/* Creates directory path (mode) and its missing parents (0755); an existing one is fine. 0 or -errno. */
+int file_mkdir_p(const char *path, mode_t mode);
 /* Splits path into a malloc'd directory ("." without a slash) and its last component (a pointer into
  * path). Returns 0, -EINVAL when there is no file name, -ENOMEM. */
 int file_split(const char *path, char **dir, const char **base);
@@ -43,6 +45,12 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
 /* The same for the entry name (no slash) of directory dfd. */
 int file_write_atomic_at(int dfd, const char *name, const char *data, size_t len, mode_t mode, unsigned flags,
                          bool *changed);
+
+/* Keepalived's script-security rule: path and every directory above it owned by root and not writable by
+ * group or others; a root-owned sticky directory (/tmp) is accepted. Symlinks are checked on both their own
+ * path and their target. Returns 0 when it passes, else -EPERM (or -errno when a component cannot be
+ * examined) with a reason in why: "insecure: /etc/failoverd/conf.d is writable by group". */
+int file_root_only(const char *path, char *why, size_t whylen);
 
 /* Starts fn(arg) on a detached thread with every signal blocked; negative errno if it cannot. */
 int file_thread_detached(void *(*fn)(void *), void *arg);
