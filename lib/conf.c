@@ -407,6 +407,14 @@ static void parse_notify(const struct conf_ctx *x, const config_setting_t *root,
         c->notify = conf_strv_from_list(list, n);
 }
 
+/* Debian and FRR's own RPMs keep FRR's helpers in /usr/lib/frr, Fedora's and RHEL's frr package in
+ * /usr/libexec/frr: the first that exists, Debian's when neither does (the error then names that). */
+const char *conf_frr_reload_default(void)
+{
+        static const char usr_lib[] = "/usr/lib/frr/frr-reload.py", libexec[] = "/usr/libexec/frr/frr-reload.py";
+        return access(usr_lib, F_OK) != 0 && access(libexec, F_OK) == 0 ? libexec : usr_lib;
+}
+
 static int set_defaults(struct conf *c)
 {
         char host[HOST_NAME_MAX + 1] = "";
@@ -429,7 +437,7 @@ static int set_defaults(struct conf *c)
         conf_bgp_defaults(c);
         c->frr.config = strdup("/etc/frr/frr.conf");
         c->frr.vtysh = strdup("/usr/bin/vtysh");
-        c->frr.reload = strdup("/usr/lib/frr/frr-reload.py");
+        c->frr.reload = strdup(conf_frr_reload_default());
         c->frr.pathspace = strdup("");
         c->frr.extra = strdup("");
         c->frr.timeout = 10.0;

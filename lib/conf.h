@@ -17,3 +17,6 @@ int conf_load(const char *path, struct conf **ret, struct diag *d);
 /* conf_load with CONF_LOAD_* flags (lib/conf_read.h); conf_load is flags 0, the daemon's strictness. */
 int conf_load_opts(const char *path, unsigned flags, struct conf **ret, struct diag *d);
 struct conf *conf_free(struct conf *c);
+/* frr.reload's default: /usr/lib/frr/frr-reload.py (Debian, FRR's RPMs), or /usr/libexec/frr/frr-reload.py
+ * where only that exists (Fedora, RHEL and its rebuilds). */
+const char *conf_frr_reload_default(void);

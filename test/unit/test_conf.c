@@ -206,7 +206,11 @@ START_TEST(test_defaults)
         ck_assert_double_eq(c->bgp.poll_interval, 2.0);
         ck_assert_str_eq(c->frr.config, "/etc/frr/frr.conf");
         ck_assert_str_eq(c->frr.vtysh, "/usr/bin/vtysh");
-        ck_assert_str_eq(c->frr.reload, "/usr/lib/frr/frr-reload.py");
+        ck_assert_str_eq(c->frr.reload, conf_frr_reload_default());
+        /* This Debian machine has FRR's Debian layout (make deps installs frr-pythontools). */
+        ck_assert_str_eq(conf_frr_reload_default(), access("/usr/libexec/frr/frr-reload.py", F_OK) == 0 &&
+                                                    access("/usr/lib/frr/frr-reload.py", F_OK) != 0
+                                                    ? "/usr/libexec/frr/frr-reload.py" : "/usr/lib/frr/frr-reload.py");
         ck_assert_str_eq(c->frr.pathspace, "");
         ck_assert_str_eq(c->frr.extra, "");
         ck_assert_ptr_null(c->frr.extra_text);
