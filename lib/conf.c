@@ -15,6 +15,7 @@
 #include "conf_checks.h"
 #include "conf_read.h"
 #include "conf_valid.h"
+#include "file.h"
 
 #define EXTRA_MAX (1024 * 1024)
 /* lib/apply.c falls back to vtysh -f without it: a warning, as the daemon gives one. */
@@ -595,6 +596,37 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         read_extra(x, root, c);
 }
 
+/* What root runs or hands to FRR passes the rule the checks pass (file_root_only()), when we are root: this
+ * file, frr.vtysh, frr.reload, frr.extra, and the state and runtime directories where they exist (a local user
+ * who could write one of them could choose what runs as root or what this host announces). */
+static void check_root_only(struct diag *d, const struct conf *c)
+{
+        const char *const keys[] = { NULL, "frr.vtysh", "frr.reload", "frr.extra", "state_directory",
+                                     "runtime_directory" };
+        const char *const paths[] = { c->path, c->frr.vtysh, c->frr.reload, c->frr.extra, c->state_directory,
+                                      c->runtime_directory };
+        char why[600], abs[4096];
+
+        if (geteuid() != 0)
+                return;
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+                const char *p = paths[i];
+                if (!p)
+                        continue;
+                if (p[0] != '/' && getcwd(abs, sizeof(abs) - strlen(p) - 2)) {
+                        size_t n = strlen(abs);
+                        snprintf(abs + n, sizeof(abs) - n, "/%s", p);
+                        p = abs;
+                }
+                if (file_root_only(p, why, sizeof(why)) != -EPERM)
+                        continue;       /* missing ones are reported where they are used */
+                if (keys[i])
+                        diag_add(d, DIAG_ERROR, "%s: %s: \"%s\": %s", c->path, keys[i], paths[i], why);
+                else
+                        diag_add(d, DIAG_ERROR, "%s: %s", c->path, why);
+        }
+}
+
 int conf_load(const char *path, struct conf **ret, struct diag *d)
 {
         return conf_load_opts(path, 0, ret, d);
@@ -621,6 +653,7 @@ int conf_load_opts(const char *path, unsigned flags, struct conf **ret, struct d
         }
         parse_root(&x, config_root_setting(&cfg), c);
         config_destroy(&cfg);
+        check_root_only(d, c);
 
         r = conf_scan_checks_opts(c, flags, d);
         if (r < 0 && r != -EINVAL) {
