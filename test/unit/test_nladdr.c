@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -128,6 +129,21 @@ static int lo_up(void)
 /* No ck_assert in the child: it exits with the line that failed (0: all good, 77: no namespace here). */
 #define REQ(x) do { if (!(x)) { fprintf(stderr, "nladdr netns: %s failed\n", #x); return __LINE__ % 250 + 1; } } while (0)
 
+/* Reads notifications until want_news and want_dels were seen (at most 5 s): IPv6 announces a new address
+ * from the kernel's DAD work, after the request has returned. */
+static bool read_until(struct nladdr_sock *sub, struct seen *s, int want_news, int want_dels)
+{
+        for (int i = 0; i < 500; i++) {
+                if (nladdr_read(sub, count, s) != 0)
+                        return false;
+                if (s->news >= want_news && s->dels >= want_dels)
+                        return s->news == want_news && s->dels == want_dels;
+                struct pollfd p = { .fd = nladdr_sock_fd(sub), .events = POLLIN };
+                poll(&p, 1, 10);
+        }
+        return false;
+}
+
 static int one_address(struct nladdr_sock *req, struct nladdr_sock *sub, int lo, const char *shared)
 {
         struct seen s = { .want = form(shared), .ifindex = lo };
@@ -135,9 +151,9 @@ static int one_address(struct nladdr_sock *req, struct nladdr_sock *sub, int lo,
         REQ(nladdr_request(req, RTM_NEWADDR, lo, &s.want) == -EEXIST);
         REQ(nladdr_dump(req, count, &s) == 0 && s.news == 1);
         s.news = 0;
-        REQ(nladdr_read(sub, count, &s) == 0 && s.news == 1 && s.dels == 0);
+        REQ(read_until(sub, &s, 1, 0));
         REQ(nladdr_request(req, RTM_DELADDR, lo, &s.want) == 0);
-        REQ(nladdr_read(sub, count, &s) == 0 && s.dels == 1);
+        REQ(read_until(sub, &s, 1, 1));
         REQ(nladdr_request(req, RTM_DELADDR, lo, &s.want) == -EADDRNOTAVAIL);
         s.news = 0;
         REQ(nladdr_dump(req, count, &s) == 0 && s.news == 0);
