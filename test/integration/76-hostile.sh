@@ -251,7 +251,7 @@ rc=0; setpriv --reuid=nobody --regid=54321 --clear-groups -- "$FAILOVERCTL" -s "
 [ $rc = 4 ] || { cat "$T/out"; fail "nobody in neither group: status exit $rc"; }
 ok "read_group member: status and checks yes; drain, resume, reload denied (exit 4); others refused"
 [ "$(grep -c 'drain requested' "$T/h1.log" || true)" = 0 ] || fail "a denied drain reached the daemon"
-as_member adm "$FAILOVERCTL" -s "$SOCK" drain by an admin > "$T/out" 2>&1 || { cat "$T/out"; fail "admin_group member cannot drain"; }
+as_member adm "$FAILOVERCTL" -s "$SOCK" drain --reason "by an admin" > "$T/out" 2>&1 || { cat "$T/out"; fail "admin_group member cannot drain"; }
 wait_log h1 'drain requested by uid 65534: by an admin' 10
 expect_best $V4 none 20
 as_member adm "$FAILOVERCTL" -s "$SOCK" resume > "$T/out" 2>&1 || { cat "$T/out"; fail "admin_group member cannot resume"; }
