@@ -231,7 +231,7 @@ say "(d) reading and changing are separate permissions (issue 11)"
 as_member() { local g=$1; shift; setpriv --reuid=nobody --regid=54321 --groups="$g" -- "$@"; }
 as_member nogroup "$FAILOVERCTL" -s "$SOCK" status > "$T/out" 2>&1 || { cat "$T/out"; fail "the socket's group cannot read"; }
 grep -q 'PRIMARY' "$T/out" || { cat "$T/out"; fail "status as the socket's group: no headline"; }
-rc=0; as_member nogroup "$FAILOVERCTL" -s "$SOCK" drain evil > "$T/out" 2>&1 || rc=$?
+rc=0; as_member nogroup "$FAILOVERCTL" -s "$SOCK" drain --reason evil > "$T/out" 2>&1 || rc=$?
 [ $rc = 4 ] && grep -q "permission denied: drain needs root or the daemon's user" "$T/out" ||
 	{ cat "$T/out"; fail "the socket's group drained (exit $rc)"; }
 ok "the socket's group reads but may not drain: $(cat "$T/out")"

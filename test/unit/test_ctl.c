@@ -1017,6 +1017,89 @@ START_TEST(test_ctl_format_status_not_announced)
 }
 END_TEST
 
+/* The headline says what bgpd is known to send (the watch's last read of its table), never what the
+ * decision wants: bgpd unreachable is "unknown", a withdrawn service's prefix is not counted, and a failed
+ * apply gives its reason. */
+START_TEST(test_ctl_format_headline_truth)
+{
+        static const char status[] =
+                "{\"schema\":2,\"version\":\"0.1.0\",\"pid\":1,\"hostname\":\"h1\",\"role\":\"mixed\","
+                "\"state\":\"primary\",\"community\":null,\"reason\":\"web primary, db withdrawn\",\"drained\":false,"
+                "\"shared_ips\":[{\"prefix\":\"198.51.100.10/32\",\"service\":\"web\",\"assigned\":false,"
+                "\"announced\":null,\"announcement\":null,\"configured\":null},"
+                "{\"prefix\":\"198.51.100.11/32\",\"service\":\"db\",\"assigned\":false,\"announced\":null,"
+                "\"announcement\":null,\"configured\":null}],"
+                "\"checks\":[],\"route_servers\":[],"
+                "\"bgpd\":{\"reachable\":false,\"busy\":false,\"established\":0,\"total\":0,"
+                "\"last_apply_ok\":null,\"last_apply_error\":null,\"apply\":\"bgpd-wait\"},"
+                "\"services\":[{\"name\":\"web\",\"role\":\"primary\",\"state\":\"primary\"},"
+                "{\"name\":\"db\",\"role\":\"secondary\",\"state\":\"withdrawn\"}]}";
+        struct buf b;
+        json_object *st = json_tokener_parse(status), *ips, *bgpd;
+
+        ck_assert_ptr_nonnull(st);
+        json_object_object_get_ex(st, "shared_ips", &ips);
+        json_object_object_get_ex(st, "bgpd", &bgpd);
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, ": PRIMARY \xe2\x80\x94 announcement unknown: bgpd unreachable (web primary, db withdrawn)\n");
+        ck_assert_ptr_null(strstr(b.data, "announcing"));
+        ck_assert_ptr_null(strstr(b.data, "apply to FRR failed"));
+        assert_contains(b.data, "bgpd: UNREACHABLE, last apply not verified yet (waiting for bgpd)");
+        buf_free(&b);
+
+        /* bgpd read: web's prefix goes out, db's (withdrawn) does not and is not counted. */
+        json_object_object_add(bgpd, "reachable", json_object_new_boolean(1));
+        json_object *web = json_object_array_get_idx(ips, 0), *db = json_object_array_get_idx(ips, 1);
+        json_object_object_add(web, "announced", json_object_new_boolean(1));
+        json_object_object_add(db, "announced", json_object_new_boolean(0));
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, ": PRIMARY \xe2\x80\x94 announcing 1 prefix (web primary, db withdrawn)\n");
+        buf_free(&b);
+
+        /* web's is configured but bgpd sends nothing: 0 of 1; and bgpd not read yet at all: unknown. */
+        json_object_object_add(web, "announced", json_object_new_boolean(0));
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "PRIMARY \xe2\x80\x94 announcing 0 of 1 prefix (web primary");
+        buf_free(&b);
+        json_object_object_add(bgpd, "reachable", NULL);
+        json_object_object_add(web, "announced", NULL);
+        json_object_object_add(db, "announced", NULL);
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "PRIMARY \xe2\x80\x94 announcement unknown: bgpd not read yet (");
+        buf_free(&b);
+
+        /* Withdrawn while bgpd still sends db's prefix: said, not hidden behind "not announcing". */
+        json_object_object_add(bgpd, "reachable", json_object_new_boolean(1));
+        json_object_object_add(st, "state", json_object_new_string("withdrawn"));
+        json_object *sv;
+        json_object_object_get_ex(st, "services", &sv);
+        json_object_object_add(json_object_array_get_idx(sv, 0), "state", json_object_new_string("withdrawn"));
+        json_object_object_add(web, "announced", json_object_new_boolean(0));
+        json_object_object_add(db, "announced", json_object_new_boolean(1));
+        /* The apply that should have withdrawn it failed: its reason, never "?". */
+        json_object_object_add(bgpd, "last_apply_ok", json_object_new_boolean(0));
+        json_object_object_add(bgpd, "last_apply_error",
+                               json_object_new_string("the read-back shows web primary, not withdrawn"));
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "WITHDRAWN \xe2\x80\x94 withdrawing: bgpd still announces 1 prefix (");
+        assert_contains(b.data, "WARNING: the last apply to FRR failed: the read-back shows web primary, not withdrawn\n");
+        buf_free(&b);
+        /* An older daemon that sends no reason: said so, not "?". */
+        json_object_object_add(bgpd, "last_apply_error", NULL);
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "WARNING: the last apply to FRR failed (failoverd gave no reason: see its log)\n");
+        ck_assert_ptr_null(strstr(b.data, "failed: ?"));
+        buf_free(&b);
+        json_object_put(st);
+}
+END_TEST
+
 START_TEST(test_ctl_format_status)
 {
         struct buf b;
@@ -1058,6 +1141,7 @@ START_TEST(test_ctl_format_status)
         json_object_object_add(bgpd, "last_apply_error", json_object_new_string("vtysh exit 1"));
         json_object_object_add(bgpd, "established", json_object_new_int(0));
         json_object_object_get_ex(st, "shared_ips", &ips);
+        json_object_object_add(json_object_array_get_idx(ips, 0), "announced", json_object_new_boolean(0));
         json_object_object_add(json_object_array_get_idx(ips, 1), "assigned", json_object_new_boolean(0));
         json_object_object_add(json_object_array_get_idx(ips, 1), "announced", json_object_new_boolean(0));
         json_object_object_get_ex(st, "checks", &checks);
@@ -1513,6 +1597,7 @@ Suite *ctl_suite(void)
         tcase_add_test(tc, test_ctl_format_status);
         tcase_add_test(tc, test_ctl_format_escapes);
         tcase_add_test(tc, test_ctl_format_status_not_announced);
+        tcase_add_test(tc, test_ctl_format_headline_truth);
         suite_add_tcase(s, tc);
         tc = tcase_create("failoverctl");
         tcase_add_test(tc, test_ctl_failoverctl_no_daemon_and_usage);
