@@ -4,6 +4,7 @@ PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/failoverd
 UNITDIR    ?= /lib/systemd/system
 DESTDIR    ?=
 VERSION    := 0.1.0
@@ -48,7 +49,7 @@ SUITES     := $(patsubst test/unit/test_%.c,%,$(UNIT_SRC))
 BINS       := $(B)/failoverd $(B)/failoverctl
 
 .PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz fuzz-short memcheck docs-check \
-        deb check-debian13
+        deb rpm check-debian13 monitoring-check
 
 all: $(BINS)
 
@@ -81,16 +82,18 @@ $(B)/test/unit/runner: $(B)/test/unit/runner.o $(UNIT_SRC:%.c=$(B)/%.o) $(UNIT_H
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_FLAGS)
 
 # An object without its .d (a tree built before -MMD) is rebuilt once; the .d files then list the headers.
-$(B)/%.d: ;
-.PRECIOUS: $(B)/%.d
--include $(wildcard $(B)/lib/*.d $(B)/agent/*.d $(B)/test/unit/*.d)
+# The .d files are explicit targets: as a pattern rule's, make would take them as intermediate and ignore
+# a missing one.
+ALL_DEP    := $(patsubst %.c,$(B)/%.d,$(LIB_SRC) $(D_SRC) $(CTL_SRC) $(UNIT_SRC) $(UNIT_HELP) test/unit/runner.c)
+$(ALL_DEP):
+include $(wildcard $(ALL_DEP))
 
 # Installs the Debian packages that build, tests and demo need. Needs root.
 DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev libcurl4-openssl-dev check frr \
             frr-pythontools iproute2 procps psmisc util-linux groff-base man-db systemd \
             valgrind clang libclang-rt-dev llvm python3 openssl dbus-daemon \
-            dpkg-dev lintian debootstrap systemd-container
-# Unversioned names only (Debian 12 and 13 both have them); llvm brings llvm-symbolizer, which LeakSanitizer
+            dpkg-dev lintian debootstrap systemd-container prometheus rpm rpmlint
+# Unversioned names only (Debian 12 and 13 both have them; prometheus for promtool, rpm for rpmbuild); llvm brings llvm-symbolizer, which LeakSanitizer
 # needs to match test/fuzz/lsan.supp. Other apt runs (unattended upgrades, a second make) may hold the lock.
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 deps:
@@ -117,6 +120,11 @@ integration: $(BINS)
 docs-check: $(BINS)
 	@if [ -x test/docs-check ]; then test/docs-check; else echo "docs-check: test/docs-check not written yet"; fi
 
+# The shipped Prometheus rules (promtool check and test rules) and Grafana dashboard (structure, PromQL,
+# every series listed in docs/metrics.md).
+monitoring-check:
+	test/monitoring-check
+
 # libFuzzer harnesses (clang): `make fuzz` runs each for FUZZ_SECONDS; `make check` runs a short bounded pass.
 FUZZ_SECONDS ?= 60
 fuzz:
@@ -139,7 +147,7 @@ bench: need-deps all
 	test/bench/bench.sh
 
 check: need-deps
-	$(MAKE) --no-print-directory WERROR=1 all unit golden-check docs-check
+	$(MAKE) --no-print-directory WERROR=1 all unit golden-check docs-check monitoring-check
 	$(MAKE) --no-print-directory WERROR=1 SANITIZE=1 all unit
 	$(MAKE) --no-print-directory WERROR=1 SANITIZE=1 integration
 	$(MAKE) --no-print-directory fuzz-short
@@ -160,6 +168,9 @@ install: $(BINS)
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$n; done
 	for m in docs/*.[58]; do [ -e "$$m" ] || continue; s=$${m##*.}; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/grafana
+	install -m 0644 conf/prometheus/failoverd.rules.yml $(DESTDIR)$(DATADIR)/prometheus/
+	install -m 0644 conf/grafana/failoverd.json $(DESTDIR)$(DATADIR)/grafana/
 
 # build/failoverd_VERSION_ARCH.deb: hardened build, Depends from the shared libraries (units/debian/).
 deb:

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "conf.h"
 #include "failoverd.h"
 #include "log.h"
@@ -114,6 +115,18 @@ int main(int argc, char **argv)
 
         if (mode == 'K') {
                 struct conf *c = load_conf_or_exit(path, verbose);
+                /* What the daemon would refuse to run, by the same rule (lib/check.c). */
+                struct diag d;
+                diag_init(&d);
+                int bad = check_conf_refusals(c, &d);
+                for (size_t i = 0; i < d.n; i++)
+                        fprintf(stderr, "error: %s\n", d.msgs[i].text);
+                diag_free(&d);
+                if (bad) {
+                        fprintf(stderr, "%s: configuration is invalid (%d error%s)\n", path, bad, bad == 1 ? "" : "s");
+                        conf_free(c);
+                        return 1;
+                }
                 printf("%s: OK (%zu shared prefix%s, %zu check%s, %zu route server%s)\n", path, c->n_shared_ips,
                        c->n_shared_ips == 1 ? "" : "es", c->n_checks, c->n_checks == 1 ? "" : "s",
                        strv_len(c->bgp.route_servers), strv_len(c->bgp.route_servers) == 1 ? "" : "s");

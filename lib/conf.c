@@ -57,6 +57,14 @@ static void parse_shared_ips(const struct conf_ctx *x, const config_setting_t *r
                         conf_err(x, DIAG_ERROR, e, k, v, "duplicate of %s", p.text);
                         continue;
                 }
+                size_t o = 0;
+                while (o < c->n_shared_ips && !conf_prefix_overlap(&c->shared_ips[o], &p))
+                        o++;
+                if (o < c->n_shared_ips) {
+                        conf_err(x, DIAG_ERROR, e, k, v, "%s overlaps %s (also in shared_ips): one would hold "
+                                 "the other's traffic; list each address once", p.text, c->shared_ips[o].text);
+                        continue;
+                }
                 c->shared_ips[c->n_shared_ips++] = p;
         }
 }
@@ -379,6 +387,14 @@ static void parse_notify(const struct conf_ctx *x, const config_setting_t *root,
         c->notify = conf_strv_from_list(list, n);
 }
 
+/* Debian and FRR's own RPMs keep FRR's helpers in /usr/lib/frr, Fedora's and RHEL's frr package in
+ * /usr/libexec/frr: the first that exists, Debian's when neither does (the error then names that). */
+const char *conf_frr_reload_default(void)
+{
+        static const char usr_lib[] = "/usr/lib/frr/frr-reload.py", libexec[] = "/usr/libexec/frr/frr-reload.py";
+        return access(usr_lib, F_OK) != 0 && access(libexec, F_OK) == 0 ? libexec : usr_lib;
+}
+
 static int set_defaults(struct conf *c)
 {
         char host[HOST_NAME_MAX + 1] = "";
@@ -401,7 +417,7 @@ static int set_defaults(struct conf *c)
         conf_bgp_defaults(c);
         c->frr.config = strdup("/etc/frr/frr.conf");
         c->frr.vtysh = strdup("/usr/bin/vtysh");
-        c->frr.reload = strdup("/usr/lib/frr/frr-reload.py");
+        c->frr.reload = strdup(conf_frr_reload_default());
         c->frr.pathspace = strdup("");
         c->frr.extra = strdup("");
         c->frr.timeout = 10.0;
@@ -464,7 +480,7 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
                 "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", "services",
-                "on_stop", NULL,
+                "on_stop", "group", NULL,
         };
         const char *v;
 
@@ -502,6 +518,15 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         } else if (!conf_valid_hostname(c->hostname)) {
                 conf_err(x, DIAG_ERROR, NULL, "hostname", c->hostname,
                          "the system host name is not valid for FRR; set hostname");
+        }
+
+        /* Labels the metrics (docs/metrics.md): the same rule as the host name, so it is a safe label value. */
+        if (conf_get_str(x, root, NULL, "group", &v) == 1) {
+                if (conf_valid_hostname(v))
+                        conf_set_str(&c->group, v);
+                else
+                        conf_err(x, DIAG_ERROR, config_setting_get_member(root, "group"), "group", v,
+                                 "not a valid group name (letters, digits, '-' and '.', no white space)");
         }
 
         parse_bgp(x, root, c);
@@ -566,6 +591,7 @@ struct conf *conf_free(struct conf *c)
         free(c->path);
         free(c->shared_ips);
         free(c->hostname);
+        free(c->group);
         free(c->bgp.router_id);
         strv_free(c->bgp.route_servers);
         free(c->bgp.neighbor_pattern);

@@ -73,6 +73,7 @@ struct conf {
         struct prefix *shared_ips;      /* every service's prefixes, service after service */
         size_t n_shared_ips;
         char *hostname;
+        char *group;                    /* the failover group, a label on every metric; NULL: not set */
 
         struct {
                 long long asn;

@@ -472,9 +472,12 @@ static void format_route_servers(json_object *st, struct buf *out, struct table 
                 if (member_num(r, "prefixes_sent", &v))
                         snprintf(sent, sizeof(sent), "sent %d", (int)v);
                 const char *reset = member_bool(r, "up") != 1 ? member_str(r, "last_reset") : NULL;
+                const char *why = member_bool(r, "up") != 1 ? member_str(r, "why") : NULL;
                 struct buf last;
                 buf_init(&last);
-                if (reset)
+                if (why)
+                        buf_puts(&last, why);
+                else if (reset)
                         buf_printf(&last, "last reset: %s", reset);
                 const char *cells[TCOLS] = { or_q(member_str(r, "address")), or_q(member_str(r, "state")), upcol, sent,
                                              last.data ? last.data : "" };
