@@ -73,24 +73,19 @@ static bool is_service(const struct native *n)
 
 /* failed, inactive, deactivating, and activating in SubState auto-restart (a crash loop: systemd never
  * says failed while it restarts): failed; active: OK; activating, reloading and the rest: keep. */
-static void grade(struct native *n)
+static void grade(struct native *n, const char *active, const char *sub, const char *restarts)
 {
-        struct unitw *u = n->state;
         struct native_result r;
-        char restarts[40] = "";
-        bool restarting = strcmp(u->sub, "auto-restart") == 0 || strcmp(u->sub, "auto-restart-queued") == 0;
+        bool restarting = strcmp(sub, "auto-restart") == 0 || strcmp(sub, "auto-restart-queued") == 0;
 
-        if (u->has_restarts)
-                snprintf(restarts, sizeof(restarts), ", NRestarts=%u", (unsigned)u->restarts);
         if (restarting)
-                native_result_set(&r, SEV_FAILED, "unit auto-restart", "%s is %s (%s)%s", n->conf->unit, u->active,
-                                  u->sub, restarts);
-        else if (strcmp(u->active, "active") == 0)
-                native_result_set(&r, SEV_OK, "unit active", "%s is active (%s)%s", n->conf->unit, u->sub, restarts);
-        else if (strcmp(u->active, "failed") == 0 || strcmp(u->active, "inactive") == 0 ||
-                 strcmp(u->active, "deactivating") == 0) {
-                native_result_set(&r, SEV_FAILED, "", "%s is %s (%s)%s", n->conf->unit, u->active, u->sub, restarts);
-                snprintf(r.description, sizeof(r.description), "unit %s", u->active);
+                native_result_set(&r, SEV_FAILED, "unit auto-restart", "%s is %s (%s)%s", n->conf->unit, active, sub,
+                                  restarts);
+        else if (strcmp(active, "active") == 0)
+                native_result_set(&r, SEV_OK, "unit active", "%s is active (%s)%s", n->conf->unit, sub, restarts);
+        else if (strcmp(active, "failed") == 0 || strcmp(active, "inactive") == 0 || strcmp(active, "deactivating") == 0) {
+                native_result_set(&r, SEV_FAILED, "", "%s is %s (%s)%s", n->conf->unit, active, sub, restarts);
+                snprintf(r.description, sizeof(r.description), "unit %s", active);
         } else
                 return;         /* on its way: the last grade stands */
         native_value(n, &r);    /* may free n */
@@ -123,10 +118,14 @@ static void read_done(struct native *n)
 {
         struct unitw *u = n->state;
         int err = u->read_err;
-        char what[sizeof(u->read_what)];
+        char what[sizeof(u->read_what)], active[sizeof(u->active)], sub[sizeof(u->sub)], restarts[40] = "";
 
+        /* This read's word, kept: the next read starts over, and before the grade, since done() may free n. */
         snprintf(what, sizeof(what), "%s", u->read_what);
-        /* Before grading: done() may free n. A failing second read leaves the first one's grade. */
+        snprintf(active, sizeof(active), "%s", u->active);
+        snprintf(sub, sizeof(sub), "%s", u->sub);
+        if (u->has_restarts)
+                snprintf(restarts, sizeof(restarts), ", NRestarts=%u", (unsigned)u->restarts);
         if (u->again && read_unit(n) < 0) {
                 u->dead = true;
                 native_forget(n);
@@ -134,7 +133,7 @@ static void read_done(struct native *n)
         if (err)
                 bus_failed(n, what, NULL, -err);
         else
-                grade(n);
+                grade(n, active, sub, restarts);
 }
 
 static void read_reply(struct native *n, sd_bus_message *m, int which)
