@@ -190,7 +190,9 @@ printf '%s\n' '[Unit]' 'Description=failoverd test: a service that crash-loops w
 cx rm -f /run/fo-crash
 cx systemctl daemon-reload
 cx systemctl start fo-crash
-printf 'type = "unit";\nunit = "fo-crash.service";\nfall = 1;\n' >"$C/root/etc/failoverd/conf.d/crash.conf"
+# rise 4: after each restart the unit is active for 0.3 s, and a streak of 4 OK runs (a quarter interval
+# apart) takes 0.75 s: the check must not come back up between two crashes.
+printf 'type = "unit";\nunit = "fo-crash.service";\nfall = 1;\nrise = 4;\n' >"$C/root/etc/failoverd/conf.d/crash.conf"
 cx systemctl reload failoverd || fail "reload with the crash-loop unit check"
 wait_cx 30 "the crash unit check up" sh -c 'failoverctl checks | grep -E "^ *crash +up +unit active"'
 expect_best $V4 "h1 65000:1" 30
@@ -198,11 +200,13 @@ crash_loop() { cx touch /run/fo-crash && cx systemctl kill -s KILL fo-crash; }
 ms=$(withdraw_ms crash_loop)
 echo "MEASURED unit crash-looping (Restart=always, RestartSec=2) -> h2 best at both route servers (fall 1): $ms ms"
 wait_journal 10 'check crash: failed \(unit auto-restart\)' -u failoverd
+ups=$(jctl -u failoverd | grep -c 'withdrawn -> primary' || true)
 for _ in $(seq 200); do [ "$(prop fo-crash NRestarts)" -ge 3 ] && break; sleep 0.1; done
 [ "$(prop fo-crash NRestarts)" -ge 3 ] || fail "fo-crash restarted only $(prop fo-crash NRestarts) times in 20 s"
 st=$(prop fo-crash ActiveState)
 [ "$st" != failed ] || fail "fo-crash ended in failed: the loop was meant to hide behind auto-restart"
 expect_best $V4 "h2 65000:2" 2
+assert_eq "$(jctl -u failoverd | grep -c 'withdrawn -> primary' || true)" "$ups" "times primary again during the loop (count so far)"
 line=$(cx failoverctl checks | grep -E '^ *crash ' | tr -s ' ')
 case $line in *NRestarts=*) ;; *) fail "no NRestarts in the crash check's line: $line" ;; esac
 ok "crash loop (ActiveState $st, never failed) stays withdrawn: $line"
