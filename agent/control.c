@@ -1,132 +1,31 @@
-/* The control socket (docs/control-protocol.md) and the drain that survives restarts: requests become
- * events for the manager (agent/events.h); the status JSON renders the manager's snapshot. */
+/* The control socket (docs/control-protocol.md): requests become events for the manager (agent/events.h),
+ * which asks agent/drain.c for drains; the status JSON renders the manager's snapshot. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "ctl.h"
+#include "ctl_format.h"
 #include "ctl_server.h"
 #include "control.h"
 #include "file.h"
 #include "log.h"
 #include "snapshot.h"
 
-#define DRAIN_FILE "drain"
-
 struct control {
         sd_event *event;
         const struct conf *conf;
         struct agent_sink sink;
         struct ctl_server *ctl;
-        bool drained;                   /* what the drain file says, or will once saved */
-        char *drain_reason;
-        struct file_job *drain_job;     /* the drain file being written or removed */
-        bool drain_dirty;               /* drain or resume again once drain_job is done */
-        char *drain_save_error;         /* the last save failed: why */
 };
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-        char tmp[4096];
-        snprintf(tmp, sizeof(tmp), "%s", path);
-        for (char *p = tmp + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *p = '/';
-        }
-        if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
 
 static int report(struct control *c, enum agent_event ev, const char *detail)
 {
         return c->sink.report(c->sink.userdata, ev, detail);
-}
-
-static void drain_path(const struct control *c, char *out, size_t len)
-{
-        snprintf(out, len, "%s/" DRAIN_FILE, c->conf->state_directory);
-}
-
-/* The drain survives restarts and reboots: a file in state_directory holding the reason. */
-static void load_drain(struct control *c)
-{
-        char path[4200], *text = NULL;
-
-        drain_path(c, path, sizeof(path));
-        int r = file_read(path, 4096, &text, NULL);
-        if (r == -ENOENT)
-                return;
-        c->drained = true;
-        if (r == 0) {
-                text[strcspn(text, "\n")] = '\0';
-                c->drain_reason = *text ? strdup(text) : NULL;
-        }
-        free(text);
-        log_notice("drained since before this start%s%s (failoverctl resume to end it)",
-                   c->drain_reason ? ": " : "", c->drain_reason ? c->drain_reason : "");
-        report(c, EVENT_DRAIN_REQUESTED, c->drain_reason);
-}
-
-static void save_drain(struct control *c);
-
-static void on_drain_saved(struct file_job *j, int error, bool changed, void *userdata)
-{
-        struct control *c = userdata;
-        (void)j;
-        (void)changed;
-
-        c->drain_job = NULL;
-        if (error < 0) {
-                char path[4200];
-                drain_path(c, path, sizeof(path));
-                log_err("cannot %s %s: %s; the %s holds until failoverd stops", c->drained ? "write" : "remove",
-                        path, strerror(-error), c->drained ? "drain" : "resume");
-                if (!c->drain_save_error || strcmp(c->drain_save_error, strerror(-error)) != 0) {
-                        free(c->drain_save_error);
-                        c->drain_save_error = strdup(strerror(-error));
-                        report(c, EVENT_DRAIN_SAVED, c->drain_save_error);
-                }
-        } else if (c->drain_save_error) {
-                c->drain_save_error = (free(c->drain_save_error), NULL);
-                report(c, EVENT_DRAIN_SAVED, NULL);
-        }
-        if (c->drain_dirty)
-                save_drain(c);
-}
-
-/* Writes (and syncs) or removes the drain file off the loop, one at a time: a resume that comes while
- * the drain is being written is saved after it, so the file always ends as the last request left it. */
-static void save_drain(struct control *c)
-{
-        char path[4200];
-        int r;
-
-        if (c->drain_job) {
-                c->drain_dirty = true;
-                return;
-        }
-        c->drain_dirty = false;
-        drain_path(c, path, sizeof(path));
-        if (c->drained) {
-                char line[1100];
-                snprintf(line, sizeof(line), "%s\n", c->drain_reason ? c->drain_reason : "");
-                r = file_write_async(c->event, path, line, strlen(line), 0640, FILE_DURABLE, on_drain_saved, c,
-                                     &c->drain_job);
-        } else {
-                r = file_remove_async(c->event, path, FILE_DURABLE, on_drain_saved, c, &c->drain_job);
-        }
-        if (r < 0)
-                log_err("cannot save the drain state in %s: %s", path, strerror(-r));
 }
 
 static json_object *message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -160,12 +59,19 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
         const struct ucred *who = ctl_server_peer(c->ctl);
         long uid = who ? (long)who->uid : -1;
 
-        if (strcmp(command, "status-json") == 0) {
+        if (strcmp(command, "status-json") == 0 || strcmp(command, "status") == 0 || strcmp(command, "checks") == 0) {
                 struct snapshot snap = { 0 };
                 c->sink.snapshot(c->sink.userdata, &snap);
-                *reply = snapshot_json(&snap);
+                json_object *st = snapshot_json(&snap);
                 snapshot_clear(&snap);
-                return 0;
+                if (strcmp(command, "status-json") == 0) {
+                        *reply = st;
+                        return st ? 0 : -ENOMEM;
+                }
+                /* The screens of failoverctl status and checks, for a line on the socket (lib/ctl_format.c). */
+                int r = ctl_format_reply(command, st, clock_real_sec(), reply);
+                json_object_put(st);
+                return r;
         }
         if ((strcmp(command, "drain") == 0 || strcmp(command, "resume") == 0) && arg) {
                 /* drain SERVICE [REASON] / resume SERVICE: one service (agent/services.c persists it). */
@@ -191,11 +97,8 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 }
         }
         if (strcmp(command, "drain") == 0) {
-                /* Answered from memory; the file follows off the loop (a failure is logged and in STATUS=). */
-                free(c->drain_reason);
-                c->drained = true;
-                c->drain_reason = arg ? strdup(arg) : NULL;
-                save_drain(c);
+                /* Answered from memory; agent/drain.c saves the file off the loop (a failure is logged and in
+                 * STATUS=). */
                 log_notice("drain requested by uid %ld%s%s", uid, arg ? ": " : "", arg ? arg : "");
                 report(c, EVENT_DRAIN_REQUESTED, arg);
                 *reply = message("drained%s%s: the shared addresses are withdrawn until failoverctl resume",
@@ -204,20 +107,16 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
         }
         if (strcmp(command, "resume") == 0) {
                 int services = report(c, EVENT_SERVICE_RESUME, NULL);
-                if (!c->drained && services > 0) {
-                        log_notice("resume requested by uid %ld: every service", uid);
-                        *reply = message("resumed %d service%s", services, services == 1 ? "" : "s");
+                if (report(c, EVENT_RESUME_REQUESTED, NULL) == -EALREADY) {
+                        if (services > 0) {
+                                log_notice("resume requested by uid %ld: every service", uid);
+                                *reply = message("resumed %d service%s", services, services == 1 ? "" : "s");
+                        } else {
+                                *reply = refusal("not drained");
+                        }
                         return 0;
                 }
-                if (!c->drained) {
-                        *reply = refusal("not drained");
-                        return 0;
-                }
-                c->drained = false;
-                c->drain_reason = (free(c->drain_reason), NULL);
-                save_drain(c);
                 log_notice("resume requested by uid %ld", uid);
-                report(c, EVENT_RESUME_REQUESTED, NULL);
                 struct snapshot snap = { 0 };
                 c->sink.snapshot(c->sink.userdata, &snap);
                 *reply = message("resumed: state %s (%s)", state_name(snap.target), snap.reason);
@@ -257,11 +156,7 @@ int control_new(sd_event *e, const struct conf *conf, const struct agent_sink *s
         c->conf = conf;
         c->sink = *sink;
         *ret = c;
-        load_drain(c);
-        /* Now, before the loop runs: a drain is then saved without creating directories. A failure shows
-         * when a drain is saved. */
-        (void)mkdir_p(c->conf->state_directory, 0750);
-        r = mkdir_p(c->conf->runtime_directory, 0750);
+        r = file_mkdir_p(c->conf->runtime_directory, 0750);
         if (r < 0) {
                 log_err("cannot create %s: %s", c->conf->runtime_directory, strerror(-r));
                 return r;
@@ -294,22 +189,11 @@ void control_set_conf(struct control *c, const struct conf *conf)
         set_access(c);
 }
 
-void control_snapshot(const struct control *c, struct snapshot *s)
-{
-        s->drain_save_error = c->drain_save_error;
-}
-
 struct control *control_free(struct control *c)
 {
         if (!c)
                 return NULL;
-        /* Stopping: a drain or resume already answered must reach the disk before we exit. */
-        for (int i = 0; c->drain_job && i < 3; i++)
-                if (!file_job_finish(c->drain_job, 10000))
-                        c->drain_job = NULL;    /* cancelled: the disk did not answer in 10 s */
         c->ctl = ctl_server_free(c->ctl);
-        free(c->drain_reason);
-        free(c->drain_save_error);
         sd_event_unref(c->event);
         free(c);
         return NULL;

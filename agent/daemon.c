@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "control.h"
 #include "daemon.h"
+#include "drain.h"
 #include "failoverd.h"
 #include "log.h"
 #include "outputs.h"
@@ -30,8 +31,8 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
         s->reason = m->reason;
         s->since = m->target_since;
         s->transitions = m->transitions;
-        s->drained = m->drained;
-        s->drain_reason = m->drain_reason;
+        s->drained = drain_host(m->drain, &s->drain_reason);
+        s->drain_save_error = drain_save_error(m->drain);
         s->reload_error = m->reload_error;
         s->stopping = m->stopping;
         s->queue = queue_state_name(m->queue.state);
@@ -49,8 +50,6 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
         services_snapshot(m, s);
         if (m->watch)
                 watch_snapshot(m->watch, s);
-        if (m->control)
-                control_snapshot(m->control, s);
 }
 
 /* The one "state changed" event: every output follows from one snapshot (what: OUTPUT_* flags). */
@@ -241,6 +240,8 @@ static int reload_commit(struct manager *m, struct conf *c)
         m->reload_error = (free(m->reload_error), NULL);
         struct conf *old = m->conf;
         m->conf = c;
+        if (drain_set_conf(m->drain, c) < 0)
+                log_err("reload: cannot keep the services' drains: out of memory");
         if (services_rebuild(m, old) < 0)
                 log_err("reload: cannot keep the services' state: out of memory");
         queue_set_conf(&m->queue, c);
@@ -315,8 +316,38 @@ int manager_reload(struct manager *m)
         return reload_commit(m, c);
 }
 
+/* failoverctl drain/resume for one service: detail is "SERVICE [REASON]"; resume without one ends every
+ * service's own drain and returns how many there were. */
+static int service_drain(struct manager *m, bool on, const char *detail)
+{
+        char name[64];
+        size_t w = detail ? strcspn(detail, " ") : 0;
+        int r;
+
+        if (!detail && !on) {
+                r = drain_resume_services(m->drain);
+        } else {
+                if (w == 0 || w >= sizeof(name))
+                        return -ENOENT;
+                snprintf(name, sizeof(name), "%.*s", (int)w, detail);
+                r = drain_set_service(m->drain, name, on, detail[w] ? detail + w + 1 : NULL);
+        }
+        if (r > 0 || (r == 0 && detail))
+                evaluate(m);
+        return r;
+}
+
+/* agent/drain.c: a drain file could not be saved, or can again. */
+static void on_drain_changed(struct drain *d, void *userdata)
+{
+        (void)d;
+        publish(userdata, OUTPUT_STATUS);
+}
+
 int manager_report(struct manager *m, enum agent_event ev, const char *detail)
 {
+        int r;
+
         log_debug("event: %s%s%s", agent_event_name(ev), detail ? ": " : "", detail ? detail : "");
         switch (ev) {
         case EVENT_BGPD_READ:
@@ -333,27 +364,16 @@ int manager_report(struct manager *m, enum agent_event ev, const char *detail)
                 queue_request_full(&m->queue, true, agent_event_name(ev));
                 return 0;
         case EVENT_DRAIN_REQUESTED:
-                free(m->drain_reason);
-                m->drained = true;
-                m->drain_reason = detail ? strdup(detail) : NULL;
-                evaluate(m);
-                return 0;
         case EVENT_RESUME_REQUESTED:
-                if (!m->drained)
-                        return -EALREADY;
-                m->drained = false;
-                m->drain_reason = (free(m->drain_reason), NULL);
-                evaluate(m);
-                return 0;
+                r = drain_set_host(m->drain, ev == EVENT_DRAIN_REQUESTED, detail);
+                if (r >= 0)
+                        evaluate(m);
+                return r;
         case EVENT_RELOAD_REQUESTED:
                 return manager_reload(m);
-        case EVENT_DRAIN_SAVED:
-                publish(m, OUTPUT_STATUS);
-                return 0;
         case EVENT_SERVICE_DRAIN:
-                return services_drain(m, detail, true);
         case EVENT_SERVICE_RESUME:
-                return detail ? services_drain(m, detail, false) : services_resume_all(m);
+                return service_drain(m, ev == EVENT_SERVICE_DRAIN, detail);
         case _EVENT_MAX:
                 break;
         }
@@ -488,6 +508,9 @@ int manager_init(struct manager *m, const char *path)
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
+        r = drain_new(m->event, m->conf, on_drain_changed, m, &m->drain);
+        if (r < 0)
+                return r;
         queue_init(&m->queue, m->event, m->conf, on_queue_ended, m);
         r = outputs_new(m->event, &m->outputs);
         if (r < 0)
@@ -548,12 +571,11 @@ void manager_done(struct manager *m)
         m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
         m->pending_conf = conf_free(m->pending_conf);
         free_checks(m);
-        services_flush(m);
+        m->drain = drain_free(m->drain);
         services_done(m);
         m->conf = conf_free(m->conf);
         free(m->conf_path);
         free(m->reload_error);
-        free(m->drain_reason);
         m->event = sd_event_unref(m->event);
 }
 

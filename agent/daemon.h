@@ -17,6 +17,7 @@
 
 struct check;
 struct control;
+struct drain;
 struct outputs;
 struct watch;
 
@@ -50,8 +51,7 @@ struct manager {
         double target_since;            /* unix time of the last decision */
         unsigned transitions;
 
-        bool drained;
-        char *drain_reason;
+        struct drain *drain;            /* every drain, host and per service (agent/drain.c) */
 
         struct apply_queue queue;
 };

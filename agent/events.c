@@ -10,7 +10,6 @@ static const char *const event_names[_EVENT_MAX] = {
         [EVENT_DRAIN_REQUESTED] = "drain requested",
         [EVENT_RESUME_REQUESTED] = "resume requested",
         [EVENT_RELOAD_REQUESTED] = "reload requested",
-        [EVENT_DRAIN_SAVED] = "drain saved",
         [EVENT_SERVICE_DRAIN] = "service drain requested",
         [EVENT_SERVICE_RESUME] = "service resume requested",
 };

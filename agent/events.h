@@ -18,7 +18,6 @@ enum agent_event {
         EVENT_DRAIN_REQUESTED,          /* control: detail is the operator's reason, or NULL */
         EVENT_RESUME_REQUESTED,         /* control */
         EVENT_RELOAD_REQUESTED,         /* control: the answer is the reload's outcome */
-        EVENT_DRAIN_SAVED,              /* control: the drain file was written or removed, or failed to be */
         EVENT_SERVICE_DRAIN,            /* control: detail "SERVICE [REASON]"; -ENOENT: no such service */
         EVENT_SERVICE_RESUME,           /* control: detail "SERVICE" (-ENOENT, -EALREADY), or NULL: every
                                          * service's own drain; returns how many there were */

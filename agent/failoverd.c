@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "conf.h"
 #include "failoverd.h"
 #include "log.h"
@@ -13,15 +14,16 @@
 static void usage(FILE *f)
 {
         fprintf(f,
-                "Usage: failoverd [-c FILE] [-v] [--check | --render [--state STATE] | --apply [--state STATE] |\n"
-                "                 --failsafe]\n"
+                "Usage: failoverd [-c FILE] [-v] [--check | --render [--state STATE] [--show-secrets] |\n"
+                "                 --apply [--state STATE] | --failsafe]\n"
                 "\n"
                 "Health-driven BGP failover of shared addresses through FRRouting.\n"
                 "With no mode, runs as a daemon in the foreground (systemd Type=notify).\n"
                 "\n"
                 "  -c, --config FILE   configuration file (default " CONF_DEFAULT_PATH ")\n"
                 "      --check         validate the configuration and conf.d, print every error, exit 0 or 1\n"
-                "      --render        print the frr.conf that would be written\n"
+                "      --render        print the frr.conf that would be written (BGP passwords masked)\n"
+                "      --show-secrets  with --render: print the BGP passwords too\n"
                 "      --apply         render, validate, write and apply to FRR once; verify by read-back\n"
                 "      --failsafe      withdraw the shared addresses (unless failsafe = \"keep\"); run by\n"
                 "                      failoverd-failsafe.service when failoverd.service failed for good\n"
@@ -41,6 +43,7 @@ int main(int argc, char **argv)
                 { "apply", no_argument, NULL, 'A' },
                 { "failsafe", no_argument, NULL, 'F' },
                 { "state", required_argument, NULL, 'S' },
+                { "show-secrets", no_argument, NULL, 'P' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
@@ -48,7 +51,7 @@ int main(int argc, char **argv)
         };
         const char *path = CONF_DEFAULT_PATH;
         const char *state_arg = NULL;
-        int mode = 0, verbose = 0, o;
+        int mode = 0, verbose = 0, show_secrets = 0, o;
 
         while ((o = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
                 switch (o) {
@@ -68,6 +71,9 @@ int main(int argc, char **argv)
                         break;
                 case 'S':
                         state_arg = optarg;
+                        break;
+                case 'P':
+                        show_secrets = 1;
                         break;
                 case 'v':
                         verbose = 1;
@@ -101,10 +107,26 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
+        if (show_secrets && mode != 'R') {
+                fprintf(stderr, "failoverd: --show-secrets goes with --render\n");
+                return 2;
+        }
         log_init("failoverd", verbose ? LOG_DEBUG : LOG_INFO);
 
         if (mode == 'K') {
                 struct conf *c = load_conf_or_exit(path, verbose);
+                /* What the daemon would refuse to run, by the same rule (lib/check.c). */
+                struct diag d;
+                diag_init(&d);
+                int bad = check_conf_refusals(c, &d);
+                for (size_t i = 0; i < d.n; i++)
+                        fprintf(stderr, "error: %s\n", d.msgs[i].text);
+                diag_free(&d);
+                if (bad) {
+                        fprintf(stderr, "%s: configuration is invalid (%d error%s)\n", path, bad, bad == 1 ? "" : "s");
+                        conf_free(c);
+                        return 1;
+                }
                 printf("%s: OK (%zu shared prefix%s, %zu check%s, %zu route server%s)\n", path, c->n_shared_ips,
                        c->n_shared_ips == 1 ? "" : "es", c->n_checks, c->n_checks == 1 ? "" : "s",
                        strv_len(c->bgp.route_servers), strv_len(c->bgp.route_servers) == 1 ? "" : "s");
@@ -117,7 +139,7 @@ int main(int argc, char **argv)
                 for (size_t i = 0; i < c->n_services; i++)
                         states[i] = st == STATE_INVALID ? state_of_role(c->services[i].role) : st;
                 char *text = NULL;
-                if (render_frr_conf(c, states, &text) < 0) {
+                if (render_frr_conf_opts(c, states, show_secrets ? 0 : RENDER_MASK_SECRETS, &text) < 0) {
                         fprintf(stderr, "failoverd: out of memory\n");
                         conf_free(c);
                         return 1;

@@ -9,6 +9,7 @@
 #include "failoverd.h"
 #include "file.h"
 #include "log.h"
+#include "metrics.h"
 #include "render.h"
 
 /* Loads the configuration, printing its diagnostics; exits 1 when it is invalid. */
@@ -155,6 +156,31 @@ static const char *env_or(const char *name, const char *fallback)
         return v && *v ? v : fallback;
 }
 
+/* The metrics file says the fail-safe ran (failoverd_failsafe_ran): nothing else rewrites it while failoverd
+ * is down, and an alert on a stale file alone would not say that the host was withdrawn. */
+static void failsafe_metrics(const struct conf *c, bool withdrawn)
+{
+        struct metrics_snapshot m = {
+                .hostname = c->hostname,
+                .group = c->group,
+                .role = c->role,
+                .state = withdrawn ? STATE_WITHDRAWN : STATE_INVALID,
+                .last_apply_ok = withdrawn,
+                .failsafe = true,
+        };
+        struct buf b;
+
+        if (!c->metrics_file)
+                return;
+        buf_init(&b);
+        int r = metrics_render(&m, &b);
+        if (r >= 0)
+                r = file_write_atomic(c->metrics_file, b.data, b.len, 0644, 0, NULL);
+        if (r < 0)
+                log_warn("failsafe: cannot write %s: %s", c->metrics_file, strerror(-r));
+        buf_free(&b);
+}
+
 int failsafe_main(const char *path, int verbose)
 {
         static const char *const fields[] = { "FAILOVERD_STATE=withdrawn", "FAILOVERD_FAILSAFE=1", NULL };
@@ -176,6 +202,7 @@ int failsafe_main(const char *path, int verbose)
                                   : apply_conf(c, STATE_WITHDRAWN, verbose);
         if (rc != 0)
                 log_err("failsafe: the withdrawal did not complete; FRR may still announce this host");
+        failsafe_metrics(c, rc == 0);
         conf_free(c);
         return rc;
 }

@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
+#include "check.h"
 #include "file.h"
 #include "log.h"
 #include "outputs.h"
@@ -85,6 +87,13 @@ static char *env_pair(const char *k, const char *v)
 static void run_notify(struct outputs *o, const struct snapshot *s)
 {
         extern char **environ;
+        char why[CHECK_MESSAGE_MAX + 1];
+
+        /* It runs as root: the rule the checks get (failoverd --check refuses the same). */
+        if (geteuid() == 0 && check_script_secure(s->conf->notify[0], why, sizeof(why)) < 0) {
+                log_warn("notify %s: not run, insecure script: %s", s->conf->notify[0], why);
+                return;
+        }
         size_t n = strv_len(environ);
         char **env = calloc(n + 6, sizeof(char *));
 
@@ -92,7 +101,9 @@ static void run_notify(struct outputs *o, const struct snapshot *s)
                 return;
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
-                if (strncmp(environ[i], "FAILOVERD_", 10) != 0 && strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
+                /* Not the way to the BGP password either (systemd credentials, failoverd.conf(5)). */
+                if (strncmp(environ[i], "FAILOVERD_", 10) != 0 && strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0 &&
+                    strncmp(environ[i], "CREDENTIALS_DIRECTORY=", 22) != 0)
                         env[k++] = strdup(environ[i]);
         env[k++] = env_pair("FAILOVERD_STATE", state_name(s->target));
         env[k++] = env_pair("FAILOVERD_PREVIOUS", s->previous == STATE_INVALID ? "none" : state_name(s->previous));

@@ -9,7 +9,7 @@
 #include "check.h"
 #include "clock.h"
 #include "daemon.h"
-#include "file.h"
+#include "drain.h"
 #include "log.h"
 #include "services.h"
 
@@ -29,45 +29,9 @@ static bool single(const struct manager *m)
         return !m->conf->services_form;
 }
 
-static void drain_path(const struct manager *m, const char *name, char *out, size_t len)
-{
-        snprintf(out, len, "%s/drain.%s", m->conf->state_directory, name);
-}
-
-static void load_drain(struct manager *m, struct svc_rt *v)
-{
-        char path[4300], *text = NULL;
-
-        drain_path(m, v->name, path, sizeof(path));
-        int r = file_read(path, 4096, &text, NULL);
-        if (r == -ENOENT)
-                return;
-        v->drained = true;
-        if (r == 0) {
-                text[strcspn(text, "\n")] = '\0';
-                v->drain_reason = *text ? strdup(text) : NULL;
-        }
-        free(text);
-        log_notice("service %s drained since before this start%s%s (failoverctl resume %s to end it)", v->name,
-                   v->drain_reason ? ": " : "", v->drain_reason ? v->drain_reason : "", v->name);
-}
-
-struct drain_ctx {
-        struct manager *m;
-        char *name;
-};
-
 static void svc_clear(struct svc_rt *v)
 {
-        /* A service a reload removed: its drain file write runs to its end on its thread, unobserved. */
-        if (v->drain_job) {
-                v->drain_job = file_job_cancel(v->drain_job);
-                struct drain_ctx *x = v->drain_ctx;
-                free(x->name);
-                free(x);
-        }
         free(v->name);
-        free(v->drain_reason);
 }
 
 int services_rebuild(struct manager *m, const struct conf *prev)
@@ -97,8 +61,6 @@ int services_rebuild(struct manager *m, const struct conf *prev)
                         free(v);
                         return -ENOMEM;
                 }
-                if (!single(m))
-                        load_drain(m, &v[i]);
         }
         for (size_t j = 0; j < m->n_svc; j++)
                 svc_clear(&m->svc[j]);
@@ -106,14 +68,6 @@ int services_rebuild(struct manager *m, const struct conf *prev)
         m->svc = v;
         m->n_svc = n;
         return 0;
-}
-
-void services_flush(struct manager *m)
-{
-        for (size_t i = 0; i < m->n_svc; i++)
-                for (int k = 0; m->svc[i].drain_job && k < 3; k++)
-                        if (!file_job_finish(m->svc[i].drain_job, 10000))
-                                m->svc[i].drain_job = NULL;
 }
 
 void services_done(struct manager *m)
@@ -133,8 +87,8 @@ static void describe(struct manager *m, size_t s, const size_t *idx)
         char *r = v->reason;
         size_t len = sizeof(v->reason);
 
-        if (m->drained || v->drained) {
-                const char *why = m->drained ? m->drain_reason : v->drain_reason;
+        const char *why = NULL;
+        if (drain_host(m->drain, &why) || drain_service(m->drain, s, &why)) {
                 snprintf(r, len, "drained%s%s", why ? ": " : "", why ? why : "");
         } else if (v->st.why >= 0) {
                 struct check *c = m->checks[idx[v->st.why]];
@@ -218,7 +172,8 @@ bool services_evaluate(struct manager *m)
                         n++;
                 }
                 enum fo_state before = v->st.target;
-                bool changed = svc_decide(sv, &v->st, cs, rise, n, m->drained || v->drained, now, &next);
+                bool drained = drain_host(m->drain, NULL) || drain_service(m->drain, s, NULL);
+                bool changed = svc_decide(sv, &v->st, cs, rise, n, drained, now, &next);
                 if (next > 0 && (next_all == 0 || next < next_all))
                         next_all = next;
                 describe(m, s, idx);
@@ -296,6 +251,8 @@ void services_snapshot(const struct manager *m, struct snapshot *snap)
         double now = mono_sec();
         for (size_t s = 0; snap->services && s < m->n_svc && s < m->conf->n_services; s++) {
                 const struct svc_rt *v = &m->svc[s];
+                const char *why = NULL;
+                bool drained = drain_host(m->drain, &why) || drain_service(m->drain, s, &why);
                 snap->services[s] = (struct snapshot_service){
                         .conf = &m->conf->services[s],
                         .name = v->name,
@@ -305,8 +262,8 @@ void services_snapshot(const struct manager *m, struct snapshot *snap)
                         .reason = v->reason,
                         .since = v->since,
                         .transitions = v->transitions,
-                        .drained = m->drained || v->drained,
-                        .drain_reason = m->drained ? m->drain_reason : v->drain_reason,
+                        .drained = drained,
+                        .drain_reason = why,
                         .hold = v->st.hold == HOLD_NONE ? NULL : svc_hold_name(v->st.hold),
                         .hold_seconds = v->st.hold_until > now ? v->st.hold_until - now : 0,
                 };
@@ -325,7 +282,7 @@ void services_summary(const struct manager *m, char *out, size_t len)
                 const struct svc_rt *v = &m->svc[s];
                 int k = snprintf(out + n, len - n, "%s%s %s%s%s", s ? ", " : "", v->name,
                                  v->st.target == STATE_INVALID ? "starting" : state_name(v->st.target),
-                                 m->drained || v->drained ? " (drained)" : "",
+                                 drain_host(m->drain, NULL) || drain_service(m->drain, s, NULL) ? " (drained)" : "",
                                  v->st.hold == HOLD_FAILBACK ? " (failback delay)" :
                                  v->st.hold == HOLD_FLAP ? " (flap damping)" : "");
                 if (k < 0)
@@ -350,108 +307,4 @@ void services_withdraw_all(struct manager *m)
         }
         m->previous = m->target;
         m->target = STATE_WITHDRAWN;
-}
-
-static void save_drain(struct manager *m, struct svc_rt *v);
-
-static void on_saved(struct file_job *j, int error, bool changed, void *userdata)
-{
-        struct drain_ctx *x = userdata;
-        struct manager *m = x->m;
-        (void)j;
-        (void)changed;
-
-        int s = conf_find_service(m->conf, x->name);
-        struct svc_rt *v = s >= 0 && (size_t)s < m->n_svc ? &m->svc[s] : NULL;
-        if (error < 0)
-                log_err("cannot %s the drain file of service %s: %s; it holds until failoverd stops",
-                        v && v->drained ? "write" : "remove", x->name, strerror(-error));
-        if (v) {
-                v->drain_job = NULL;
-                v->drain_ctx = NULL;
-                if (v->drain_dirty)
-                        save_drain(m, v);
-        }
-        free(x->name);
-        free(x);
-}
-
-static void save_drain(struct manager *m, struct svc_rt *v)
-{
-        char path[4300];
-        int r;
-
-        if (v->drain_job) {
-                v->drain_dirty = true;
-                return;
-        }
-        v->drain_dirty = false;
-        struct drain_ctx *x = calloc(1, sizeof(*x));
-        if (!x || !(x->name = strdup(v->name))) {
-                free(x);
-                log_err("cannot save the drain of service %s: %s", v->name, strerror(ENOMEM));
-                return;
-        }
-        x->m = m;
-        drain_path(m, v->name, path, sizeof(path));
-        if (v->drained) {
-                char line[1100];
-                snprintf(line, sizeof(line), "%s\n", v->drain_reason ? v->drain_reason : "");
-                r = file_write_async(m->event, path, line, strlen(line), 0640, FILE_DURABLE, on_saved, x, &v->drain_job);
-        } else {
-                r = file_remove_async(m->event, path, FILE_DURABLE, on_saved, x, &v->drain_job);
-        }
-        if (r < 0) {
-                log_err("cannot save the drain state in %s: %s", path, strerror(-r));
-                free(x->name);
-                free(x);
-        } else {
-                v->drain_ctx = x;
-        }
-}
-
-static void evaluate_now(struct manager *m)
-{
-        manager_evaluate(m);
-}
-
-int services_resume_all(struct manager *m)
-{
-        int n = 0;
-        for (size_t s = 0; s < m->n_svc; s++) {
-                struct svc_rt *v = &m->svc[s];
-                if (!v->drained)
-                        continue;
-                v->drained = false;
-                v->drain_reason = (free(v->drain_reason), NULL);
-                save_drain(m, v);
-                n++;
-        }
-        if (n)
-                evaluate_now(m);
-        return n;
-}
-
-int services_drain(struct manager *m, const char *arg, bool drain)
-{
-        char name[64];
-        size_t w = arg ? strcspn(arg, " ") : 0;
-
-        /* The top-level form's one service is the host: its drain is the host's. */
-        if (single(m) || !arg || w == 0 || w >= sizeof(name))
-                return -ENOENT;
-        snprintf(name, sizeof(name), "%.*s", (int)w, arg);
-        int s = conf_find_service(m->conf, name);
-        if (s < 0 || (size_t)s >= m->n_svc)
-                return -ENOENT;
-        const char *reason = arg[w] ? arg + w + 1 : NULL;
-        struct svc_rt *v = &m->svc[s];
-        if (!drain && !v->drained)
-                return -EALREADY;
-        v->drained = drain;
-        free(v->drain_reason);
-        v->drain_reason = drain && reason && *reason ? strdup(reason) : NULL;
-        save_drain(m, v);
-        evaluate_now(m);
-        return 0;
 }

@@ -1,4 +1,4 @@
-/* The daemon's services (docs/design.md): each one's decided state, drain, timers and what FRR runs for it. */
+/* The daemon's services (docs/design.md): each one's decided state, timers and what FRR runs for it. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,7 +8,6 @@
 #include "service.h"
 
 struct manager;
-struct file_job;
 struct snapshot;
 
 struct svc_rt {
@@ -18,16 +17,11 @@ struct svc_rt {
         double since;                   /* unix time of the last decision */
         unsigned transitions;
         char reason[768];
-        bool drained;                   /* this service alone (m->drained drains them all) */
-        char *drain_reason;
-        struct file_job *drain_job;
-        void *drain_ctx;                /* the job's callback context */
-        bool drain_dirty;
         bool notify_pending;            /* changed: the hook runs after the apply has started */
 };
 
 /* Builds m->svc for m->conf, keeping the state of services that keep their name (prev: the configuration
- * before a reload, or NULL). Loads per-service drains at start-up. Returns 0 or -ENOMEM. */
+ * before a reload, or NULL). Returns 0 or -ENOMEM. */
 int services_rebuild(struct manager *m, const struct conf *prev);
 void services_done(struct manager *m);
 /* Decides every service; logs, notifies and counts each change. Sets m->target (the best state of any
@@ -43,10 +37,3 @@ void services_snapshot(const struct manager *m, struct snapshot *snap);
 void services_summary(const struct manager *m, char *out, size_t len);
 /* on_stop = "withdraw": every service's target becomes withdrawn. */
 void services_withdraw_all(struct manager *m);
-/* failoverctl drain/resume for one service: arg is "SERVICE [REASON]". Returns 0, or -ENOENT (no such
- * service, or the top-level form) / -EALREADY (not drained on its own). */
-int services_drain(struct manager *m, const char *arg, bool drain);
-/* Ends every service's own drain; returns how many there were. */
-int services_resume_all(struct manager *m);
-/* Finishes drain files being written (stopping). */
-void services_flush(struct manager *m);

@@ -184,6 +184,10 @@ json_object *snapshot_json(const struct snapshot *s)
                                                                         : NULL);
                 json_object_object_add(e, "prefixes_sent", p ? json_object_new_int64((int64_t)p->prefixes_sent) : NULL);
                 json_object_object_add(e, "last_reset", json_string_or_null(p && p->last_reset[0] ? p->last_reset : NULL));
+                char why[256];
+                bgpd_peer_why(p, why, sizeof(why));
+                json_object_object_add(e, "why", json_string_or_null(why[0] ? why : NULL));
+                json_object_object_add(e, "bfd", json_string_or_null(p && p->bfd[0] ? p->bfd : NULL));
                 json_object_array_add(rss, e);
         }
         json_object_object_add(o, "route_servers", rss);
@@ -250,6 +254,8 @@ int snapshot_metrics(const struct snapshot *s, struct buf *out)
                 };
         struct metrics_snapshot m = {
                 .hostname = s->conf->hostname,
+                .group = s->conf->group,
+                .reload_refused = s->reload_error != NULL,
                 .role = s->conf->role,
                 .state = s->target,
                 .drained = s->drained,

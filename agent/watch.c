@@ -109,7 +109,14 @@ static void check_addresses(struct watch *w, bool log_all)
         }
         for (size_t i = 0; i < n; i++) {
                 bool was = w->assigned_known && w->assigned && w->assigned[i];
-                if (!now[i] && (log_all || !w->assigned_known || was))
+                char near[128];
+                if (!now[i] && (log_all || !w->assigned_known || was) &&
+                    ifaddr_near_miss(&w->conf->shared_ips[i], near, sizeof(near)) > 0)
+                        log_err("shared address %s: only %s is inside it: bgpd's import-check needs the connected "
+                                "/%d route and will not announce it (add the address with the prefix length, "
+                                "/%d)", w->conf->shared_ips[i].text, near, w->conf->shared_ips[i].len,
+                                w->conf->shared_ips[i].len);
+                else if (!now[i] && (log_all || !w->assigned_known || was))
                         log_err("shared address %s is not assigned to any local interface: bgpd's import-check "
                                 "will not announce it (put it on lo)", w->conf->shared_ips[i].text);
                 else if (now[i] && w->assigned_known && w->assigned && !w->assigned[i])

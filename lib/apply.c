@@ -12,6 +12,7 @@
 #include "bgpd.h"
 #include "buf.h"
 #include "clock.h"
+#include "conf_bgp.h"
 #include "file.h"
 #include "proc.h"
 #include "render.h"
@@ -132,6 +133,10 @@ static void end_apply(struct apply *a, int error, const char *fmt, ...)
                 free(a->result.message);
                 a->result.message = buf_steal(&b);
         }
+        /* Tools quote frr.conf and the running config, BGP passwords included: never past here. */
+        conf_redact(a->conf, a->result.message);
+        conf_redact(a->conf, a->result.warning);
+        conf_redact(a->conf, a->result.output);
         cleanup_files(a);
         a->result.usec = clock_mono_usec() - a->start;
         a->done(a, &a->result, a->userdata);

@@ -217,9 +217,11 @@ static bool peer_key_ok(const char *key)
         return key && key[0] && strlen(key) < sizeof(((struct bgpd_peer *)0)->address);
 }
 
+static bool json_get_bool(json_object *o, const char *key);
+
 static void neighbor_fill(struct bgpd_peer *p, json_object *n)
 {
-        json_object *afi;
+        json_object *afi, *bfd;
         uint64_t v;
 
         json_get_str(n, "bgpState", p->state, sizeof(p->state));
@@ -232,6 +234,10 @@ static void neighbor_fill(struct bgpd_peer *p, json_object *n)
                 json_get_u64(n, "lastResetTimerMsecs", &p->uptime_msec);
         json_get_u64(n, "connectionsEstablished", &p->connections);
         json_get_str(n, "lastResetDueTo", p->last_reset, sizeof(p->last_reset));
+        /* FRR prints "authenticationEnabled":1 (an integer) when the peer has a password. */
+        p->auth = json_get_u64(n, "authenticationEnabled", &v) ? v != 0 : json_get_bool(n, "authenticationEnabled");
+        if (json_object_object_get_ex(n, "peerBfdInfo", &bfd) && json_object_is_type(bfd, json_type_object))
+                json_get_str(bfd, "status", p->bfd, sizeof(p->bfd));
         if (json_object_object_get_ex(n, "addressFamilyInfo", &afi) && json_object_is_type(afi, json_type_object)) {
                 json_object_object_foreach(afi, name, af) {
                         (void)name;
@@ -490,4 +496,27 @@ enum bgpd_announcement bgpd_announcement_of(bool configured, const struct bgpd_p
         else if (to == 0)
                 snprintf(why, len, up ? "not sent to any route server yet" : "no route-server session");
         return why[0] ? ANNOUNCE_CONFIGURED : ANNOUNCE_ANNOUNCED;
+}
+
+void bgpd_peer_why(const struct bgpd_peer *p, char *buf, size_t len)
+{
+        const char *what = NULL;
+
+        if (!len)
+                return;
+        buf[0] = '\0';
+        if (!p || p->established)
+                return;
+        if (p->bfd[0] && strcmp(p->bfd, "Up") != 0)
+                what = "BFD down";
+        else if (strcmp(p->state, "Connect") == 0 || strcmp(p->state, "Active") == 0)
+                /* A TCP-MD5 mismatch is silent: the peer's kernel drops the segments, bgpd only sees no answer. */
+                what = p->auth ? "no TCP session: TCP-MD5 password mismatch, or the peer does not answer"
+                               : "no TCP session: the peer does not answer or refuses";
+        if (what && p->last_reset[0])
+                snprintf(buf, len, "%s (last reset: %s)", what, p->last_reset);
+        else if (what)
+                snprintf(buf, len, "%s", what);
+        else if (p->last_reset[0])
+                snprintf(buf, len, "last reset: %s", p->last_reset);
 }

@@ -37,6 +37,8 @@ struct bgpd_peer {
         uint64_t connections;           /* connectionsEstablished */
         uint64_t prefixes_sent;         /* sum of sentPrefixCounter over the address families */
         char last_reset[128];           /* lastResetDueTo, "" when none */
+        bool auth;                      /* authenticationEnabled: a TCP-MD5 password is configured */
+        char bfd[16];                   /* peerBfdInfo.status ("Up", "Down", "Init", ...), "" without BFD */
 };
 
 struct bgpd_status {
@@ -52,6 +54,9 @@ int bgpd_parse_neighbors(const char *json, struct bgpd_status *out);
 int bgpd_parse_router_id(const char *json, struct bgpd_status *out);
 void bgpd_status_clear(struct bgpd_status *s);
 const struct bgpd_peer *bgpd_find_peer(const struct bgpd_status *s, const char *address);
+/* Why the session of p is not Established, in words for status (BFD's state, a hint when no TCP session
+ * comes up, bgpd's last reset); "" when it is. */
+void bgpd_peer_why(const struct bgpd_peer *p, char *buf, size_t len);
 /* Reads `show bgp summary json` (FRR 8.4: one object per address family, each with routerId and peers):
  * state, peerUptimeMsec, connectionsEstablished, pfxSnt summed over the families; no reset reason. Sets
  * peers, n_peers and router_id; on error they are empty. Returns 0 or -errno (-EBADMSG when malformed). */

@@ -167,22 +167,26 @@ static void on_proc_done(struct proc *p, struct proc_result *r, void *userdata)
 }
 
 /* True when the check would run as root while we are root: then the script security rule applies. */
-static bool runs_as_root(const struct check *c)
+static bool runs_as_root(const struct check_conf *cc)
 {
         if (geteuid() != 0)
                 return false;
-        return !c->conf.cred || c->conf.cred->uid == 0;   /* resolved at load: no NSS on the loop */
+        return !cc->cred || cc->cred->uid == 0;   /* resolved at load: no NSS on the loop */
 }
 
-/* Everything that decides what runs as root passes the rule: NAME.conf (its command, its user), the
- * script, argv[0] of a command. Returns 0 or as check_script_secure(); *what names the refused part. */
-static int check_secure(const struct check *c, char *why, size_t whylen, const char **what)
+int check_conf_secure(const struct check_conf *cc, char *why, size_t whylen, const char **what)
 {
-        const char *paths[] = { c->conf.conf_file, c->conf.script, c->conf.argv[0] };
+        const char *paths[] = { cc->conf_file, cc->script, cc->argv ? cc->argv[0] : NULL };
         const char *names[] = { "insecure configuration", "insecure script", "insecure script" };
 
+        *what = NULL;
+        if (why && whylen)
+                why[0] = '\0';
+        /* A native check is done by the daemon itself, as root whoever reads its file: NAME.conf alone decides. */
+        if (cc->native ? geteuid() != 0 : !runs_as_root(cc))
+                return 0;
         for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-                if (!paths[i] || (i == 2 && c->conf.script && strcmp(paths[i], c->conf.script) == 0))
+                if (!paths[i] || (i == 2 && cc->script && strcmp(paths[i], cc->script) == 0))
                         continue;
                 int r = check_script_secure(paths[i], why, whylen);
                 if (r < 0) {
@@ -192,6 +196,31 @@ static int check_secure(const struct check *c, char *why, size_t whylen, const c
                 }
         }
         return 0;
+}
+
+int check_conf_refusals(const struct conf *c, struct diag *d)
+{
+        char why[CHECK_MESSAGE_MAX + 1];
+        const char *what;
+        int n = 0;
+
+        for (size_t i = 0; i < c->n_checks; i++) {
+                const struct check_conf *k = &c->check[i];
+                int r = check_conf_secure(k, why, sizeof(why), &what);
+                if (r == -EPERM) {
+                        diag_add(d, DIAG_ERROR, "check %s: %s, it would not run: %s", k->name, what, why);
+                        n++;
+                } else if (r < 0) {
+                        diag_add(d, DIAG_ERROR, "check %s: cannot run %s: %s", k->name,
+                                 k->script ? k->script : k->argv[0], strerror(-r));
+                        n++;
+                }
+        }
+        if (c->notify && geteuid() == 0 && check_script_secure(c->notify[0], why, sizeof(why)) < 0) {
+                diag_add(d, DIAG_ERROR, "notify %s: insecure script, it would not run: %s", c->notify[0], why);
+                n++;
+        }
+        return n;
 }
 
 static void on_native_done(struct native *n, const struct native_result *nr, void *userdata)
@@ -248,11 +277,7 @@ static void check_run(struct check *c)
         int r;
 
         c->last_start_usec = loop_now(c);
-        if (c->native) {
-                check_run_native(c);
-                return;
-        }
-        if (runs_as_root(c) && (r = check_secure(c, why, sizeof(why), &what)) < 0) {
+        if ((r = check_conf_secure(&c->conf, why, sizeof(why), &what)) < 0) {
                 result_reset(c);
                 c->result.severity = SEV_FAILED;
                 if (r == -EPERM) {
@@ -267,6 +292,10 @@ static void check_run(struct check *c)
                 snprintf(c->result.message, sizeof(c->result.message), "%s", why);
                 c->result.end_usec = c->last_start_usec;
                 check_finish(c);
+                return;
+        }
+        if (c->native) {
+                check_run_native(c);
                 return;
         }
 
@@ -319,7 +348,8 @@ int check_new(sd_event *e, const struct check_conf *cc, check_result_fn cb, void
         c->cb = cb;
         c->userdata = userdata;
         if (c->conf.native &&
-            (r = native_new(e, c->conf.native, on_native_done, on_native_changed, c, &c->native)) < 0) {
+            ((r = native_new(e, c->conf.native, on_native_done, on_native_changed, c, &c->native)) < 0 ||
+             (r = native_set_cred(c->native, c->conf.cred)) < 0)) {
                 check_destroy(c);
                 return r;
         }
@@ -363,6 +393,12 @@ int check_update_conf(struct check *c, const struct check_conf *cc)
                 conf_check_clear(&n);
                 return r;
         }
+        /* Checked before anything changes: the user applies to the native kept or to the new one. */
+        if ((r = native_set_cred(nn ? nn : c->native, n.cred)) < 0) {
+                native_free(nn);
+                conf_check_clear(&n);
+                return r;
+        }
         if (!check_native_conf_equal(c->conf.native, n.native)) {
                 c->native = native_free(c->native);     /* a run in flight is dropped: the next one is due */
                 c->native = nn;
@@ -386,7 +422,8 @@ void check_take_conf(struct check *c, struct check *from)
                 from->native = nt;
                 if (c->native)
                         native_set_userdata(c->native, c);
-        }
+        } else
+                native_swap_cred(c->native, from->native);     /* the new user; from's got it in check_new() */
         check_free(from);
         if (c->last_start_usec != 0)
                 (void)schedule_next(c);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "check_native_kind.h"
+#include "proc.h"
 
 #define TIMER_ACCURACY_USEC 1000ULL
 
@@ -449,6 +450,7 @@ void native_value(struct native *n, const struct native_result *r)
                        strcmp(n->last.description, r->description) != 0;
         n->last = *r;
         n->known = true;
+        n->stale = false;
         if (n->busy)
                 native_finish(n, r);
         else if (changed && n->changed)
@@ -505,6 +507,27 @@ void native_set_userdata(struct native *n, void *userdata)
         n->userdata = userdata;
 }
 
+void native_swap_cred(struct native *a, struct native *b)
+{
+        if (!a || !b)
+                return;
+        struct proc_cred *t = a->cred;
+        a->cred = b->cred;
+        b->cred = t;
+}
+
+int native_set_cred(struct native *n, const struct proc_cred *cred)
+{
+        if (!n || proc_cred_equal(n->cred, cred))
+                return 0;
+        struct proc_cred *c = NULL;
+        if (cred && !(c = proc_cred_dup(cred)))
+                return -ENOMEM;
+        free(n->cred);
+        n->cred = c;
+        return 0;
+}
+
 int native_run(struct native *n, uint64_t timeout_usec)
 {
         uint64_t now;
@@ -525,13 +548,14 @@ int native_run(struct native *n, uint64_t timeout_usec)
         if (r < 0)
                 return r;
         n->busy = true;
+        n->stale = false;
         r = n->kind->start(n);
         if (r < 0) {
                 run_end(n);
                 return r;
         }
         /* A watched kind that already knows its value answers at once. */
-        if (n->busy && n->kind->watched && n->known)
+        if (n->busy && n->kind->watched && n->known && !n->stale)
                 native_finish(n, &n->last);
         return 0;
 }
@@ -558,6 +582,7 @@ struct native *native_free(struct native *n)
         n->kind->free(n);
         n->timer = sd_event_source_disable_unref(n->timer);
         check_native_conf_free(n->conf);
+        free(n->cred);
         sd_event_unref(n->event);
         free(n);
         return NULL;

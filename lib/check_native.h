@@ -62,6 +62,12 @@ typedef void (*native_changed_fn)(struct native *n, void *userdata);
 int native_new(sd_event *e, const struct native_conf *nc, native_done_fn done, native_changed_fn changed,
                void *userdata, struct native **ret);
 void native_set_userdata(struct native *n, void *userdata);
+/* The user of the check (lib/proc.h), copied: a file check reads with its rights from the next read on.
+ * NULL: the daemon's own. Returns 0 or -ENOMEM. */
+struct proc_cred;
+int native_set_cred(struct native *n, const struct proc_cred *cred);
+/* Exchanges the users of a and b (a reload that cannot fail). Either may be NULL: then nothing happens. */
+void native_swap_cred(struct native *a, struct native *b);
 /* Starts one run bounded by timeout_usec; done is called once, possibly before this returns. tcp and http
  * connect each run; unit and file grade the last value their watch saw (waiting for the first one).
  * Returns 0 or -errno (then done is not called). */

@@ -25,6 +25,8 @@ struct native {
         uint64_t timeout_usec;
         bool busy;
         bool known;                     /* watched kinds: last holds the value seen */
+        bool stale;                     /* the kind's start() wants a new value before the run is graded */
+        struct proc_cred *cred;         /* checks.user (file: the read's rights); NULL: the daemon's */
         struct native_result last;
         void *state;                    /* the kind's own */
 };

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_bgp.h"
 #include "conf_checks.h"
 #include "conf_read.h"
 #include "conf_valid.h"
@@ -56,6 +57,14 @@ static void parse_shared_ips(const struct conf_ctx *x, const config_setting_t *r
                         conf_err(x, DIAG_ERROR, e, k, v, "duplicate of %s", p.text);
                         continue;
                 }
+                size_t o = 0;
+                while (o < c->n_shared_ips && !conf_prefix_overlap(&c->shared_ips[o], &p))
+                        o++;
+                if (o < c->n_shared_ips) {
+                        conf_err(x, DIAG_ERROR, e, k, v, "%s overlaps %s (also in shared_ips): one would hold "
+                                 "the other's traffic; list each address once", p.text, c->shared_ips[o].text);
+                        continue;
+                }
                 c->shared_ips[c->n_shared_ips++] = p;
         }
 }
@@ -65,7 +74,8 @@ static void parse_bgp(const struct conf_ctx *x, const config_setting_t *root, st
         static const char *const keys[] = {
                 "asn", "router_id", "route_servers", "neighbor_pattern", "route_server_count", "multihop",
                 "keepalive", "holdtime", "coalesce_time", "communities", "demote_prepend", "poll_interval",
-                NULL,
+                "profile", "neighbors", "remote_as", "password_file", "bfd", "bfd_interval", "bfd_multiplier",
+                "preference", "prepend", "med", "priority", NULL,
         };
         static const char *const comm_keys[] = { "primary", "secondary", NULL };
         config_setting_t *g = config_setting_get_member(root, "bgp");
@@ -159,6 +169,7 @@ static void parse_bgp(const struct conf_ctx *x, const config_setting_t *root, st
                         c->bgp.route_servers[k++] = canon;
                 }
         }
+        conf_parse_bgp(x, g, c);
 }
 
 static void parse_frr(const struct conf_ctx *x, const config_setting_t *root, struct conf *c)
@@ -376,6 +387,14 @@ static void parse_notify(const struct conf_ctx *x, const config_setting_t *root,
         c->notify = conf_strv_from_list(list, n);
 }
 
+/* Debian and FRR's own RPMs keep FRR's helpers in /usr/lib/frr, Fedora's and RHEL's frr package in
+ * /usr/libexec/frr: the first that exists, Debian's when neither does (the error then names that). */
+const char *conf_frr_reload_default(void)
+{
+        static const char usr_lib[] = "/usr/lib/frr/frr-reload.py", libexec[] = "/usr/libexec/frr/frr-reload.py";
+        return access(usr_lib, F_OK) != 0 && access(libexec, F_OK) == 0 ? libexec : usr_lib;
+}
+
 static int set_defaults(struct conf *c)
 {
         char host[HOST_NAME_MAX + 1] = "";
@@ -395,9 +414,10 @@ static int set_defaults(struct conf *c)
         c->bgp.community_secondary = strdup("65000:2");
         c->bgp.demote_prepend = 3;
         c->bgp.poll_interval = 2.0;
+        conf_bgp_defaults(c);
         c->frr.config = strdup("/etc/frr/frr.conf");
         c->frr.vtysh = strdup("/usr/bin/vtysh");
-        c->frr.reload = strdup("/usr/lib/frr/frr-reload.py");
+        c->frr.reload = strdup(conf_frr_reload_default());
         c->frr.pathspace = strdup("");
         c->frr.extra = strdup("");
         c->frr.timeout = 10.0;
@@ -460,7 +480,7 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
                 "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", "services",
-                "on_stop", NULL,
+                "on_stop", "group", NULL,
         };
         const char *v;
 
@@ -498,6 +518,15 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         } else if (!conf_valid_hostname(c->hostname)) {
                 conf_err(x, DIAG_ERROR, NULL, "hostname", c->hostname,
                          "the system host name is not valid for FRR; set hostname");
+        }
+
+        /* Labels the metrics (docs/metrics.md): the same rule as the host name, so it is a safe label value. */
+        if (conf_get_str(x, root, NULL, "group", &v) == 1) {
+                if (conf_valid_hostname(v))
+                        conf_set_str(&c->group, v);
+                else
+                        conf_err(x, DIAG_ERROR, config_setting_get_member(root, "group"), "group", v,
+                                 "not a valid group name (letters, digits, '-' and '.', no white space)");
         }
 
         parse_bgp(x, root, c);
@@ -562,11 +591,13 @@ struct conf *conf_free(struct conf *c)
         free(c->path);
         free(c->shared_ips);
         free(c->hostname);
+        free(c->group);
         free(c->bgp.router_id);
         strv_free(c->bgp.route_servers);
         free(c->bgp.neighbor_pattern);
         free(c->bgp.community_primary);
         free(c->bgp.community_secondary);
+        conf_bgp_free(c);
         free(c->frr.config);
         free(c->frr.vtysh);
         free(c->frr.reload);

@@ -14,3 +14,6 @@
  * value). Returns 0 with *ret set, or -EINVAL (errors in d) / -errno with *ret NULL. */
 int conf_load(const char *path, struct conf **ret, struct diag *d);
 struct conf *conf_free(struct conf *c);
+/* frr.reload's default: /usr/lib/frr/frr-reload.py (Debian, FRR's RPMs), or /usr/libexec/frr/frr-reload.py
+ * where only that exists (Fedora, RHEL and its rebuilds). */
+const char *conf_frr_reload_default(void);

@@ -27,6 +27,24 @@ struct check_conf {
 
 #define CONF_MAX_SERVICES 8
 
+/* bgp.profile: whose defaults apply (docs/providers.md). */
+enum conf_profile { PROFILE_LINODE, PROFILE_VULTR, PROFILE_AWS, PROFILE_GENERIC };
+/* bgp.preference: the attribute that ranks primary, secondary and demoted at the route servers. */
+enum conf_preference { PREFER_COMMUNITY, PREFER_PREPEND, PREFER_MED };
+#define CONF_AS_EXTERNAL (-1LL)
+#define CONF_AS_INTERNAL (-2LL)
+
+/* One entry of bgp.neighbors, with the group's and the profile's defaults resolved (lib/conf_bgp.c). */
+struct conf_peer {
+        char *address;          /* canonical */
+        long long remote_as;    /* an AS number, CONF_AS_EXTERNAL or CONF_AS_INTERNAL */
+        int multihop;           /* ebgp-multihop TTL; 0: directly connected */
+        char *password;         /* TCP-MD5 key read from password_file at load, or NULL. Secret: only the
+                                 * frr.conf rendering writes it (render_frr_conf) */
+        char *password_file;    /* where it came from, for messages; NULL when no password */
+        bool bfd;
+};
+
 enum service_start {
         START_CHECKS,           /* the first result of each check decides (the default) */
         START_WITHDRAWN,        /* withdrawn until each of its checks has passed rise times */
@@ -55,6 +73,7 @@ struct conf {
         struct prefix *shared_ips;      /* every service's prefixes, service after service */
         size_t n_shared_ips;
         char *hostname;
+        char *group;                    /* the failover group, a label on every metric; NULL: not set */
 
         struct {
                 long long asn;
@@ -70,6 +89,18 @@ struct conf {
                 char *community_secondary;
                 int demote_prepend;
                 double poll_interval;
+                int profile;                    /* enum conf_profile */
+                struct conf_peer *peers;        /* bgp.neighbors; NULL: the route_servers form, one peer-group */
+                size_t n_peers;
+                char *password;                 /* bgp.password_file's key (secret) for the route_servers form */
+                char *password_file;
+                bool bfd;                       /* the route_servers form's BFD */
+                int bfd_interval;               /* ms, transmit and receive */
+                int bfd_multiplier;
+                int preference;                 /* enum conf_preference */
+                int prepend;                    /* preference "prepend": a secondary's prepends */
+                long long med_primary, med_secondary, med_demoted, med_step;
+                int priority;                   /* rank among secondaries, 0 first: extra prepends or MED steps */
         } bgp;
 
         struct {

@@ -9,6 +9,7 @@
 #include "conf_checks.h"
 #include "conf_read.h"
 #include "conf_services.h"
+#include "conf_valid.h"
 
 #define SERVICE_NAME_MAX 32
 
@@ -91,6 +92,21 @@ static void parse_addresses(const struct conf_ctx *x, const config_setting_t *g,
                 if (other >= 0) {
                         conf_err(x, DIAG_ERROR, e, ki, a, "%s is already in service \"%s\": an address belongs to "
                              "one service", p.text, c->services[other].name ? c->services[other].name : "?");
+                        continue;
+                }
+                size_t o = 0;
+                while (o < c->n_shared_ips && !conf_prefix_overlap(&c->shared_ips[o], &p))
+                        o++;
+                if (o < c->n_shared_ips) {
+                        size_t so = conf_prefix_service(c, o);
+                        const char *on = c->services[so].name ? c->services[so].name : "?";
+                        if (so == si)
+                                conf_err(x, DIAG_ERROR, e, ki, a, "%s overlaps %s of the same service: list each "
+                                         "address once", p.text, c->shared_ips[o].text);
+                        else
+                                conf_err(x, DIAG_ERROR, e, ki, a, "%s overlaps %s of service \"%s\" (%s): the longer "
+                                         "prefix would take its traffic out of the other's failover", p.text,
+                                         c->shared_ips[o].text, on, c->services[so].where ? c->services[so].where : "?");
                         continue;
                 }
                 c->shared_ips[c->n_shared_ips++] = p;

@@ -127,3 +127,14 @@ bool conf_valid_path(const char *s)
                         return false;
         return true;
 }
+
+bool conf_prefix_overlap(const struct prefix *a, const struct prefix *b)
+{
+        if (a->family != b->family)
+                return false;
+        int len = a->len < b->len ? a->len : b->len, bytes = len / 8, rest = len % 8;
+        if (memcmp(a->addr, b->addr, (size_t)bytes) != 0)
+                return false;
+        unsigned char mask = (unsigned char)(0xff << (8 - rest));
+        return rest == 0 || (a->addr[bytes] & mask) == (b->addr[bytes] & mask);
+}

@@ -62,11 +62,12 @@ bool ctl_command_changes(const char *command)
         return true;
 }
 
-int ctl_parse_request(char *line, const char **command, const char **arg, char *err, size_t errlen)
+int ctl_parse_request(char *line, size_t len, const char **command, const char **arg, char *err, size_t errlen)
 {
-        size_t n = strlen(line);
+        size_t n = len;
 
         *command = *arg = NULL;
+        line[n] = '\0';
         if (n > 0 && line[n - 1] == '\r')
                 line[--n] = '\0';
         if (n == 0) {

@@ -20,7 +20,8 @@ int ctl_sockaddr(const char *path, struct sockaddr_un *sa);
 /* Whether command (a protocol command) changes something and so needs admin rights. */
 bool ctl_command_changes(const char *command);
 
-/* Validates a request line (without its newline; one trailing '\r' is dropped) in place: printable
- * ASCII, a known command, an argument only for "drain" and "resume". Sets *command and *arg (NULL when none) to
- * point into line. Returns 0, or -EINVAL with a message for the peer in err. */
-int ctl_parse_request(char *line, const char **command, const char **arg, char *err, size_t errlen);
+/* Validates a request line of len bytes (without its newline; one trailing '\r' is dropped; line[len] must be
+ * writable) in place: every byte printable ASCII (a NUL inside is refused, never a shorter request), a known
+ * command, an argument only for "drain" and "resume". Sets *command and *arg (NULL when none) to point into
+ * line. Returns 0, or -EINVAL with a message for the peer in err. */
+int ctl_parse_request(char *line, size_t len, const char **command, const char **arg, char *err, size_t errlen);

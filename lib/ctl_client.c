@@ -56,7 +56,7 @@ int ctl_request(const char *path, const char *command, const char *arg, int time
                 char copy[CTL_REQUEST_MAX + 1], err[160];
                 const char *c, *a;
                 memcpy(copy, req.data, req.len + 1);
-                if (ctl_parse_request(copy, &c, &a, err, sizeof(err)) < 0) {
+                if (ctl_parse_request(copy, req.len, &c, &a, err, sizeof(err)) < 0) {
                         r = -EINVAL;
                         goto out;
                 }

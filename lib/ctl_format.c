@@ -7,7 +7,6 @@
 
 #include "ctl.h"
 #include "ctl_format.h"
-#include "ctl_services.h"
 #include "ctl_json.h"
 
 /* Reading a status-json reply: each returns NULL (or false, -1, 0) when the key is absent or of another type. */
@@ -51,6 +50,88 @@ static size_t array_len(json_object *a)
 static const char *or_q(const char *s)
 {
         return s ? s : "?";
+}
+
+/* The services part: one block per service when the reply has more than the one "default" service. */
+static bool multi_service(json_object *st)
+{
+        json_object *sv = member(st, "services");
+        const char *name = array_len(sv) ? member_str(json_object_array_get_idx(sv, 0), "name") : NULL;
+        return array_len(sv) > 1 || (array_len(sv) == 1 && name && strcmp(name, "default") != 0);
+}
+
+/* The state that decides whether prefix (a shared_ips entry) should be announced: its service's, else the
+ * host's. NULL when unknown. */
+static const char *prefix_state(json_object *st, json_object *ip)
+{
+        const char *name = member_str(ip, "service");
+        json_object *sv = member(st, "services");
+        for (size_t i = 0; name && i < array_len(sv); i++) {
+                json_object *s = json_object_array_get_idx(sv, i);
+                if (member_str(s, "name") && strcmp(member_str(s, "name"), name) == 0)
+                        return member_str(s, "state");
+        }
+        return member_str(st, "state");
+}
+
+static const char *health_of(json_object *st, const char *check)
+{
+        json_object *checks = member(st, "checks");
+        for (size_t i = 0; i < array_len(checks); i++) {
+                json_object *c = json_object_array_get_idx(checks, i);
+                if (member_str(c, "name") && strcmp(member_str(c, "name"), check) == 0) {
+                        const char *h = member_str(c, "health"), *sev = member_str(c, "severity");
+                        if (h && strcmp(h, "down") == 0 && sev)
+                                return sev;
+                        return h ? h : "?";
+                }
+        }
+        return "?";
+}
+
+static void format_since(double since, double now, struct buf *out);
+
+static void format_services(json_object *st, double now, struct buf *out)
+{
+        json_object *sv = member(st, "services");
+
+        if (!multi_service(st))
+                return;
+        buf_puts(out, "services:\n");
+        for (size_t i = 0; i < array_len(sv); i++) {
+                json_object *s = json_object_array_get_idx(sv, i);
+                const char *state = member_str(s, "state"), *reason = member_str(s, "reason");
+                const char *hold = member_str(s, "hold");
+                char upper[32] = "?";
+                double since;
+                for (size_t k = 0; state && state[k] && k + 1 < sizeof(upper); k++) {
+                        upper[k] = (char)(state[k] >= 'a' && state[k] <= 'z' ? state[k] - 'a' + 'A' : state[k]);
+                        upper[k + 1] = '\0';
+                }
+                buf_printf(out, "  %s: %s (role %s)", or_q(member_str(s, "name")), upper, or_q(member_str(s, "role")));
+                if (member_num(s, "since", &since))
+                        format_since(since, now, out);
+                if (reason)
+                        buf_printf(out, ": %s", reason);
+                buf_puts(out, "\n");
+                if (hold)
+                        buf_printf(out, "    held: %s\n", hold);
+                buf_puts(out, "    addresses:");
+                json_object *ips = member(s, "shared_ips");
+                for (size_t k = 0; k < array_len(ips); k++) {
+                        const char *p = json_object_get_string(json_object_array_get_idx(ips, k));
+                        buf_printf(out, "%s %s", k ? "," : "", p ? p : "?");
+                }
+                buf_puts(out, "\n    checks:");
+                json_object *checks = member(s, "checks");
+                if (!array_len(checks))
+                        buf_puts(out, " none");
+                for (size_t k = 0; k < array_len(checks); k++) {
+                        const char *c = json_object_get_string(json_object_array_get_idx(checks, k));
+                        buf_printf(out, "%s %s (%s)", k ? "," : "", c ? c : "?", c ? health_of(st, c) : "?");
+                }
+                buf_puts(out, "\n");
+        }
 }
 
 void ctl_format_duration(double seconds, char *out, size_t outlen)
@@ -303,7 +384,7 @@ static void format_warnings(json_object *st, struct buf *out)
                 if (member_bool(ip, "assigned") == 0)
                         buf_printf(out, "WARNING: %s is not assigned to a local interface: FRR will not announce it\n",
                                    or_q(member_str(ip, "prefix")));
-                else if ((state = ctl_prefix_state(st, ip)) && strcmp(state, "withdrawn") != 0 &&
+                else if ((state = prefix_state(st, ip)) && strcmp(state, "withdrawn") != 0 &&
                          member_bool(ip, "announced") == 0 &&
                          member_bool(bgpd, "reachable") != 0)
                         buf_printf(out, "WARNING: %s should be announced but bgpd does not announce it%s%s%s\n",
@@ -341,9 +422,12 @@ static void format_route_servers(json_object *st, struct buf *out, struct table 
                 if (member_num(r, "prefixes_sent", &v))
                         snprintf(sent, sizeof(sent), "sent %d", (int)v);
                 const char *reset = member_bool(r, "up") != 1 ? member_str(r, "last_reset") : NULL;
+                const char *why = member_bool(r, "up") != 1 ? member_str(r, "why") : NULL;
                 struct buf last;
                 buf_init(&last);
-                if (reset)
+                if (why)
+                        buf_puts(&last, why);
+                else if (reset)
                         buf_printf(&last, "last reset: %s", reset);
                 const char *cells[TCOLS] = { or_q(member_str(r, "address")), or_q(member_str(r, "state")), upcol, sent,
                                              last.data ? last.data : "" };
@@ -388,7 +472,7 @@ static int format_status(json_object *st, double now, struct buf *out)
 
         format_headline(st, now, out);
         format_warnings(st, out);
-        int sv_r = ctl_format_services(st, now, out);
+        format_services(st, now, out);
 
         format_route_servers(st, out, &rs);
         table_print(&rs, out);
@@ -418,7 +502,7 @@ static int format_status(json_object *st, double now, struct buf *out)
         if (conf)
                 buf_printf(out, "config: %s%s\n", or_q(member_str(conf, "path")),
                            member_str(conf, "reload_error") ? " (last reload FAILED, see above)" : "");
-        if (rs.oom || ips.oom || sv_r < 0)
+        if (rs.oom || ips.oom)
                 r = -ENOMEM;
         table_free(&rs);
         table_free(&ips);
@@ -435,4 +519,30 @@ int ctl_format_status(json_object *st, double now, struct buf *out)
         int r = format_status(safe, now, out);
         json_object_put(safe);
         return r;
+}
+
+int ctl_format_reply(const char *command, json_object *status, double now, json_object **reply)
+{
+        bool is_status = strcmp(command, "status") == 0;
+        struct buf text;
+        int r;
+
+        *reply = NULL;
+        if (!is_status && strcmp(command, "checks") != 0)
+                return -EINVAL;
+        buf_init(&text);
+        r = is_status ? ctl_format_status(status, now, &text) : ctl_format_checks(status, &text);
+        json_object *o = r < 0 ? NULL : json_object_new_object();
+        if (!o) {
+                buf_free(&text);
+                return r < 0 ? r : -ENOMEM;
+        }
+        json_object_object_add(o, "ok", json_object_new_boolean(1));
+        json_object *checks = member(status, "checks");
+        if (!is_status && checks)
+                json_object_object_add(o, "checks", json_object_get(checks));
+        json_object_object_add(o, "text", json_object_new_string(text.data ? text.data : ""));
+        buf_free(&text);
+        *reply = o;
+        return 0;
 }

@@ -9,8 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "ctl_format.h"
 #include "ctl_json.h"
 #include "ctl_server.h"
 #include "path.h"
@@ -228,6 +226,7 @@ static int conn_answer(struct ctl_conn *c, const char *command, const char *arg)
 {
         json_object *reply;
 
+        /* ping is the transport's own liveness answer; every other command is the daemon's. */
         if (strcmp(command, "ping") == 0) {
                 reply = json_object_new_object();
                 if (!reply)
@@ -236,34 +235,6 @@ static int conn_answer(struct ctl_conn *c, const char *command, const char *arg)
                 json_object_object_add(reply, "pong", json_object_new_boolean(1));
                 json_object_object_add(reply, "pid", json_object_new_int((int)getpid()));
                 json_object_object_add(reply, "version", json_object_new_string(VERSION));
-        } else if (strcmp(command, "status") == 0 || strcmp(command, "checks") == 0) {
-                /* Built from status-json, so the daemon has one status to keep right. */
-                json_object *st = call_handler(c, "status-json", NULL);
-                json_object *ok;
-                if (!st)
-                        return -ENOMEM;
-                if (json_object_object_get_ex(st, "ok", &ok) && !json_object_get_boolean(ok)) {
-                        reply = st;
-                } else {
-                        struct buf text;
-                        buf_init(&text);
-                        bool status = strcmp(command, "status") == 0;
-                        int r = status ? ctl_format_status(st, clock_real_sec(), &text) : ctl_format_checks(st, &text);
-                        reply = json_object_new_object();
-                        if (r < 0 || !reply) {
-                                buf_free(&text);
-                                json_object_put(st);
-                                json_object_put(reply);
-                                return r < 0 ? r : -ENOMEM;
-                        }
-                        json_object_object_add(reply, "ok", json_object_new_boolean(1));
-                        json_object *checks;
-                        if (!status && json_object_object_get_ex(st, "checks", &checks))
-                                json_object_object_add(reply, "checks", json_object_get(checks));
-                        json_object_object_add(reply, "text", json_object_new_string(text.data ? text.data : ""));
-                        buf_free(&text);
-                        json_object_put(st);
-                }
         } else {
                 reply = call_handler(c, command, arg);
                 if (!reply)
@@ -311,7 +282,7 @@ static void conn_process(struct ctl_conn *c, size_t line_len)
 
         memcpy(line, c->in, line_len);
         line[line_len] = '\0';
-        if (ctl_parse_request(line, &command, &arg, err, sizeof(err)) < 0)
+        if (ctl_parse_request(line, line_len, &command, &arg, err, sizeof(err)) < 0)
                 conn_set_error(c, "bad-request", err);
         else if (c->access != ACCESS_ADMIN && ctl_command_changes(command)) {
                 char msg[256];
@@ -410,8 +381,27 @@ static void conn_new(struct ctl_server *s, int fd)
                 refuse_fd(fd, "denied", err);
                 return;
         }
+        /* Readers share what admins leave free and each uid gets a few: a reader reconnecting as slots free
+         * up never keeps root's drain, resume or reload out. */
+        size_t readers = 0, same_uid = 0;
+        for (const struct ctl_conn *o = s->conns; o; o = o->next)
+                if (o->access != ACCESS_ADMIN) {
+                        readers++;
+                        same_uid += o->peer.uid == cred.uid;
+                }
         if (s->n_conns >= CTL_MAX_CONNECTIONS) {
                 refuse_fd(fd, "busy", "too many control connections, try again");
+                return;
+        }
+        if (access != ACCESS_ADMIN && same_uid >= CTL_MAX_PER_READER) {
+                char err[128];
+                snprintf(err, sizeof(err), "too many control connections from uid %u (at most %d at once), try again",
+                         (unsigned)cred.uid, CTL_MAX_PER_READER);
+                refuse_fd(fd, "busy", err);
+                return;
+        }
+        if (access != ACCESS_ADMIN && readers >= CTL_MAX_CONNECTIONS - CTL_ADMIN_RESERVED) {
+                refuse_fd(fd, "busy", "too many control connections from readers, try again");
                 return;
         }
         struct ctl_conn *c = calloc(1, sizeof(*c));

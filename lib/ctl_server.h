@@ -13,11 +13,13 @@
 #define CTL_SOCKET_MODE 0660
 #define CTL_CLIENT_TIMEOUT_USEC (2 * 1000000ULL) /* a connection must be done within this */
 #define CTL_MAX_CONNECTIONS 16
+#define CTL_ADMIN_RESERVED 4                    /* of those, only for admins: a reader never locks root out */
+#define CTL_MAX_PER_READER 4                    /* connections at once per uid that may only read */
 
 struct ctl_server;
 
-/* Called on the event loop with a validated request: command is one of "status-json", "drain", "resume",
- * "reload" (the server answers "ping" itself and builds "status" and "checks" from "status-json"); arg is
+/* Called on the event loop with a validated request: command is one of "status-json", "status", "checks",
+ * "drain", "resume", "reload" (the server answers "ping" itself and knows nothing of the others); arg is
  * NULL or, for "drain", "[SERVICE] [REASON]" and, for "resume", "[SERVICE]". Returns 0 and sets *reply to a new JSON object (the server serialises
  * it and puts it; "ok": true is added when the object has no "ok"; NULL means {"ok":true}), or a negative
  * errno, which the client sees as {"ok":false,"code":"failed","error":strerror}. Must not block and must

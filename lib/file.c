@@ -138,6 +138,26 @@ int file_open_dir(const char *path)
         return walk(fd, path, &links);
 }
 
+int file_mkdir_p(const char *path, mode_t mode)
+{
+        char tmp[4096];
+        int n = snprintf(tmp, sizeof(tmp), "%s", path);
+
+        if (n < 0 || (size_t)n >= sizeof(tmp))
+                return -ENAMETOOLONG;
+        for (char *p = tmp + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
 int file_split(const char *path, char **dir, const char **base)
 {
         *base = path_base(path);

@@ -22,6 +22,8 @@ int file_read_at(int dfd, const char *name, size_t max, char **ret, size_t *len)
  * when it sits in a directory that is root's and not writable by group or others (nobody else can have
  * put it there); otherwise -ELOOP. Returns the descriptor or -errno. */
 int file_open_dir(const char *path);
+/* Creates directory path (mode) and its missing parents (0755); an existing one is fine. 0 or -errno. */
+int file_mkdir_p(const char *path, mode_t mode);
 /* Splits path into a malloc'd directory ("." without a slash) and its last component (a pointer into
  * path). Returns 0, -EINVAL when there is no file name, -ENOMEM. */
 int file_split(const char *path, char **dir, const char **base);

@@ -40,6 +40,9 @@ struct metrics_service {
 
 struct metrics_snapshot {
         const char *hostname;
+        const char *group;              /* conf's group: a label on every series; NULL: none */
+        bool reload_refused;            /* the last reload was refused */
+        bool failsafe;                  /* written by failoverd --failsafe, not by the daemon */
         enum role role;
         enum fo_state state;            /* effective state decided */
         bool drained;

@@ -232,6 +232,36 @@ static pid_t spawn_child(struct spawn_args *a)
         return pid < 0 ? -e : pid;
 }
 
+/* What the service manager handed failoverd alone: a child that saw NOTIFY_SOCKET could send READY=1,
+ * STOPPING=1 or WATCHDOG=1 in the daemon's name (NotifyAccess=all), WATCHDOG_PID/LISTEN_PID name the daemon,
+ * and JOURNAL_STREAM describes our stderr, not the child's pipe. */
+static const char *const env_dropped[] = { "NOTIFY_SOCKET=", "WATCHDOG_USEC=", "WATCHDOG_PID=", "LISTEN_FDS=",
+                                           "LISTEN_PID=", "LISTEN_FDNAMES=", "JOURNAL_STREAM=", NULL };
+
+bool proc_env_dropped(const char *entry)
+{
+        for (const char *const *d = env_dropped; *d; d++)
+                if (strncmp(entry, *d, strlen(*d)) == 0)
+                        return true;
+        return false;
+}
+
+/* env without the dropped entries: a malloc'd vector of pointers into env (the strings are not copied). */
+static char **env_clean(char *const *env)
+{
+        size_t n = 0;
+        while (env && env[n])
+                n++;
+        char **v = calloc(n + 1, sizeof(char *));
+        if (!v)
+                return NULL;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (!proc_env_dropped(env[i]))
+                        v[k++] = env[i];
+        return v;
+}
+
 static int lookup_groups(const char *name, gid_t gid, gid_t **ret, int *n_ret)
 {
         gid_t *groups = NULL;
@@ -557,10 +587,15 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
                 r = -errno;
                 goto fail;
         }
+        char **envp = env_clean(o->envp ? o->envp : environ);   /* built here: the child may not allocate */
+        if (!envp) {
+                r = -ENOMEM;
+                goto fail;
+        }
 
         struct spawn_args a = {
                 .argv = o->argv,
-                .envp = o->envp ? o->envp : environ,
+                .envp = envp,
                 .cred = o->cred,
                 .set_groups = geteuid() == 0,
                 .null_fd = null_fd,
@@ -568,6 +603,7 @@ int proc_spawn(sd_event *e, const struct proc_opts *o, proc_done_fn done, void *
                 .err_fd = err_pipe[1],
         };
         pid_t pid = spawn_child(&a);
+        free(envp);             /* the child has called execve (or died): CLONE_VFORK */
         if (pid < 0) {
                 /* Reported through the callback, from the loop, like a failed exec. */
                 p->r.exec_errno = -pid;

@@ -28,7 +28,8 @@ bool proc_cred_equal(const struct proc_cred *a, const struct proc_cred *b);
 
 struct proc_opts {
         char *const *argv;              /* argv[0] is the program path (execv, no PATH search, no shell) */
-        char *const *envp;              /* NULL: inherit the environment */
+        char *const *envp;              /* NULL: inherit the environment; either way without what
+                                         * proc_env_dropped() names */
         const struct proc_cred *cred;   /* run as this user (groups when root, gid, uid); NULL: as we are */
         uint64_t timeout_usec;          /* 0: no timeout */
         uint64_t kill_grace_usec;       /* between SIGTERM and SIGKILL; 0 means 1 s */
@@ -70,6 +71,10 @@ pid_t proc_pid(const struct proc *p);
  * the result is the caller's to clear with proc_result_clear. */
 int proc_run(const struct proc_opts *o, struct proc_result *r);
 void proc_result_clear(struct proc_result *r);
+
+/* Whether an environment entry ("NAME=value") is one no child gets: NOTIFY_SOCKET, WATCHDOG_USEC,
+ * WATCHDOG_PID, LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES, JOURNAL_STREAM (what systemd gave failoverd alone). */
+bool proc_env_dropped(const char *entry);
 
 /* "exit 3", "killed by SIGKILL", "timed out after 1.0 s", "exec failed: No such file or directory". */
 void proc_describe(const struct proc_result *r, char *out, size_t len);

@@ -34,7 +34,90 @@ static void render_af(struct buf *b, const struct conf *c, const enum fo_state *
         buf_puts(b, " exit-address-family\n");
 }
 
+static void render_password(struct buf *b, const char *who, const char *password, unsigned flags)
+{
+        if (password)
+                buf_printf(b, " neighbor %s password %s\n", who,
+                           flags & RENDER_MASK_SECRETS ? RENDER_SECRET_MASK : password);
+}
+
+/* bgp.neighbors: the peer-group carries what every peer shares, each peer its own AS, hops, key and BFD.
+ * remote-as comes before peer-group, as FRR writes it for a member of a group without one. */
+static void render_peers(struct buf *b, const struct conf *c, unsigned flags)
+{
+        for (size_t i = 0; i < c->bgp.n_peers; i++) {
+                const struct conf_peer *p = &c->bgp.peers[i];
+                if (p->remote_as == CONF_AS_EXTERNAL)
+                        buf_printf(b, " neighbor %s remote-as external\n", p->address);
+                else if (p->remote_as == CONF_AS_INTERNAL)
+                        buf_printf(b, " neighbor %s remote-as internal\n", p->address);
+                else
+                        buf_printf(b, " neighbor %s remote-as %lld\n", p->address, p->remote_as);
+                buf_printf(b, " neighbor %s peer-group RS\n", p->address);
+                bool ibgp = p->remote_as == CONF_AS_INTERNAL || p->remote_as == c->bgp.asn;
+                if (p->multihop > 0 && !ibgp)
+                        buf_printf(b, " neighbor %s ebgp-multihop %d\n", p->address, p->multihop);
+                render_password(b, p->address, p->password, flags);
+                if (p->bfd)
+                        buf_printf(b, " neighbor %s bfd profile " RENDER_BFD_PROFILE "\n", p->address);
+        }
+}
+
+static bool uses_bfd(const struct conf *c)
+{
+        for (size_t i = 0; i < c->bgp.n_peers; i++)
+                if (c->bgp.peers[i].bfd)
+                        return true;
+        return c->bgp.n_peers == 0 && c->bgp.bfd;
+}
+
+static void render_prepend(struct buf *b, const struct conf *c, int n)
+{
+        if (n <= 0)
+                return;
+        buf_puts(b, " set as-path prepend");
+        for (int i = 0; i < n; i++)
+                buf_printf(b, " %lld", c->bgp.asn);
+        buf_puts(b, "\n");
+}
+
+/* The three route-maps: what ranks this host's path at the route servers in each state (bgp.preference). */
+static void render_route_maps(struct buf *b, const struct conf *c)
+{
+        int pri = c->bgp.priority;
+
+        switch (c->bgp.preference) {
+        case PREFER_PREPEND:
+                buf_puts(b, "route-map primary permit 10\nexit\n!\n");
+                buf_puts(b, "route-map secondary permit 10\n");
+                render_prepend(b, c, c->bgp.prepend + pri);
+                buf_puts(b, "exit\n!\nroute-map demoted permit 10\n");
+                render_prepend(b, c, c->bgp.prepend + c->bgp.demote_prepend + pri);
+                buf_puts(b, "exit\n!\n");
+                return;
+        case PREFER_MED:
+                buf_printf(b, "route-map primary permit 10\n set metric %lld\nexit\n!\n", c->bgp.med_primary);
+                buf_printf(b, "route-map secondary permit 10\n set metric %lld\nexit\n!\n",
+                           c->bgp.med_secondary + pri * c->bgp.med_step);
+                buf_printf(b, "route-map demoted permit 10\n set metric %lld\nexit\n!\n",
+                           c->bgp.med_demoted + pri * c->bgp.med_step);
+                return;
+        }
+        buf_printf(b, "route-map primary permit 10\n set community %s\nexit\n!\n", c->bgp.community_primary);
+        buf_printf(b, "route-map secondary permit 10\n set community %s\n", c->bgp.community_secondary);
+        render_prepend(b, c, pri);
+        buf_puts(b, "exit\n!\n");
+        buf_printf(b, "route-map demoted permit 10\n set community %s\n", c->bgp.community_secondary);
+        render_prepend(b, c, c->bgp.demote_prepend + pri);
+        buf_puts(b, "exit\n!\n");
+}
+
 int render_frr_conf(const struct conf *c, const enum fo_state *states, char **out)
+{
+        return render_frr_conf_opts(c, states, 0, out);
+}
+
+int render_frr_conf_opts(const struct conf *c, const enum fo_state *states, unsigned flags, char **out)
 {
         struct buf b;
         bool v4 = has_family(c, AF_INET), v6 = has_family(c, AF_INET6);
@@ -51,12 +134,20 @@ int render_frr_conf(const struct conf *c, const enum fo_state *states, char **ou
         buf_printf(&b, " coalesce-time %lld\n", c->bgp.coalesce_time);
         buf_puts(&b, " bgp bestpath as-path multipath-relax\n");
         buf_puts(&b, " neighbor RS peer-group\n");
-        buf_puts(&b, " neighbor RS remote-as external\n");
-        buf_printf(&b, " neighbor RS ebgp-multihop %d\n", c->bgp.multihop);
+        if (!c->bgp.n_peers) {
+                buf_puts(&b, " neighbor RS remote-as external\n");
+                buf_printf(&b, " neighbor RS ebgp-multihop %d\n", c->bgp.multihop);
+        }
         buf_puts(&b, " neighbor RS capability extended-nexthop\n");
         buf_printf(&b, " neighbor RS timers %d %d\n", c->bgp.keepalive, c->bgp.holdtime);
-        for (char **rs = c->bgp.route_servers; rs && *rs; rs++)
-                buf_printf(&b, " neighbor %s peer-group RS\n", *rs);
+        if (!c->bgp.n_peers) {
+                render_password(&b, "RS", c->bgp.password, flags);
+                if (c->bgp.bfd)
+                        buf_puts(&b, " neighbor RS bfd profile " RENDER_BFD_PROFILE "\n");
+                for (char **rs = c->bgp.route_servers; rs && *rs; rs++)
+                        buf_printf(&b, " neighbor %s peer-group RS\n", *rs);
+        }
+        render_peers(&b, c, flags);
         buf_puts(&b, " !\n");
         if (v4)
                 render_af(&b, c, states, AF_INET);
@@ -65,13 +156,11 @@ int render_frr_conf(const struct conf *c, const enum fo_state *states, char **ou
         if (v6)
                 render_af(&b, c, states, AF_INET6);
         buf_puts(&b, "exit\n!\n");
-        buf_printf(&b, "route-map primary permit 10\n set community %s\nexit\n!\n", c->bgp.community_primary);
-        buf_printf(&b, "route-map secondary permit 10\n set community %s\nexit\n!\n", c->bgp.community_secondary);
-        buf_printf(&b, "route-map demoted permit 10\n set community %s\n set as-path prepend",
-                   c->bgp.community_secondary);
-        for (int i = 0; i < c->bgp.demote_prepend; i++)
-                buf_printf(&b, " %lld", c->bgp.asn);
-        buf_puts(&b, "\nexit\n!\n");
+        render_route_maps(&b, c);
+        if (uses_bfd(c))
+                buf_printf(&b, "bfd\n profile " RENDER_BFD_PROFILE "\n  detect-multiplier %d\n  receive-interval %d\n"
+                           "  transmit-interval %d\n exit\n !\nexit\n!\n", c->bgp.bfd_multiplier,
+                           c->bgp.bfd_interval, c->bgp.bfd_interval);
         buf_puts(&b, "ipv6 nht resolve-via-default\n");
         if (c->frr.extra_text) {
                 buf_puts(&b, "! frr.extra\n");

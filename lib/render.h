@@ -7,6 +7,13 @@
 /* Renders the whole frr.conf for c with states[i] the effective state of c->services[i].
  * Deterministic: the same input gives byte-identical output. Returns 0 or -ENOMEM; *out is the caller's. */
 int render_frr_conf(const struct conf *c, const enum fo_state *states, char **out);
+/* The same; with RENDER_MASK_SECRETS each password is RENDER_SECRET_MASK (for --render without
+ * --show-secrets: still valid FRR syntax, never the key). */
+#define RENDER_MASK_SECRETS 1u
+#define RENDER_SECRET_MASK "********"
+/* The name of the BFD profile the rendering defines for bfd = true (bgp.bfd_interval, bgp.bfd_multiplier). */
+#define RENDER_BFD_PROFILE "failoverd"
+int render_frr_conf_opts(const struct conf *c, const enum fo_state *states, unsigned flags, char **out);
 
 /* The configuration commands, one per element, that switch bgpd to states without touching anything else:
  * "configure terminal", "router bgp ASN", then per address family the network (or "no network") lines.

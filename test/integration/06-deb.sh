@@ -16,10 +16,11 @@ for f in ./usr/sbin/failoverd ./usr/sbin/failoverctl ./usr/lib/systemd/system/fa
 	./usr/lib/systemd/system/failoverd-failsafe.service ./etc/failoverd/failoverd.conf ./etc/failoverd/conf.d/ \
 	./usr/share/man/man8/failoverd.8.gz ./usr/share/man/man8/failoverctl.8.gz \
 	./usr/share/man/man5/failoverd.conf.5.gz ./usr/share/doc/failoverd/copyright \
-	./usr/share/doc/failoverd/changelog.gz; do
+	./usr/share/doc/failoverd/changelog.gz ./usr/share/failoverd/prometheus/failoverd.rules.yml \
+	./usr/share/failoverd/grafana/failoverd.json; do
 	grep -qxF "$f" <<<"$files" || fail "the package lacks $f"
 done
-echo "ok: binaries, units, man pages, example configuration, conf.d, copyright, changelog"
+echo "ok: binaries, units, man pages, example configuration, conf.d, copyright, changelog, alerts, dashboard"
 [ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" = /etc/failoverd/failoverd.conf ] ||
 	fail "conffiles is not exactly /etc/failoverd/failoverd.conf"
 dep=$(dpkg-deb -f "$deb" Depends)

@@ -98,4 +98,11 @@ grep -q "full apply (primary): ok.*frr.conf unchanged" "$T/out5" || fail "second
 assert_eq "$(stat -c '%i %Y' "$cfg")" "$inode_before" "frr.conf inode and mtime"
 assert_eq "$(conns)" "$c_before" "BGP connections established (no reset)"
 [ -e "$cfg.sav" ] && fail "frr.conf.sav left behind"
+
+say "6. --failsafe withdraws and says so in the metrics file, labelled with the group"
+{ cat "$T/h1.conf"; printf 'group = "lab-web";\nmetrics_file = "%s";\n' "$T/h1.prom"; } > "$T/h1-fs.conf"
+lab_exec h1 "$FAILOVERD" -c "$T/h1-fs.conf" --failsafe
+grep -qx 'failoverd_failsafe_ran{group="lab-web"} 1' "$T/h1.prom" || { cat "$T/h1.prom"; fail "no failsafe_ran 1 in the metrics file"; }
+grep -qx 'failoverd_state{group="lab-web",state="withdrawn"} 1' "$T/h1.prom" || { cat "$T/h1.prom"; fail "the fail-safe's metrics do not say withdrawn"; }
+ok "the fail-safe's metrics file: failsafe_ran 1, withdrawn, group label"
 ok "all done"

@@ -1,7 +1,7 @@
 # Sourced by every integration test: strict mode, the lab, assertions, and clean-up on any exit.
 set -euo pipefail
 # Strict mode ends a test at the first failing command; say which, or the log ends without a reason.
-trap '_rc=$?; say "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc"' ERR
+trap '_rc=$?; fail_say "${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc${_WU_LAST:+ ($_WU_LAST)}"' ERR
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/test/lab/lab.sh"
 FAILOVERD=${FAILOVERD_BUILD:-$ROOT/build/release}/failoverd
@@ -16,6 +16,8 @@ cleanup() {
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	if [ $rc != 0 ]; then
 		for f in "$T"/*.log; do [ -e "$f" ] && { echo "--- last lines of $(basename "$f")"; tail -25 "$f"; }; done
+		# The reason last, after the logs: the runner's tail and a reader's eye end here.
+		[ -n "$FAIL_MSG" ] && echo "$FAIL_MSG"
 	fi
 	lab_down >/dev/null 2>&1 || true
 	rm -rf "$T"
@@ -24,10 +26,32 @@ cleanup() {
 trap cleanup EXIT
 
 say() { printf '%s %s\n' "$(date +%T.%3N)" "$*"; }
-fail() { say "FAIL: $*"; exit 1; }
+# The first failure's message, said again after the daemons' logs on exit.
+FAIL_MSG="" _WU_LAST=""
+fail_say() { local m; m="$(date +%T.%3N) FAIL: $*"; [ -n "$FAIL_MSG" ] || FAIL_MSG=$m; echo "$m"; }
+fail() { fail_say "$*"; exit 1; }
 ok() { say "ok: $*"; }
 assert_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"; ok "$3 ($1)"; }
 now() { date +%s.%N; }
+# wait_until SECS WHAT COND [INTERVAL]: evaluates the shell condition COND (a string, evaluated in the
+# caller's scope each time, so quote it with '...') every INTERVAL seconds (0.05) until it holds: returns 0.
+# After SECS seconds of wall clock it says "timeout: waited SECS s for WHAT" and returns 1, so the caller's
+# own assertion (`|| fail "..."`) still names what was wrong. Strict mode does not apply inside COND.
+wait_until() {
+	# Prefixed names: COND sees the caller's variables, not these.
+	local _wu_secs=$1 _wu_what=$2 _wu_cond=$3 _wu_every=${4:-0.05} _wu_end
+	_WU_LAST=""
+	_wu_end=$(( ${EPOCHREALTIME/./} + ${_wu_secs%.*} * 1000000 ))
+	[[ $_wu_secs == *.* ]] && _wu_end=$(( _wu_end + 10#$(printf '%-6s' "${_wu_secs#*.}" | tr ' ' 0) ))
+	while :; do
+		if eval "$_wu_cond"; then return 0; fi
+		[ "${EPOCHREALTIME/./}" -ge "$_wu_end" ] && break
+		sleep "$_wu_every"
+	done
+	_WU_LAST="timeout: waited $_wu_secs s for $_wu_what"
+	say "$_WU_LAST"
+	return 1
+}
 ms_since() { python3 -c "import sys,time; print(round((time.time()-float(sys.argv[1]))*1000))" "$1"; }
 
 # A conf.d check for host NODE whose exit code is the content of $T/NODE.flag.
@@ -64,24 +88,20 @@ with open(sys.argv[2], "a") as f:
         f.write(m.replace("\n", " | ") + "\n"); f.flush()
 ' "$T/notify.sock" "$T/notify.log" </dev/null >/dev/null 2>&1 &
 	PIDS+=($!)
-	for _ in $(seq 100); do [ -S "$T/notify.sock" ] && break; sleep 0.02; done
+	wait_until 2 "the notify listener's socket" '[ -S "$T/notify.sock" ]' || true
 	NOTIFY_SOCK=$T/notify.sock
 }
 wait_notify() {
-	local pat=$1 secs=${2:-10} i=0
-	while ! grep -qE "$pat" "$T/notify.log" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt $((secs * 20)) ] && { cat "$T/notify.log"; fail "no '$pat' from sd_notify after ${secs}s"; }
-		sleep 0.05
-	done
+	local pat=$1 secs=${2:-10}
+	wait_until "$secs" "'$pat' from sd_notify" 'grep -qE "$pat" "$T/notify.log" 2>/dev/null' ||
+		{ cat "$T/notify.log"; fail "no '$pat' from sd_notify after ${secs}s"; }
 }
 
 # Waits until NODE's log has a line matching a pattern.
 wait_log() {
-	local node=$1 pat=$2 secs=${3:-15} i=0
-	while ! grep -qE "$pat" "$T/$node.log" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt $((secs * 20)) ] && { tail -20 "$T/$node.log"; fail "no '$pat' in $node's log after ${secs}s"; }
-		sleep 0.05
-	done
+	local node=$1 pat=$2 secs=${3:-15}
+	wait_until "$secs" "'$pat' in $node's log" 'grep -qE "$pat" "$T/$node.log" 2>/dev/null' ||
+		{ tail -20 "$T/$node.log"; fail "no '$pat' in $node's log after ${secs}s"; }
 }
 # Asserts both route servers' best path for PREFIX, waiting up to SECS.
 expect_best() {
@@ -93,12 +113,12 @@ expect_best() {
 }
 # Waits until one of RS's paths for PREFIX matches an extended regex (or, with "!", until none does).
 wait_path() {
-	local rs=$1 prefix=$2 re=$3 neg=${4:-} i
-	for i in $(seq 200); do
-		if [ -z "$neg" ]; then lab_paths "$rs" "$prefix" | grep -qE "$re" && return 0
-		else lab_paths "$rs" "$prefix" | grep -qE "$re" || return 0; fi
-		sleep 0.05
-	done
+	local rs=$1 prefix=$2 re=$3 neg=${4:-}
+	if [ -z "$neg" ]; then
+		wait_until 10 "a path of $rs for $prefix matching '$re'" 'lab_paths "$rs" "$prefix" | grep -qE "$re"' && return 0
+	else
+		wait_until 10 "no path of $rs for $prefix matching '$re'" '! lab_paths "$rs" "$prefix" | grep -qE "$re"' && return 0
+	fi
 	lab_paths "$rs" "$prefix"
 	fail "$rs $prefix: waited 10 s for ${neg:+no }path matching '$re'"
 }

@@ -25,7 +25,8 @@
 #
 # Environment: LAB_PREFIX (default "folab"; names every namespace, pathspace and directory the lab
 # makes, so that two labs can coexist), LAB_DIR (state directory, default /run/$LAB_PREFIX),
-# LAB_TRANSPORT (v6 | v4 | mixed: which route-server addresses failoverd-conf uses; default v6).
+# LAB_TRANSPORT (v6 | v4 | mixed: which route-server addresses failoverd-conf uses; default v6),
+# LAB_RS_PASSWORD (at "up": the route servers require this TCP-MD5 password of every host; default none).
 
 LAB_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
@@ -261,6 +262,14 @@ frr_dirs() {
 	printf '%s\n' "$hostconf" >"$ETC/$ps/frr.conf"
 }
 
+# The route servers' optional extras (LAB_RS_PASSWORD), added to the peer-group HOSTS of rs-frr.conf.
+rs_options() {
+	local pw=${LAB_RS_PASSWORD:-}
+	[[ -z $pw || $pw =~ ^[!-~]{1,80}$ ]] || die "LAB_RS_PASSWORD must be 1-80 printable characters, no spaces"
+	awk -v pw="$pw" '{ print } /^ neighbor HOSTS capability extended-nexthop$/ && pw != "" {
+		print " neighbor HOSTS password " pw }'
+}
+
 # Starts NODE's zebra and bgpd (those not running) and, unless BOOT is "no", loads
 # /etc/frr/PATHSPACE/frr.conf with vtysh -b as frrinit.sh does.
 start_frr() {
@@ -315,7 +324,7 @@ cmd_up() {
 		if [[ $node == rs* ]]; then
 			i=$(node_num "$node")
 			frr_dirs "$P-$node" "$(sed -e "s|@NAME@|$P-$node|" -e "s|@ASN@|$RS_ASN|" -e "s|@ROUTER_ID@|${NET4%.0/24}.$i|" \
-				-e "s|@NET6@|$NET6|" -e "s|@NET4@|$NET4|" "$HERE/rs-frr.conf")"
+				-e "s|@NET6@|$NET6|" -e "s|@NET4@|$NET4|" "$HERE/rs-frr.conf" | rs_options)"
 		else
 			frr_dirs "$P-$node" "hostname $P-$node"
 			install -d -m 0755 "$DIR/$node" "$DIR/$node/conf.d" "$DIR/$node/state" "$DIR/$node/run"

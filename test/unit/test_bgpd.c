@@ -93,6 +93,50 @@ START_TEST(test_bgpd_neighbors_established)
 }
 END_TEST
 
+/* TCP-MD5 mismatch (captured from the lab, 8.4.4: route servers with LAB_RS_PASSWORD, host with another
+ * key): no answer at all, so bgpd stays in Connect; the password is what status must suggest. */
+START_TEST(test_bgpd_neighbors_md5_mismatch)
+{
+        fv = &frr_versions[0];
+        char *j = slurp("host-neighbors-md5-mismatch.json");
+        struct bgpd_status s = { 0 };
+        char why[256];
+
+        ck_assert_int_eq(bgpd_parse_neighbors(j, &s), 0);
+        ck_assert_uint_eq(s.n_peers, 2);
+        for (size_t i = 0; i < 2; i++) {
+                ck_assert_str_eq(s.peers[i].state, "Connect");
+                ck_assert(s.peers[i].auth);
+                ck_assert_str_eq(s.peers[i].bfd, "");
+                bgpd_peer_why(&s.peers[i], why, sizeof(why));
+                ck_assert_str_eq(why, "no TCP session: TCP-MD5 password mismatch, or the peer does not answer "
+                                      "(last reset: Waiting for peer OPEN)");
+        }
+        check_invariants(&s);
+        bgpd_status_clear(&s);
+        free(j);
+
+        /* Without a password: not suggested; established: nothing to say. */
+        j = slurp("host-neighbors-established.json");
+        ck_assert_int_eq(bgpd_parse_neighbors(j, &s), 0);
+        ck_assert(!s.peers[0].auth);
+        bgpd_peer_why(&s.peers[0], why, sizeof(why));
+        ck_assert_str_eq(why, "");
+        s.peers[0].established = false;
+        snprintf(s.peers[0].state, sizeof(s.peers[0].state), "Active");
+        bgpd_peer_why(&s.peers[0], why, sizeof(why));
+        ck_assert_ptr_nonnull(strstr(why, "no TCP session: the peer does not answer or refuses"));
+        snprintf(s.peers[0].bfd, sizeof(s.peers[0].bfd), "Down");
+        s.peers[0].last_reset[0] = '\0';
+        bgpd_peer_why(&s.peers[0], why, sizeof(why));
+        ck_assert_str_eq(why, "BFD down");
+        bgpd_peer_why(NULL, why, sizeof(why));
+        ck_assert_str_eq(why, "");
+        bgpd_status_clear(&s);
+        free(j);
+}
+END_TEST
+
 START_TEST(test_bgpd_neighbors_down)
 {
         fv = &frr_versions[_i];
@@ -810,6 +854,7 @@ Suite *bgpd_suite(void)
         tcase_add_loop_test(tc, test_bgpd_neighbors_one, 0, N_FRR_VERSIONS);
         tcase_add_loop_test(tc, test_bgpd_neighbors_no_bgp, 0, N_FRR_VERSIONS);
         tcase_add_test(tc, test_bgpd_neighbors_sorted);
+        tcase_add_test(tc, test_bgpd_neighbors_md5_mismatch);
         tcase_add_test(tc, test_bgpd_neighbors_wrong_types);
         tcase_add_test(tc, test_bgpd_neighbors_huge_numbers);
         tcase_add_test(tc, test_bgpd_malformed);

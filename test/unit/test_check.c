@@ -3,16 +3,19 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
 
 #include "check.h"
+#include "check_native.h"
 #include "proc.h"
 
 #define MAX_RESULTS 256
@@ -696,6 +699,136 @@ START_TEST(test_check_insecure_conf_file)
 }
 END_TEST
 
+/* A native check is done by the daemon itself, as root: its NAME.conf passes the rule scripts pass. In a conf.d
+ * open to everyone, a tcp check's NAME.conf is refused and nothing is connected to. */
+START_TEST(test_check_native_insecure_conf)
+{
+        if (geteuid() != 0)
+                return;
+        char *dir = path_in(tmp, "conf.d");
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        ck_assert_int_eq(chmod(dir, 0777), 0);
+        char *conf = unit_write(dir, "web.conf", "type = \"tcp\";\n", 0644);
+        struct native_conf nc = { .type = NATIVE_TCP, .host = "127.0.0.1", .port = 9 };
+        struct check_conf cc = { .name = "web", .native = &nc, .conf_file = conf, .interval = 0.05, .timeout = 2,
+                                 .rise = 1, .fall = 1 };
+        /* checks.user does not lift it: the connection is still made by root. */
+        cc.user = "nobody";
+        ck_assert_int_eq(proc_cred_lookup("nobody", &cc.cred), 0);
+
+        sd_event *e = NULL;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        struct rec r = { 0 };
+        struct check *c = NULL;
+        ck_assert_int_eq(check_new(e, &cc, on_result, &r, &c), 0);
+        ck_assert_int_eq(check_start(c), 0);
+        int two = 2;
+        ck_assert(loop_until(e, has_n, &r, &two, 10000));
+        const struct check_result *res = check_get_result(c);
+        ck_assert_msg(res->insecure, "%s: %s", res->description, res->message);
+        ck_assert_str_eq(res->description, "insecure configuration");
+        char want[512];
+        snprintf(want, sizeof(want), "insecure: %s is writable by group", dir);
+        ck_assert_str_eq(res->message, want);
+
+        /* Fixed: it runs (port 9 on loopback: refused, but tried). */
+        ck_assert_int_eq(chmod(dir, 0755), 0);
+        int n = r.n + 2;
+        ck_assert(loop_until(e, has_n, &r, &n, 10000));
+        ck_assert(!check_get_result(c)->insecure);
+        ck_assert_str_eq(check_get_result(c)->description, "connect failed");
+        check_free(c);
+        sd_event_unref(e);
+        free(cc.cred);
+        free(conf);
+        free(dir);
+}
+END_TEST
+
+/* Runs failoverd --check -c path; returns its exit status with stderr in out. */
+static int run_check_mode(const char *path, char *out, size_t outlen)
+{
+        const char *bin = getenv("FAILOVERD_BIN");
+        char *argv[] = { (char *)(bin ? bin : BUILD_DIR "/failoverd"), "--check", "-c", (char *)path, NULL };
+        extern char **environ;
+        int pfd[2];
+        ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        pid_t pid;
+        ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        close(pfd[1]);
+        size_t len = 0;
+        ssize_t m;
+        while (len + 1 < outlen && (m = read(pfd[0], out + len, outlen - 1 - len)) > 0)
+                len += (size_t)m;
+        out[len] = '\0';
+        close(pfd[0]);
+        int st;
+        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* failoverd --check refuses what the daemon would refuse to run (the same check_conf_secure()), naming the file
+ * and the reason: a script of another user, a group-writable script, a group-writable conf.d, a NAME.conf of
+ * another user, and a notify program (run as root) in an insecure place. */
+START_TEST(test_check_mode_refuses_insecure)
+{
+        if (geteuid() != 0)
+                return;
+        struct passwd *pw = getpwnam("nobody");
+        ck_assert_ptr_nonnull(pw);
+        char *dir = path_in(tmp, "conf.d");
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        char *hook = script(tmp, "hook", "exit 0");
+        char text[1024];
+        snprintf(text, sizeof(text), "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
+                 "checks = { directory = \"%s\"; };\nnotify = [\"%s\"];\n", dir, hook);
+        char *conf = unit_write(tmp, "failoverd.conf", text, 0644);
+        char *web = script(dir, "web", "exit 0");
+        char *db = unit_write(dir, "db.conf", "type = \"tcp\";\nhost = \"127.0.0.1\";\nport = 5432;\n", 0644);
+        char out[4096], want[1024];
+        int st = run_check_mode(conf, out, sizeof(out));
+        ck_assert_msg(st == 0, "a secure conf.d is refused: %s", out);
+
+        struct {
+                const char *path;
+                int mode;               /* 0: chown to nobody instead */
+                const char *what;
+                const char *reason;
+        } cases[] = {
+                { web, 0, "check web: insecure script", "is not owned by root" },
+                { web, 0775, "check web: insecure script", "is writable by group" },
+                { dir, 0775, "check db: insecure configuration", "is writable by group" },
+                { db, 0, "check db: insecure configuration", "is not owned by root" },
+                { hook, 0757, "notify", "is writable by others" },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct stat old;
+                ck_assert_int_eq(stat(cases[i].path, &old), 0);
+                if (cases[i].mode)
+                        ck_assert_int_eq(chmod(cases[i].path, (mode_t)cases[i].mode), 0);
+                else
+                        ck_assert_int_eq(chown(cases[i].path, pw->pw_uid, 0), 0);
+                st = run_check_mode(conf, out, sizeof(out));
+                ck_assert_msg(st == 1, "case %zu: failoverd --check says OK to %s", i, cases[i].path);
+                snprintf(want, sizeof(want), "%s %s", cases[i].path, cases[i].reason);
+                ck_assert_msg(strstr(out, cases[i].what) && strstr(out, want), "case %zu: %s", i, out);
+                ck_assert_int_eq(chmod(cases[i].path, old.st_mode & 07777), 0);
+                ck_assert_int_eq(chown(cases[i].path, 0, 0), 0);
+        }
+        ck_assert_int_eq(run_check_mode(conf, out, sizeof(out)), 0);
+        free(dir);
+        free(hook);
+        free(conf);
+        free(web);
+        free(db);
+}
+END_TEST
+
 START_TEST(test_check_new_rejects)
 {
         sd_event *e = NULL;
@@ -759,6 +892,8 @@ Suite *check_suite(void)
         tcase_add_test(tc, test_check_insecure_never_runs);
         tcase_add_test(tc, test_check_insecure_conf_file);
         tcase_add_test(tc, test_check_new_rejects);
+        tcase_add_test(tc, test_check_native_insecure_conf);
+        tcase_add_test(tc, test_check_mode_refuses_insecure);
         tcase_add_test(tc, test_check_runs_ask_no_nss);
         suite_add_tcase(s, tc);
         return s;

@@ -196,7 +196,11 @@ START_TEST(test_defaults)
         ck_assert_double_eq(c->bgp.poll_interval, 2.0);
         ck_assert_str_eq(c->frr.config, "/etc/frr/frr.conf");
         ck_assert_str_eq(c->frr.vtysh, "/usr/bin/vtysh");
-        ck_assert_str_eq(c->frr.reload, "/usr/lib/frr/frr-reload.py");
+        ck_assert_str_eq(c->frr.reload, conf_frr_reload_default());
+        /* This Debian machine has FRR's Debian layout (make deps installs frr-pythontools). */
+        ck_assert_str_eq(conf_frr_reload_default(), access("/usr/libexec/frr/frr-reload.py", F_OK) == 0 &&
+                                                    access("/usr/lib/frr/frr-reload.py", F_OK) != 0
+                                                    ? "/usr/libexec/frr/frr-reload.py" : "/usr/lib/frr/frr-reload.py");
         ck_assert_str_eq(c->frr.pathspace, "");
         ck_assert_str_eq(c->frr.extra, "");
         ck_assert_ptr_null(c->frr.extra_text);
@@ -497,6 +501,37 @@ START_TEST(test_shared_ips_duplicates)
 }
 END_TEST
 
+/* A /64 inside a /56: longest-prefix match takes the /64's traffic out of the /56's failover (issue 19.5). */
+START_TEST(test_shared_ips_overlap)
+{
+        int r = load("role = \"primary\";\ndatacenter = 4;\n"
+                     "shared_ips = [\"2001:db8:e001:1b00::/56\",\n"
+                     "  \"2001:db8:e001:1b8c::/64\", \"2001:db8:e001:1c00::/64\"];\n");
+        expect_errors(r, 1);
+        expect_err("failoverd.conf:4: shared_ips[1]: \"2001:db8:e001:1b8c::/64\": 2001:db8:e001:1b8c::/64 overlaps "
+                   "2001:db8:e001:1b00::/56 (also in shared_ips): one would hold the other's traffic; list each "
+                   "address once");
+}
+END_TEST
+
+START_TEST(test_services_overlap)
+{
+        int r = load("services = (\n"
+                     "  { name = \"web\"; role = \"primary\"; shared_ips = [\"2001:db8:e001:1b8c::/64\"]; },\n"
+                     "  { name = \"db\"; role = \"secondary\";\n"
+                     "    shared_ips = [\"2001:db8:e001:1b00::/56\"]; },\n"
+                     "  { name = \"mail\"; role = \"primary\";\n"
+                     "    shared_ips = [\"2001:db8:e001:2000::/56\", \"2001:db8:e001:20ff::/64\"]; }\n"
+                     ");\ndatacenter = 4;\n");
+        expect_errors(r, 2);
+        expect_err("failoverd.conf:4: services[1].shared_ips[0]: \"2001:db8:e001:1b00::/56\": 2001:db8:e001:1b00::/56 "
+                   "overlaps 2001:db8:e001:1b8c::/64 of service \"web\" (@DIR@/failoverd.conf:2: services[0]): the "
+                   "longer prefix would take its traffic out of the other's failover");
+        expect_err("failoverd.conf:6: services[2].shared_ips[1]: \"2001:db8:e001:20ff::/64\": 2001:db8:e001:20ff::/64 "
+                   "overlaps 2001:db8:e001:2000::/56 of the same service: list each address once");
+}
+END_TEST
+
 /* --- host name ----------------------------------------------------------------------------------------- */
 
 START_TEST(test_hostname)
@@ -538,6 +573,26 @@ START_TEST(test_hostname)
         ck_assert(!conf_valid_hostname("a-.b"));
         ck_assert(!conf_valid_hostname("a.b."));
         ck_assert(!conf_valid_hostname("a\tb"));
+}
+END_TEST
+
+/* group: a metrics label, validated like the host name (a quote or a line feed would end the label). */
+START_TEST(test_group)
+{
+        static const char msg[] = "not a valid group name (letters, digits, '-' and '.', no white space)";
+        char want[512];
+
+        one_ok("hostname = \"atl\";");
+        ck_assert_ptr_null(c->group);
+        one_ok("group = \"atl-web.example\";");
+        ck_assert_str_eq(c->group, "atl-web.example");
+        snprintf(want, sizeof(want), "failoverd.conf:4: group: \"web\\\"} 1\": %s", msg);
+        one_error("group = \"web\\\"} 1\";", want);
+        snprintf(want, sizeof(want), "failoverd.conf:4: group: \"atl web\": %s", msg);
+        one_error("group = \"atl web\";", want);
+        snprintf(want, sizeof(want), "failoverd.conf:4: group: \"\": %s", msg);
+        one_error("group = \"\";", want);
+        one_error("group = 5;", "failoverd.conf:4: group: must be a string, not an integer");
 }
 END_TEST
 
@@ -1361,7 +1416,10 @@ Suite *conf_suite(void)
         tcase_add_test(tc, test_shared_ips_canonical);
         tcase_add_test(tc, test_shared_ips_hostbits_spec);
         tcase_add_test(tc, test_shared_ips_duplicates);
+        tcase_add_test(tc, test_shared_ips_overlap);
+        tcase_add_test(tc, test_services_overlap);
         tcase_add_test(tc, test_hostname);
+        tcase_add_test(tc, test_group);
         tcase_add_test(tc, test_communities);
         tcase_add_test(tc, test_route_servers_given);
         tcase_add_test(tc, test_route_servers_derived);

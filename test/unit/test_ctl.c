@@ -84,6 +84,13 @@ static int fake_handler(const char *command, const char *arg, json_object **repl
                 *reply = json_tokener_parse(sample_status);
                 return *reply ? 0 : -ENOMEM;
         }
+        if (strcmp(command, "status") == 0 || strcmp(command, "checks") == 0) {
+                /* What agent/control.c does: the screens come from the daemon's side, not the transport. */
+                json_object *st = json_tokener_parse(sample_status);
+                int r = ctl_format_reply(command, st, 1700000000, reply);
+                json_object_put(st);
+                return r;
+        }
         if (strcmp(command, "drain") == 0) {
                 char msg[CTL_REQUEST_MAX + 16];
                 snprintf(msg, sizeof(msg), "drained: %s", arg ? arg : "no reason");
@@ -250,7 +257,7 @@ START_TEST(test_ctl_parse_request)
                 char line[128], err[160] = "";
                 const char *cmd, *arg;
                 snprintf(line, sizeof(line), "%s", cases[i].in);
-                int r = ctl_parse_request(line, &cmd, &arg, err, sizeof(err));
+                int r = ctl_parse_request(line, strlen(line), &cmd, &arg, err, sizeof(err));
                 if (cases[i].cmd) {
                         ck_assert_msg(r == 0, "\"%s\": %s", cases[i].in, err);
                         ck_assert_str_eq(cmd, cases[i].cmd);
@@ -263,6 +270,15 @@ START_TEST(test_ctl_parse_request)
                         assert_contains(err, cases[i].err);
                 }
         }
+
+        /* A NUL is a byte like any other: the whole request is refused, never read up to it. */
+        static const char nul[] = "drain\0 garbage\001\002";
+        char line[64], err[160] = "";
+        const char *cmd, *arg;
+        memcpy(line, nul, sizeof(nul));
+        ck_assert_int_eq(ctl_parse_request(line, sizeof(nul) - 1, &cmd, &arg, err, sizeof(err)), -EINVAL);
+        assert_contains(err, "printable ASCII (byte 0x00 at offset 5)");
+        ck_assert_ptr_null(cmd);
 }
 END_TEST
 
@@ -373,6 +389,15 @@ START_TEST(test_ctl_bad_requests_on_the_wire)
         free(out);
         out = raw_exchange(f.path, "\n", 1);
         assert_contains(out, "empty request");
+        free(out);
+        /* A NUL does not end the request early: "drain" followed by garbage is refused as a whole. */
+        static const char nul[] = "drain\0 garbage\001\002\n";
+        out = raw_exchange(f.path, nul, sizeof(nul) - 1);
+        assert_contains(out, "\"code\":\"bad-request\"");
+        assert_contains(out, "byte 0x00 at offset 5");
+        free(out);
+        out = raw_exchange(f.path, "ping\0\n", 6);
+        assert_contains(out, "printable ASCII");
         free(out);
         ck_assert_int_eq(f.calls, 0);
 
@@ -560,15 +585,16 @@ END_TEST
 /* Makes the calling thread nobody (gid nobody, supplementary groups as given). Raw system calls change this
  * thread only (glibc's setuid() would change every thread): the test needs no fork while the server
  * thread runs, where a child could stall on a lock that thread held (a sanitizer's, malloc's). */
-static int become_nobody(const gid_t *groups, size_t n)
+static int become_user(uid_t uid, const gid_t *groups, size_t n)
 {
         if (syscall(SYS_setgroups, n, groups) < 0 || syscall(SYS_setresgid, NOBODY, NOBODY, NOBODY) < 0 ||
-            syscall(SYS_setresuid, NOBODY, NOBODY, NOBODY) < 0)
+            syscall(SYS_setresuid, uid, uid, uid) < 0)
                 return -errno;
         return 0;
 }
 
 struct nobody_call {
+        uid_t uid;
         const gid_t *groups;
         size_t n;
         int (*fn)(void *);
@@ -579,15 +605,24 @@ struct nobody_call {
 static void *nobody_thread(void *arg)
 {
         struct nobody_call *c = arg;
-        c->ret = become_nobody(c->groups, c->n) < 0 ? 99 : c->fn(c->arg);
+        c->ret = become_user(c->uid, c->groups, c->n) < 0 ? 99 : c->fn(c->arg);
         return NULL;
 }
 
-/* Runs fn in a thread of its own that has become nobody; returns what fn returned (99: could not become
- * nobody). The thread ends with fn, and its credentials with it. */
+/* Runs fn in a thread of its own that has become uid (gid nobody, groups); returns what fn returned (99:
+ * could not). The thread ends with fn, and its credentials with it. */
+static int as_user(uid_t uid, const gid_t *groups, size_t n, int (*fn)(void *), void *arg)
+{
+        struct nobody_call c = { .uid = uid, .groups = groups, .n = n, .fn = fn, .arg = arg };
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, nobody_thread, &c), 0);
+        ck_assert_int_eq(pthread_join(th, NULL), 0);
+        return c.ret;
+}
+
 static int as_nobody(const gid_t *groups, size_t n, int (*fn)(void *), void *arg)
 {
-        struct nobody_call c = { .groups = groups, .n = n, .fn = fn, .arg = arg };
+        struct nobody_call c = { .uid = NOBODY, .groups = groups, .n = n, .fn = fn, .arg = arg };
         pthread_t th;
         ck_assert_int_eq(pthread_create(&th, NULL, nobody_thread, &c), 0);
         ck_assert_int_eq(pthread_join(th, NULL), 0);
@@ -736,7 +771,7 @@ START_TEST(test_ctl_read_and_admin_groups)
         ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &resume), 11);
         ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &reload), 11);
         pthread_mutex_lock(&f.lock);
-        ck_assert_str_eq(f.last_cmd, "status-json");     /* the handler never saw a change */
+        ck_assert_str_eq(f.last_cmd, "checks");          /* the handler never saw a change */
         pthread_mutex_unlock(&f.lock);
 
         /* Both groups: the socket opens to everyone, the credentials decide. */
@@ -776,6 +811,82 @@ START_TEST(test_ctl_read_and_admin_groups)
         ck_assert_int_eq(st.st_mode & 07777, 0660);
         ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &status), 0);
         ck_assert_int_eq(as_nobody(&readers, 1, nobody_cmd, &drain), 11);
+        fx_teardown(&f);
+}
+END_TEST
+
+struct conns {
+        const char *path;
+        int n;
+        int fd[CTL_MAX_CONNECTIONS];
+};
+
+/* Opens n connections (as the calling thread's user) and leaves them open, silent. */
+static int open_conns(void *arg)
+{
+        struct conns *c = arg;
+        for (int i = 0; i < c->n; i++)
+                c->fd[i] = raw_connect(c->path);
+        return 0;
+}
+
+/* Whether the server has closed fd (it answered busy or timed it out); waits up to wait_s for that. */
+static bool conn_closed(int fd, double wait_s, char **text)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, (int)(wait_s * 1000)) <= 0)
+                return false;
+        *text = raw_read_all(fd, 5);
+        return true;
+}
+
+/* Members of the read group hold every connection they can get and reconnect: root's drain and an admin's
+ * reload are still served (4 of the 16 are kept for admins), a reader uid gets at most 4, and the limit says
+ * which one was hit. */
+START_TEST(test_ctl_admin_slots)
+{
+        struct fx f;
+        gid_t readers = 4242, admins = 4343;
+        struct conns u[4];
+        char *text;
+        json_object *r = NULL;
+
+        if (geteuid() != 0)
+                return;
+        fx_setup(&f);
+        fx_start(&f);
+        ck_assert_int_eq(ctl_server_set_access(f.srv, readers, admins), 0);
+        /* Four reader uids, 6 connections each: 4 held per uid until the readers' 12 are gone. */
+        for (int k = 0; k < 4; k++) {
+                u[k] = (struct conns){ .path = f.path, .n = 6 };
+                ck_assert_int_eq(as_user(NOBODY - (uid_t)k, &readers, 1, open_conns, &u[k]), 0);
+        }
+        /* Root and the admin group get through while the readers hold theirs. */
+        ck_assert_int_eq(ctl_request(f.path, "drain", "root", 2000, &r), 0);
+        ck_assert_msg(jok(r), "root refused: %s", json_object_to_json_string(r));
+        json_object_put(r);
+        int held = 0;
+        for (int k = 0; k < 4; k++)
+                for (int i = 0; i < u[k].n; i++) {
+                        if (!conn_closed(u[k].fd[i], i < 4 && k < 3 ? 0.05 : 5, &text)) {
+                                held++;
+                                continue;
+                        }
+                        assert_contains(text, "\"code\":\"busy\"");
+                        assert_contains(text, k < 3 ? "from uid" : "from readers");
+                        free(text);
+                        ck_assert_msg(i >= 4 || k == 3, "uid %u's connection %d refused", (unsigned)(NOBODY - k), i);
+                }
+        ck_assert_int_eq(held, CTL_MAX_CONNECTIONS - CTL_ADMIN_RESERVED);
+
+        struct req drain = { f.path, "drain" };
+        ck_assert_int_eq(as_nobody(&admins, 1, nobody_cmd, &drain), 0);
+        for (int k = 0; k < 3; k++)
+                for (int i = 0; i < 4; i++)
+                        ck_assert_msg(!conn_closed(u[k].fd[i], 0, &text), "a reader's connection ended early");
+        for (int k = 0; k < 4; k++)
+                for (int i = 0; i < u[k].n; i++)
+                        close(u[k].fd[i]);
         fx_teardown(&f);
 }
 END_TEST
@@ -1173,6 +1284,7 @@ Suite *ctl_suite(void)
         tcase_add_test(tc, test_ctl_socket_file);
         tcase_add_test(tc, test_ctl_peer_credentials);
         tcase_add_test(tc, test_ctl_read_and_admin_groups);
+        tcase_add_test(tc, test_ctl_admin_slots);
         tcase_add_test(tc, test_ctl_descriptors);
         suite_add_tcase(s, tc);
         tc = tcase_create("format");

@@ -489,6 +489,50 @@ START_TEST(test_metrics_announcement_and_busy)
 }
 END_TEST
 
+/* group = "..." labels every series of the file, so one Prometheus tells the hosts of each group apart; a
+ * refused reload and the fail-safe's file read as such. */
+START_TEST(test_metrics_group)
+{
+        static const struct metrics_prefix prefixes[] = { { "198.51.100.10/32", "announced" } };
+        static const struct metrics_service services[] = { { "web", STATE_PRIMARY, false, 2, 1795465509.0 } };
+        struct metrics_snapshot s = snapshot(STATE_PRIMARY);
+        struct expo e;
+
+        s.group = "atl-web";
+        s.prefixes = prefixes;
+        s.n_prefixes = 1;
+        s.services = services;
+        s.n_services = 1;
+        char *text = render(&s, &e);
+        ck_assert_uint_gt(e.n, 40);
+        for (size_t i = 0; i < e.n; i++)
+                ck_assert_msg(strncmp(e.s[i].labels, "group=atl-web", 13) == 0 &&
+                                      (e.s[i].labels[13] == '\0' || e.s[i].labels[13] == ','),
+                              "%s has no group label first", e.s[i].series);
+        ck_assert(val(&e, "failoverd_info{group=\"atl-web\",hostname=\"atl-bgp-1\",version=\"" VERSION "\"}") == 1);
+        ck_assert(val(&e, "failoverd_drained{group=\"atl-web\"}") == 0);
+        ck_assert(val(&e, "failoverd_check_up{group=\"atl-web\",check=\"nginx\"}") == 1);
+        ck_assert(val(&e, "failoverd_service_state{group=\"atl-web\",service=\"web\",state=\"primary\"}") == 1);
+        ck_assert(val(&e, "failoverd_shared_prefix_announcement{group=\"atl-web\",prefix=\"198.51.100.10/32\","
+                          "announcement=\"announced\"}") == 1);
+        ck_assert(val(&e, "failoverd_last_reload_success{group=\"atl-web\"}") == 1);
+        ck_assert(val(&e, "failoverd_failsafe_ran{group=\"atl-web\"}") == 0);
+        expo_free(&e);
+        free(text);
+
+        /* Without a group no label is made up: the file is what it was. */
+        s.group = NULL;
+        s.reload_refused = true;
+        s.failsafe = true;
+        text = render(&s, &e);
+        ck_assert_ptr_null(strstr(text, "group="));
+        ck_assert(val(&e, "failoverd_last_reload_success") == 0);
+        ck_assert(val(&e, "failoverd_failsafe_ran") == 1);
+        expo_free(&e);
+        free(text);
+}
+END_TEST
+
 START_TEST(test_metrics_documented)
 {
         /* docs/metrics.md names every family the renderer writes. */
@@ -527,6 +571,7 @@ Suite *metrics_suite(void)
         tcase_add_test(tc, test_metrics_edges);
         tcase_add_test(tc, test_metrics_checker);
         tcase_add_test(tc, test_metrics_documented);
+        tcase_add_test(tc, test_metrics_group);
         tcase_add_test(tc, test_metrics_announcement_and_busy);
         suite_add_tcase(s, tc);
         return s;

@@ -369,6 +369,36 @@ START_TEST(test_proc_first_line_only)
 }
 END_TEST
 
+/* What systemd handed the daemon alone never reaches a child (a check, the notify hook, vtysh): neither from
+ * the inherited environment nor from an explicit one. */
+START_TEST(test_proc_env_clean)
+{
+        static const char *const names[] = { "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS",
+                                             "LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM" };
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                ck_assert_int_eq(setenv(names[i], "leaked", 1), 0);
+        ck_assert_int_eq(setenv("FAILOVERD_TEST_KEPT", "yes", 1), 0);
+
+        struct proc_result r;
+        struct proc_opts o = { 0 };
+        char *argv[] = { "/usr/bin/env", NULL };
+        run(&o, argv, &r);
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_msg(strstr(r.output, "FAILOVERD_TEST_KEPT=yes\n"), "%s", r.output);
+        ck_assert_msg(!strstr(r.output, "=leaked"), "a child inherited: %s", r.output);
+        proc_result_clear(&r);
+
+        char *env[] = { "NOTIFY_SOCKET=/run/systemd/notify", "WATCHDOG_PID=1", "A=1", NULL };
+        o.envp = env;
+        run(&o, argv, &r);
+        ck_assert_str_eq(r.output, "A=1\n");
+        proc_result_clear(&r);
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                unsetenv(names[i]);
+        unsetenv("FAILOVERD_TEST_KEPT");
+}
+END_TEST
+
 START_TEST(test_proc_closed_stdout)
 {
         struct proc_result r;
@@ -680,6 +710,7 @@ Suite *proc_suite(void)
         tcase_add_test(tc, test_proc_two_at_once);
         tcase_add_test(tc, test_proc_free_cancels);
         tcase_add_test(tc, test_proc_spawn_needs_sigchld_blocked);
+        tcase_add_test(tc, test_proc_env_clean);
         suite_add_tcase(s, tc);
         return s;
 }

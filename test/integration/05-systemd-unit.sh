@@ -8,10 +8,11 @@ D=$(mktemp -d)
 trap 'rm -rf "$D"' EXIT
 make -C "$ROOT" --no-print-directory B="${B#"$ROOT"/}" DESTDIR="$D" PREFIX=/usr install >/dev/null
 for f in usr/sbin/failoverd usr/sbin/failoverctl lib/systemd/system/failoverd.service \
-	lib/systemd/system/failoverd-failsafe.service etc/failoverd/failoverd.conf; do
+	lib/systemd/system/failoverd-failsafe.service etc/failoverd/failoverd.conf \
+	usr/share/failoverd/prometheus/failoverd.rules.yml usr/share/failoverd/grafana/failoverd.json; do
 	[ -e "$D/$f" ] || { echo "FAIL: make install did not install $f"; exit 1; }
 done
-echo "ok: make install laid out binaries, unit and configuration"
+echo "ok: make install laid out binaries, unit, configuration, alerting rules and dashboard"
 # verify resolves ExecStart= on this machine: point it at the installed copy.
 for u in failoverd.service failoverd-failsafe.service; do
 	sed "s|/usr/sbin/|$D/usr/sbin/|g; s|/etc/failoverd/|$D/etc/failoverd/|g" \

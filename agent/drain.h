@@ -1,0 +1,38 @@
+/* Every drain, the host's and each service's: the one owner of what is drained, in memory and on disk
+ * (state_directory), so that a drain survives restarts. The manager asks it; control.c only translates
+ * requests into the manager's events. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <systemd/sd-event.h>
+
+#include "conf.h"
+
+struct drain;
+/* A save's outcome changed what drain_save_error() says: the manager publishes it. */
+typedef void (*drain_changed_fn)(struct drain *d, void *userdata);
+
+/* Creates state_directory, reads the host's drain file and (services form) each service's: a drain saved
+ * before this start holds at once. c must stay valid until drain_set_conf() or drain_free(). 0 or -errno;
+ * on error *ret is NULL. */
+int drain_new(sd_event *e, const struct conf *c, drain_changed_fn changed, void *userdata, struct drain **ret);
+/* Waits (bounded) for drain files still being written: a drain already answered reaches the disk. */
+struct drain *drain_free(struct drain *d);
+/* A reload: services that keep their name keep their drain; a new service's drain file is read. */
+int drain_set_conf(struct drain *d, const struct conf *c);
+
+/* The host drain; *reason (may be NULL) is the operator's reason or NULL. */
+bool drain_host(const struct drain *d, const char **reason);
+/* Service s of the configuration drained on its own (not by the host drain). */
+bool drain_service(const struct drain *d, size_t s, const char **reason);
+/* Drains (on) or resumes the host; saved off the loop. -EALREADY: resume while not drained. */
+int drain_set_host(struct drain *d, bool on, const char *reason);
+/* The same for one service by name: -ENOENT (no such service, or the top-level form: its one service is
+ * the host), -EALREADY (resume while not drained on its own). */
+int drain_set_service(struct drain *d, const char *name, bool on, const char *reason);
+/* Ends every service's own drain; returns how many there were. */
+int drain_resume_services(struct drain *d);
+/* Why the host drain's file could not be written or removed, or NULL. */
+const char *drain_save_error(const struct drain *d);
