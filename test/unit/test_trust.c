@@ -132,6 +132,43 @@ START_TEST(test_trust_conf_paths_root_only)
 }
 END_TEST
 
+/* Keys left unset ("" by default) are not paths: loading from any working directory (/tmp here) works, and
+ * a relative configuration path is checked where it is. */
+START_TEST(test_trust_unset_paths_any_cwd)
+{
+        if (geteuid() != 0)
+                return;
+        char *cd = path_in("conf.d");
+        ck_assert_int_eq(mkdir(cd, 0755), 0);
+        char text[1024], out[4096], cwd[4096];
+        snprintf(text, sizeof(text), "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
+                 "checks = { directory = \"%s\"; };\n", cd);
+        char *conf = unit_write(tmp, "failoverd.conf", text, 0644);
+        ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+        ck_assert_int_eq(chdir("/tmp"), 0);
+        int r = load(out, sizeof(out));
+        ck_assert_int_eq(chdir(tmp), 0);
+        struct diag d;
+        struct conf *c = NULL;
+        diag_init(&d);
+        int r2 = conf_load("failoverd.conf", &c, &d);
+        conf_free(c);
+        diag_free(&d);
+        ck_assert_int_eq(chmod(conf, 0666), 0);
+        diag_init(&d);
+        int r3 = conf_load("failoverd.conf", &c, &d);
+        ck_assert_msg(r3 == -EINVAL && d.n_errors == 1 && strstr(d.msgs[0].text, "is writable by group"), "%d: %s", r3,
+                      d.n ? d.msgs[0].text : "");
+        conf_free(c);
+        diag_free(&d);
+        ck_assert_int_eq(chdir(cwd), 0);
+        ck_assert_msg(r == 0, "%s", out);
+        ck_assert_int_eq(r2, 0);
+        free(cd);
+        free(conf);
+}
+END_TEST
+
 /* The children of this thread (/proc/thread-self/children): a spawned child is there until reaped. */
 static bool have_children(void)
 {
@@ -201,6 +238,7 @@ Suite *trust_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_trust_conf_paths_root_only);
         tcase_add_test(tc, test_trust_notify_hook_secure);
+        tcase_add_test(tc, test_trust_unset_paths_any_cwd);
         suite_add_tcase(s, tc);
         return s;
 }
