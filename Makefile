@@ -49,7 +49,7 @@ SUITES     := $(patsubst test/unit/test_%.c,%,$(UNIT_SRC))
 BINS       := $(B)/failoverd $(B)/failoverctl
 
 .PHONY: all check unit integration golden-check golden deps need-deps install clean demo bench fuzz fuzz-short memcheck docs-check \
-        deb rpm check-debian13 monitoring-check
+        deb rpm rpm-check check-debian13 monitoring-check
 
 all: $(BINS)
 
@@ -147,7 +147,7 @@ bench: need-deps all
 	test/bench/bench.sh
 
 check: need-deps
-	$(MAKE) --no-print-directory WERROR=1 all unit golden-check docs-check monitoring-check
+	$(MAKE) --no-print-directory WERROR=1 all unit golden-check docs-check monitoring-check rpm-check
 	$(MAKE) --no-print-directory WERROR=1 SANITIZE=1 all unit
 	$(MAKE) --no-print-directory WERROR=1 SANITIZE=1 integration
 	$(MAKE) --no-print-directory fuzz-short
@@ -175,6 +175,13 @@ install: $(BINS)
 # build/failoverd_VERSION_ARCH.deb: hardened build, Depends from the shared libraries (units/debian/).
 deb:
 	units/debian/build-deb $(VERSION)
+
+# build/rpm/RPMS/ARCH/failoverd-VERSION-1.ARCH.rpm with rpmbuild (RHEL, Rocky, Alma; Debian's rpm package
+# builds it too): units/rpm/failoverd.spec. rpm-check builds it and runs rpmlint on it (make check).
+rpm:
+	units/rpm/build-rpm $(VERSION)
+rpm-check:
+	units/rpm/check-rpm $(VERSION)
 
 clean:
 	rm -rf build
