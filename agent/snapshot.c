@@ -279,6 +279,9 @@ int snapshot_metrics(const struct snapshot *s, struct buf *out)
                 .bgpd_busy = s->bgpd_busy,
                 .bgpd_slow_polls = s->bgpd_slow_polls,
                 .revalidations = s->revalidations,
+                .addresses_managed = s->addresses_managed,
+                .addresses_missing = s->addresses_missing,
+                .addresses_restored = s->addresses_restored,
                 .services = ms,
                 .n_services = ms ? s->n_services : 0,
         };
