@@ -551,7 +551,8 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
                 "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", "services",
-                "on_stop", "group", "addresses", "addresses_on_stop", NULL,
+                "on_stop", "group", "addresses", "addresses_on_stop", "failback_delay", "flap_limit", "flap_window",
+                "flap_hold", "start", NULL,
         };
         const char *v;
 
