@@ -317,6 +317,13 @@ int metrics_render(const struct metrics_snapshot *s, struct buf *out)
                 sample_u(out, g, "failoverd_route_server_prefixes_sent", "peer", PEER(i)->address,
                          PEER(i)->prefixes_sent);
 
+        family(out, "failoverd_route_server_bfd_up", "gauge",
+               "1 while the session's BFD is Up, 0 while not; absent for a session without BFD.");
+        for (long i = 0; i < np; i++)
+                if (PEER(i)->bfd)
+                        sample_u(out, g, "failoverd_route_server_bfd_up", "peer", PEER(i)->address,
+                                 strcmp(PEER(i)->bfd, "Up") == 0);
+
         family(out, "failoverd_route_servers", "gauge", "Route servers configured.");
         sample_u(out, g, "failoverd_route_servers", NULL, NULL, (uint64_t)np);
 
@@ -357,6 +364,15 @@ int metrics_render(const struct metrics_snapshot *s, struct buf *out)
         family(out, "failoverd_revalidations_total", "counter",
                "Network statements entered again because bgpd kept them without announcing them.");
         sample_u(out, g, "failoverd_revalidations_total", NULL, NULL, s->revalidations);
+
+        if (s->addresses_managed) {
+                family(out, "failoverd_managed_addresses_missing", "gauge",
+                       "Shared addresses failoverd manages that are not on lo right now (addresses = \"manage\").");
+                sample_u(out, g, "failoverd_managed_addresses_missing", NULL, NULL, (uint64_t)s->addresses_missing);
+                family(out, "failoverd_managed_addresses_restored_total", "counter",
+                       "Shared addresses someone removed from lo and failoverd put back.");
+                sample_u(out, g, "failoverd_managed_addresses_restored_total", NULL, NULL, s->addresses_restored);
+        }
 
         render_services(s, out);
         free(cv);
