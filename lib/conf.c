@@ -571,7 +571,8 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
                 "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", "services",
-                "on_stop", "group", "addresses", "addresses_on_stop", "drain_delay", "drain_check", NULL,
+                "on_stop", "group", "addresses", "addresses_on_stop", "drain_delay", "drain_check", "failback_delay",
+                "flap_limit", "flap_window", "flap_hold", "start", NULL,
         };
         const char *v;
 
@@ -641,6 +642,7 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         parse_control(x, root, c);
         derive_route_servers(x, root, c);
         read_extra(x, root, c);
+        conf_bgp_check_bfdd(x, c);
 }
 
 /* What root runs or hands to FRR passes the rule the checks pass (file_root_only()), when we are root: this
