@@ -46,14 +46,18 @@ static const char *event_kind(const char *const *fields, const char *msg)
         return "log";
 }
 
-/* Every message at info or above, as one record of `failoverctl events`: nothing when nobody follows. */
+static bool events_followed(void *userdata)
+{
+        const struct control *c = userdata;
+        return ctl_server_streams(c->ctl) > 0;
+}
+
+/* Every message at info or above, as one record of `failoverctl events` (only while someone follows). */
 static void on_log(int level, const char *const *fields, const char *msg, void *userdata)
 {
         static const char *const levels[] = { "emerg", "alert", "crit", "error", "warning", "notice", "info" };
         struct control *c = userdata;
 
-        if (ctl_server_streams(c->ctl) == 0)
-                return;
         json_object *o = json_object_new_object();
         if (!o)
                 return;
@@ -242,7 +246,7 @@ int control_new(sd_event *e, const struct conf *conf, const struct agent_sink *s
                 r = ctl_server_new(c->event, path, handler, c, &c->ctl);
         if (r >= 0) {
                 set_access(c);
-                log_set_tap(on_log, c);
+                log_set_tap(on_log, events_followed, c);
         }
         if (r == -EADDRINUSE)
                 log_err("%s: another failoverd answers on this control socket", path);
@@ -271,7 +275,7 @@ struct control *control_free(struct control *c)
 {
         if (!c)
                 return NULL;
-        log_set_tap(NULL, NULL);
+        log_set_tap(NULL, NULL, NULL);
         c->ctl = ctl_server_free(c->ctl);
         sd_event_unref(c->event);
         free(c);

@@ -15,11 +15,13 @@ static const char *log_ident = "failoverd";
 static int log_max = LOG_INFO;
 static int log_journal;
 static log_tap_fn log_tap;
+static bool (*log_tap_active)(void *userdata);
 static void *log_tap_userdata;
 
-void log_set_tap(log_tap_fn fn, void *userdata)
+void log_set_tap(log_tap_fn fn, bool (*active)(void *userdata), void *userdata)
 {
         log_tap = fn;
+        log_tap_active = active;
         log_tap_userdata = userdata;
 }
 
@@ -48,7 +50,7 @@ void log_fields(int level, const char *const *fields, const char *fmt, ...)
         char msg[4096];
         va_list ap;
 
-        bool tapped = log_tap && level <= LOG_INFO;
+        bool tapped = log_tap && level <= LOG_INFO && log_tap_active(log_tap_userdata);
         if (level > log_max && !tapped)
                 return;
         va_start(ap, fmt);

@@ -1,6 +1,7 @@
 /* Logging: journald with structured fields under systemd, stderr with time and level otherwise. */
 #pragma once
 
+#include <stdbool.h>
 #include <syslog.h>
 
 #include "buf.h"
@@ -17,6 +18,7 @@ void log_fields(int level, const char *const *fields, const char *fmt, ...) __at
 /* Called with every message at LOG_INFO or more urgent, whatever the log level (the control socket's event
  * stream, agent/control.c); NULL: none. The tap must not log. */
 typedef void (*log_tap_fn)(int level, const char *const *fields, const char *msg, void *userdata);
-void log_set_tap(log_tap_fn fn, void *userdata);
+/* active(userdata) says whether anyone listens now: when not, a message costs the tap nothing more. */
+void log_set_tap(log_tap_fn fn, bool (*active)(void *userdata), void *userdata);
 /* Logs every message of d at its level. */
 void log_diag(const struct diag *d);
