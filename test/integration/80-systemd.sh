@@ -27,7 +27,7 @@ NSPAWN= CPID=
 container_down() {
 	if [ -n "$NSPAWN" ] && kill -0 "$NSPAWN" 2>/dev/null; then
 		kill -TERM "$NSPAWN" 2>/dev/null || true         # nspawn asks the container's systemd to power off
-		for _ in $(seq 300); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 0.1; done
+		wait_until 30 "systemd-nspawn to end" '! kill -0 "$NSPAWN" 2>/dev/null' 0.1 || true
 		kill -KILL "$NSPAWN" 2>/dev/null || true
 		wait "$NSPAWN" 2>/dev/null || true
 	fi
@@ -41,14 +41,15 @@ cx() { nsenter -t "$CPID" -m -u -i -p -n -- env -i PATH=/usr/sbin:/usr/bin:/sbin
 prop() { cx systemctl show -P "$2" "$1"; }
 # Waits until a command inside the container succeeds.
 wait_cx() {
-	local secs=$1 what=$2 i; shift 2
-	for ((i = 0; i < secs * 10; i++)); do cx "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	fail "waited ${secs}s for $what"
+	local secs=$1 what=$2; shift 2
+	local -a cmd=("$@")
+	wait_until "$secs" "$what" 'cx "${cmd[@]}" >/dev/null 2>&1' 0.1 || fail "waited ${secs}s for $what"
 }
 jctl() { cx journalctl --no-pager -o cat "$@"; }
 wait_journal() {
-	local secs=$1 pat=$2 i; shift 2
-	for ((i = 0; i < secs * 4; i++)); do jctl "$@" 2>/dev/null | grep -qE "$pat" && return 0; sleep 0.25; done
+	local secs=$1 pat=$2; shift 2
+	local -a args=("$@")
+	wait_until "$secs" "'$pat' in journalctl $*" 'jctl "${args[@]}" 2>/dev/null | grep -qE "$pat"' 0.25 && return 0
 	jctl "$@" | tail -20
 	fail "no '$pat' in journalctl $* after ${secs}s"
 }
@@ -203,8 +204,8 @@ expect_best $V4 "h1 65000:1" 30
 n0=$(prop failoverd NRestarts); pid=$(prop failoverd MainPID)
 cx sh -c "kill -STOP $pid"    # the shell's kill: a minbase root has no /bin/kill
 t0=$(date +%s%N)
-for _ in $(seq 600); do [ "$(prop failoverd NRestarts)" -gt "$n0" ] && break; sleep 0.1; done
-[ "$(prop failoverd NRestarts)" -gt "$n0" ] || fail "NRestarts did not grow within 60 s of SIGSTOP"
+wait_until 60 "NRestarts to grow" '[ "$(prop failoverd NRestarts)" -gt "$n0" ]' 0.1 ||
+	fail "NRestarts did not grow within 60 s of SIGSTOP"
 echo "MEASURED SIGSTOP to restart by the watchdog (WatchdogSec=10s): $(ms "$t0") ms"
 wait_cx 60 "failoverd active again" sh -c '[ "$(systemctl show -P ActiveState failoverd)" = active ]'
 [ "$(prop failoverd MainPID)" != "$pid" ] || fail "same MainPID after the watchdog"
