@@ -306,7 +306,7 @@ int manager_reload(struct manager *m)
                 /* Killing vtysh or frr-reload.py mid-way could leave FRR half-changed: the apply finishes
                  * first (bounded by frr.timeout), then the new configuration takes over. */
                 log_info("reload: the new configuration takes over once the %s in flight is done",
-                         m->queue.apply_kind == APPLY_FULL ? "full apply" : "fast path");
+                         queue_apply_name(&m->queue));
                 conf_free(m->pending_conf);
                 m->pending_conf = c;
                 m->reload_error = (free(m->reload_error), NULL);
@@ -363,6 +363,13 @@ int manager_report(struct manager *m, enum agent_event ev, const char *detail)
         case EVENT_DRIFT_SEEN:
                 queue_request_full(&m->queue, true, agent_event_name(ev));
                 return 0;
+        case EVENT_PREFIX_STUCK:
+                for (size_t i = 0; detail && i < m->conf->n_shared_ips; i++)
+                        if (strcmp(m->conf->shared_ips[i].text, detail) == 0) {
+                                queue_reannounce(&m->queue, i, agent_event_name(ev));
+                                return 0;
+                        }
+                return -ENOENT;
         case EVENT_DRAIN_REQUESTED:
         case EVENT_RESUME_REQUESTED:
                 r = drain_set_host(m->drain, ev == EVENT_DRAIN_REQUESTED, detail);
@@ -466,7 +473,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                  * deadline covers the one in flight (the unit's TimeoutStopSec is above it). */
                 double secs = m->conf->frr.timeout + 2;
                 log_info("%s: stopping once the %s in flight is done (at most %.0f s); the announcement stays "
-                         "as it is", sig, m->queue.apply_kind == APPLY_FULL ? "full apply" : "fast path", secs);
+                         "as it is", sig, queue_apply_name(&m->queue), secs);
                 publish(m, OUTPUT_STATUS);
                 int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
                                                    (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);

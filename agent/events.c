@@ -7,6 +7,7 @@ static const char *const event_names[_EVENT_MAX] = {
         [EVENT_BGPD_BACK] = "bgpd back",
         [EVENT_BGPD_RESTARTED] = "bgpd restarted",
         [EVENT_DRIFT_SEEN] = "drift seen",
+        [EVENT_PREFIX_STUCK] = "prefix stuck invalid",
         [EVENT_DRAIN_REQUESTED] = "drain requested",
         [EVENT_RESUME_REQUESTED] = "resume requested",
         [EVENT_RELOAD_REQUESTED] = "reload requested",

@@ -15,6 +15,7 @@ enum agent_event {
         EVENT_BGPD_BACK,                /* watch: bgpd answers again after it was gone */
         EVENT_BGPD_RESTARTED,           /* watch: bgpd's pid changed */
         EVENT_DRIFT_SEEN,               /* watch: bgpd runs something else than what was applied */
+        EVENT_PREFIX_STUCK,             /* watch: detail, a shared prefix, is configured but kept invalid */
         EVENT_DRAIN_REQUESTED,          /* control: detail is the operator's reason, or NULL */
         EVENT_RESUME_REQUESTED,         /* control */
         EVENT_RELOAD_REQUESTED,         /* control: the answer is the reload's outcome */

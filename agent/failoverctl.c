@@ -57,7 +57,7 @@ static char *socket_from_config(const char *config)
         char *path = NULL;
 
         diag_init(&d);
-        int r = conf_load(config, &c, &d);
+        int r = conf_load_opts(config, CONF_LOAD_NO_HOST, &c, &d);
         if (r >= 0 && ctl_socket_path(c->runtime_directory, &path) >= 0) {
                 conf_free(c);
                 diag_free(&d);

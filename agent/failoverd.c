@@ -114,7 +114,9 @@ int main(int argc, char **argv)
         log_init("failoverd", verbose ? LOG_DEBUG : LOG_INFO);
 
         if (mode == 'K') {
-                struct conf *c = load_conf_or_exit(path, verbose);
+                /* The daemon's own load (lib/conf.c), host files included: what it would refuse, this refuses. */
+                size_t warnings;
+                struct conf *c = load_conf_or_exit(path, 0, verbose, &warnings);
                 /* What the daemon would refuse to run, by the same rule (lib/check.c). */
                 struct diag d;
                 diag_init(&d);
@@ -127,14 +129,17 @@ int main(int argc, char **argv)
                         conf_free(c);
                         return 1;
                 }
-                printf("%s: OK (%zu shared prefix%s, %zu check%s, %zu route server%s)\n", path, c->n_shared_ips,
+                printf("%s: OK (%zu shared prefix%s, %zu check%s, %zu route server%s)", path, c->n_shared_ips,
                        c->n_shared_ips == 1 ? "" : "es", c->n_checks, c->n_checks == 1 ? "" : "s",
                        strv_len(c->bgp.route_servers), strv_len(c->bgp.route_servers) == 1 ? "" : "s");
+                if (warnings)
+                        printf(", %zu warning%s above", warnings, warnings == 1 ? "" : "s");
+                printf("\n");
                 conf_free(c);
                 return 0;
         }
         if (mode == 'R') {
-                struct conf *c = load_conf_or_exit(path, verbose);
+                struct conf *c = load_conf_or_exit(path, CONF_LOAD_NO_HOST, verbose, NULL);
                 enum fo_state states[CONF_MAX_SERVICES];
                 for (size_t i = 0; i < c->n_services; i++)
                         states[i] = st == STATE_INVALID ? state_of_role(c->services[i].role) : st;

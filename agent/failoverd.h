@@ -4,7 +4,9 @@
 #include "conf.h"
 #include "state.h"
 
-struct conf *load_conf_or_exit(const char *path, int verbose);
+/* Loads the configuration with CONF_LOAD_* flags, printing its diagnostics (*warnings gets their count when
+ * not NULL); exits 1 when it is invalid. */
+struct conf *load_conf_or_exit(const char *path, unsigned flags, int verbose, size_t *warnings);
 /* --apply: one-shot render, validate, write, apply and verify. Returns the process exit code. */
 int apply_main(const char *path, enum fo_state st, int verbose);
 /* --failsafe: withdraw the shared addresses unless failsafe = "keep" (run when failoverd.service failed for

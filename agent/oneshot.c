@@ -13,14 +13,18 @@
 #include "render.h"
 
 /* Loads the configuration, printing its diagnostics; exits 1 when it is invalid. */
-struct conf *load_conf_or_exit(const char *path, int verbose)
+struct conf *load_conf_or_exit(const char *path, unsigned flags, int verbose, size_t *warnings)
 {
         struct diag d;
         struct conf *c = NULL;
 
         diag_init(&d);
-        int r = conf_load(path, &c, &d);
+        int r = conf_load_opts(path, flags, &c, &d);
+        if (warnings)
+                *warnings = 0;
         for (size_t i = 0; i < d.n; i++) {
+                if (warnings && d.msgs[i].level == DIAG_WARNING)
+                        (*warnings)++;
                 if (d.msgs[i].level == DIAG_DEBUG && !verbose)
                         continue;
                 fprintf(stderr, "%s%s\n", d.msgs[i].level == DIAG_ERROR ? "error: " :
@@ -144,7 +148,7 @@ out:
 
 int apply_main(const char *path, enum fo_state want, int verbose)
 {
-        struct conf *c = load_conf_or_exit(path, verbose);
+        struct conf *c = load_conf_or_exit(path, 0, verbose, NULL);
         int rc = c->services_form ? apply_services(c, want, verbose) : apply_conf(c, want, verbose);
         conf_free(c);
         return rc;
@@ -184,7 +188,8 @@ static void failsafe_metrics(const struct conf *c, bool withdrawn)
 int failsafe_main(const char *path, int verbose)
 {
         static const char *const fields[] = { "FAILOVERD_STATE=withdrawn", "FAILOVERD_FAILSAFE=1", NULL };
-        struct conf *c = load_conf_or_exit(path, verbose);
+        /* A missing notify program or metrics directory must not keep the withdrawal from happening. */
+        struct conf *c = load_conf_or_exit(path, CONF_LOAD_NO_HOST, verbose, NULL);
         char why[512];
 
         /* systemd (251+) tells an OnFailure= unit which unit failed and how. */

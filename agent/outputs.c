@@ -24,6 +24,7 @@ struct outputs {
         sd_event *event;
         struct notify_child **children;
         size_t n_children;
+        int metrics_error;              /* the last write's -errno, logged once until it changes */
 };
 
 int outputs_new(sd_event *e, struct outputs **ret)
@@ -140,7 +141,7 @@ static void run_notify(struct outputs *o, const struct snapshot *s)
         strv_free(env);
 }
 
-static void write_metrics(const struct snapshot *s)
+static void write_metrics(struct outputs *o, const struct snapshot *s)
 {
         struct buf b;
 
@@ -149,8 +150,12 @@ static void write_metrics(const struct snapshot *s)
         if (r >= 0)
                 /* Rewritten at every watch and read by a scraper: atomic, but no fsync on the loop. */
                 r = file_write_atomic(s->conf->metrics_file, b.data, b.len, 0644, 0, NULL);
-        if (r < 0)
-                log_warn("cannot write %s: %s", s->conf->metrics_file, strerror(-r));
+        /* Written at every watch (a few times a second): one line when it starts failing, one when it works. */
+        if (r < 0 && r != o->metrics_error)
+                log_warn("cannot write %s: %s (said once until it changes)", s->conf->metrics_file, strerror(-r));
+        else if (r >= 0 && o->metrics_error < 0)
+                log_notice("%s written again", s->conf->metrics_file);
+        o->metrics_error = r < 0 ? r : 0;
         buf_free(&b);
 }
 
@@ -160,7 +165,7 @@ void outputs_publish(struct outputs *o, const struct snapshot *s, unsigned what)
         if (what & OUTPUT_NOTIFY && s->conf->notify)
                 run_notify(o, s);
         if (what & OUTPUT_METRICS && s->conf->metrics_file)
-                write_metrics(s);
+                write_metrics(o, s);
         if (what & OUTPUT_STATUS) {
                 char line[1024];
                 snapshot_status_line(s, line, sizeof(line));

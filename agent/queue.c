@@ -33,7 +33,26 @@ const char *queue_state_name(enum queue_state s)
 
 static const char *kind_name(enum apply_kind k)
 {
-        return k == APPLY_FULL ? "full apply" : "fast path";
+        return k == APPLY_FULL ? "full apply" : k == APPLY_REANNOUNCE ? "re-announce" : "fast path";
+}
+
+const char *queue_apply_name(const struct apply_queue *q)
+{
+        return kind_name(q->apply_kind);
+}
+
+static const char *kind_word(enum apply_kind k)
+{
+        return k == APPLY_FULL ? "full" : k == APPLY_REANNOUNCE ? "re-announce" : "fast";
+}
+
+/* A re-announce is owed for some prefix whose service is announced (a withdrawn one has no statement). */
+static bool reannounce_owed(const struct apply_queue *q)
+{
+        for (size_t i = 0; i < q->n_reannounce; i++)
+                if (q->reannounce[i])
+                        return true;
+        return false;
 }
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata);
@@ -122,6 +141,8 @@ static bool owed(const struct apply_queue *q, enum apply_kind *kind)
                 *kind = APPLY_FULL;
         else if (q->applied != q->target || differs(q, NULL))
                 *kind = APPLY_FAST;
+        else if (reannounce_owed(q))
+                *kind = APPLY_REANNOUNCE;
         else
                 return false;
         return true;
@@ -134,6 +155,8 @@ static void start(struct apply_queue *q, enum apply_kind kind, const char *why)
         bool changed[CONF_MAX_SERVICES];
         differs(q, changed);
         int r = apply_start(q->event, q->conf, q->targets, kind, true, on_apply, q, &q->apply);
+        if (r >= 0 && kind == APPLY_REANNOUNCE && (r = apply_set_reannounce(q->apply, q->reannounce)) < 0)
+                q->apply = apply_free(q->apply);
         if (r < 0) {
                 log_err("cannot start apply: %s", strerror(-r));
                 transition(q, QUEUE_RETRY_WAIT, "cannot start an apply: %s", strerror(-r));
@@ -143,12 +166,15 @@ static void start(struct apply_queue *q, enum apply_kind kind, const char *why)
         if (kind == APPLY_FAST)
                 apply_set_fast_only(q->apply, changed);
         memcpy(q->apply_each, q->targets, sizeof(q->apply_each));
+        /* A full apply enters every statement anew: the watch says again if one stays invalid. */
+        if (kind == APPLY_FULL || kind == APPLY_REANNOUNCE)
+                memset(q->reannounce, 0, q->n_reannounce * sizeof(*q->reannounce));
         q->need_full = false;
         q->apply_kind = kind;
         q->apply_state = q->target;
         q->apply_after_wait = q->state == QUEUE_BGPD_WAIT;
         q->attempts++;
-        transition(q, QUEUE_APPLYING, "%s to %s: %s", kind == APPLY_FULL ? "full" : "fast", state_name(q->target), why);
+        transition(q, QUEUE_APPLYING, "%s to %s: %s", kind_word(kind), state_name(q->target), why);
         log_debug("%s to %s started", kind_name(kind), state_name(q->target));
 }
 
@@ -267,6 +293,11 @@ void queue_init(struct apply_queue *q, sd_event *e, const struct conf *c, queue_
 
 void queue_set_conf(struct apply_queue *q, const struct conf *c)
 {
+        bool *v = calloc(c->n_shared_ips ? c->n_shared_ips : 1, sizeof(*v));
+        /* A new configuration numbers its prefixes anew: what was owed is the watch's to say again. */
+        free(q->reannounce);
+        q->reannounce = v;
+        q->n_reannounce = v ? c->n_shared_ips : 0;
         q->conf = c;
         if (!q->vty_path_fixed && vtysock_path(c->frr.pathspace, "bgpd", q->vty_path, sizeof(q->vty_path)) < 0)
                 q->vty_path[0] = '\0';
@@ -278,6 +309,8 @@ void queue_done(struct apply_queue *q)
         q->retry_timer = sd_event_source_disable_unref(q->retry_timer);
         q->probe_timer = sd_event_source_disable_unref(q->probe_timer);
         q->last_apply_error = (free(q->last_apply_error), NULL);
+        q->reannounce = (free(q->reannounce), NULL);
+        q->n_reannounce = 0;
 }
 
 void queue_apply_owed(struct apply_queue *q, const char *why)
@@ -349,6 +382,15 @@ void queue_request_full(struct apply_queue *q, bool forget, const char *why)
         wake(q, why);
 }
 
+void queue_reannounce(struct apply_queue *q, size_t i, const char *why)
+{
+        if (i >= q->n_reannounce)
+                return;
+        q->reannounce[i] = true;
+        log_info("apply queue: re-announce of %s owed (%s)", q->conf->shared_ips[i].text, why);
+        wake(q, why);
+}
+
 void queue_bgpd_gone(struct apply_queue *q, const char *why)
 {
         if (q->state == QUEUE_RETRY_WAIT)
@@ -372,7 +414,7 @@ void queue_stop(struct apply_queue *q)
 bool queue_busy(const struct apply_queue *q)
 {
         return q->state == QUEUE_APPLYING || q->state == QUEUE_RETRY_WAIT || q->state == QUEUE_BGPD_WAIT ||
-               q->need_full || q->target != q->applied || differs(q, NULL);
+               q->need_full || q->target != q->applied || differs(q, NULL) || reannounce_owed(q);
 }
 
 void queue_owe_full(struct apply_queue *q)

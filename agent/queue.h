@@ -36,6 +36,8 @@ struct apply_queue {
         enum fo_state applied_each[CONF_MAX_SERVICES];  /* valid while applied is not STATE_INVALID */
         enum fo_state apply_each[CONF_MAX_SERVICES];    /* in flight */
         bool need_full;                 /* a full apply is owed (start, reload, bgpd back or restarted, drift, failure) */
+        bool *reannounce;               /* per conf->shared_ips: a re-announce is owed (the watch saw it stuck) */
+        size_t n_reannounce;
         uint64_t decided_usec;          /* CLOCK_MONOTONIC of the last decision */
 
         struct apply *apply;            /* in flight, or NULL */
@@ -58,6 +60,8 @@ struct apply_queue {
 };
 
 const char *queue_state_name(enum queue_state s);
+/* "full apply", "fast path" or "re-announce": the apply in flight, or the last one. */
+const char *queue_apply_name(const struct apply_queue *q);
 
 void queue_init(struct apply_queue *q, sd_event *e, const struct conf *c, queue_ended_fn ended, void *userdata);
 /* Cancels the apply in flight (its tool is killed) and every timer. */
@@ -74,6 +78,9 @@ void queue_decide_each(struct apply_queue *q, const enum fo_state *targets, enum
 /* A full apply is owed (a reload, drift, bgpd restarted or back): tried at once. forget: what FRR runs is
  * no longer known. */
 void queue_request_full(struct apply_queue *q, bool forget, const char *why);
+/* The watch found shared prefix i of conf configured in bgpd but kept invalid: a re-announce (its network
+ * statement removed and entered again) is owed, after any apply in flight or owed. */
+void queue_reannounce(struct apply_queue *q, size_t i, const char *why);
 /* The watch found bgpd gone: no more attempts until its socket answers. */
 void queue_bgpd_gone(struct apply_queue *q, const char *why);
 /* The watch found bgpd back (after it was gone): a full apply. */

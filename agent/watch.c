@@ -49,9 +49,8 @@ struct watch {
         struct bgpd_prefix *table;      /* each shared prefix in bgpd's table, as last read */
         char (*table_names)[64];
         size_t n_table;
-        struct vtysock *revalidate_query;
-        uint64_t revalidate_next_usec;  /* CLOCK_MONOTONIC: no re-entry of a network statement before */
-        unsigned revalidate_ms;         /* backoff between re-entries */
+        uint64_t revalidate_next_usec;  /* CLOCK_MONOTONIC: no report of a stuck prefix before */
+        unsigned revalidate_ms;         /* backoff between reports */
         uint64_t revalidate_total;
         struct bgpd_status peers;       /* sessions as last read */
         struct bgpd_running running;    /* network statements as last read */
@@ -221,22 +220,6 @@ static void check_router_id(struct watch *w, const char *json)
         bgpd_status_clear(&s);
 }
 
-static void on_revalidated(struct vtysock *q, int error, char **outputs, const int *status, void *userdata)
-{
-        struct watch *w = userdata;
-        (void)q;
-
-        w->revalidate_query = NULL;
-        for (size_t i = 0; !error && outputs[i]; i++)
-                if (status[i] != 0) {
-                        log_warn("re-entering the network statements: bgpd refused a command: %s", outputs[i]);
-                        break;
-                }
-        if (error)
-                log_warn("re-entering the network statements: %s", strerror(-error));
-        watch_soon(w);
-}
-
 /* After a zebra restart a kept network statement can stay "inaccessible" until removed and entered again in
  * one call (docs/frr-facts.md, "zebra restart"); only for addresses on a local interface. */
 static bool needs_revalidation(const struct watch *w, size_t i)
@@ -246,10 +229,11 @@ static bool needs_revalidation(const struct watch *w, size_t i)
         return running_find(w, p->text) && t && !t->local_valid && w->assigned_known && w->assigned && w->assigned[i];
 }
 
+/* Reports each prefix kept invalid for a second (a statement just entered is validated within
+ * milliseconds) to the manager, whose apply queue re-announces it; backs off 1 s doubling to 8 s. */
 static void revalidate(struct watch *w)
 {
-        char *cmds[256 + 1], text[4][160];
-        size_t n = 0, found = 0;
+        size_t found = 0;
         uint64_t now = clock_mono_usec();
 
         for (size_t i = 0; i < w->conf->n_shared_ips; i++)
@@ -259,50 +243,19 @@ static void revalidate(struct watch *w)
                 w->revalidate_next_usec = 0;
                 return;
         }
-        /* A statement just entered is validated within milliseconds: only one invalid for a second counts. */
         if (!w->revalidate_next_usec)
                 w->revalidate_next_usec = now + REVALIDATE_MIN_MS * 1000ULL;
-        if (w->revalidate_query || now < w->revalidate_next_usec)
+        if (now < w->revalidate_next_usec)
                 return;
-        found = 0;
-        for (size_t i = 0; i < w->conf->n_shared_ips && n + 8 < 256; i++) {
+        for (size_t i = 0; i < w->conf->n_shared_ips; i++) {
                 const struct prefix *p = &w->conf->shared_ips[i];
-                const struct bgpd_network *net = running_find(w, p->text);
                 const struct bgpd_prefix *t = table_find(w, p->text);
                 if (!needs_revalidation(w, i))
                         continue;
-                if (found++ == 0) {
-                        cmds[n++] = strdup("enable");
-                        cmds[n++] = strdup("configure terminal");
-                        snprintf(text[0], sizeof(text[0]), "router bgp %lld", w->conf->bgp.asn);
-                        cmds[n++] = strdup(text[0]);
-                }
-                snprintf(text[1], sizeof(text[1]), "address-family %s unicast", p->family == AF_INET ? "ipv4" : "ipv6");
-                snprintf(text[2], sizeof(text[2]), "no network %s", p->text);
-                if (net->route_map[0])
-                        snprintf(text[3], sizeof(text[3]), "network %s route-map %s", p->text, net->route_map);
-                else
-                        snprintf(text[3], sizeof(text[3]), "network %s", p->text);
-                cmds[n++] = strdup(text[1]);
-                cmds[n++] = strdup(text[2]);
-                cmds[n++] = strdup(text[3]);
-                cmds[n++] = strdup("exit-address-family");
                 log_notice("%s is configured but bgpd does not announce it (%s): entering its network statement "
                            "again", p->text, t->local ? "import check: no route to it in zebra" : "not in bgpd's table");
+                report(w, EVENT_PREFIX_STUCK, p->text);
         }
-        cmds[n++] = strdup("end");
-        cmds[n] = NULL;
-        bool oom = false;
-        for (size_t i = 0; i < n; i++)
-                oom |= !cmds[i];
-        int r = oom ? -ENOMEM : 0;
-        if (r >= 0)
-                r = vtysock_query(w->event, w->socket_path, cmds, (uint64_t)(w->conf->frr.timeout * 1e6), on_revalidated, w,
-                                  &w->revalidate_query);
-        for (size_t i = 0; i < n; i++)
-                free(cmds[i]);
-        if (r < 0)
-                log_warn("cannot re-enter the network statements: %s", strerror(-r));
         w->revalidate_total++;
         w->revalidate_ms = w->revalidate_ms ? w->revalidate_ms * 2 : REVALIDATE_MIN_MS;
         if (w->revalidate_ms > REVALIDATE_MAX_MS)
@@ -683,7 +636,6 @@ struct watch *watch_free(struct watch *w)
         w->timer = sd_event_source_disable_unref(w->timer);
         w->query = vtysock_free(w->query);
         w->proc = proc_free(w->proc);
-        w->revalidate_query = vtysock_free(w->revalidate_query);
         watch_cmds_free(w);
         table_clear(w);
         bgpd_status_clear(&w->peers);

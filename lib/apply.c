@@ -19,7 +19,6 @@
 #include "vty.h"
 #include "vtysock.h"
 
-#define MAX_SERVICES 8
 #define TOOL_OUTPUT_MAX (1024 * 1024)
 
 enum apply_step {
@@ -33,9 +32,10 @@ enum apply_step {
 struct apply {
         sd_event *event;
         const struct conf *conf;
-        enum fo_state states[MAX_SERVICES];
-        bool only[MAX_SERVICES];        /* the fast path re-enters these services' lines alone */
+        enum fo_state states[CONF_MAX_SERVICES];
+        bool only[CONF_MAX_SERVICES];        /* the fast path re-enters these services' lines alone */
         bool has_only;
+        bool *reannounce;       /* APPLY_REANNOUNCE: per shared prefix */
         enum apply_kind kind;
         bool readback;
         apply_done_fn done;
@@ -241,7 +241,7 @@ static int parse_readback(struct apply *a, const char *text)
         if (bgpd_parse_running(text, a->conf->bgp.asn, &run) < 0)
                 return -ENOMEM;
         a->result.has_router = run.has_router;
-        for (size_t s = 0; s < a->conf->n_services && s < MAX_SERVICES; s++)
+        for (size_t s = 0; s < a->conf->n_services && s < CONF_MAX_SERVICES; s++)
                 a->result.running[s] = run.has_router ? bgpd_service_state(&run, a->conf, s) : STATE_INVALID;
         a->result.readback_ok = true;
         bgpd_running_clear(&run);
@@ -440,10 +440,18 @@ static void on_tool_exit(struct proc *p, struct proc_result *r, void *userdata)
         }
 }
 
+/* The configuration lines of the fast path or of a re-announce. */
+static char **fast_lines(const struct apply *a)
+{
+        if (a->kind == APPLY_REANNOUNCE)
+                return a->reannounce ? render_reannounce(a->conf, a->states, a->reannounce) : NULL;
+        return render_fast_path_only(a->conf, a->states, a->has_only ? a->only : NULL);
+}
+
 /* The fallback: one vtysh -d bgpd call with the same commands; the read-back follows separately. */
 static void fast_vtysh(struct apply *a)
 {
-        char **cmds = render_fast_path_only(a->conf, a->states, a->has_only ? a->only : NULL);
+        char **cmds = fast_lines(a);
         int r = cmds ? spawn(a, vty_argv_commands(a->conf, cmds)) : -ENOMEM;
         strv_free(cmds);
         if (r < 0)
@@ -513,7 +521,7 @@ static int start_fast_sock(struct apply *a)
         int r = vtysock_path(a->conf->frr.pathspace, "bgpd", path, sizeof(path));
         if (r < 0)
                 return r;
-        char **lines = render_fast_path_only(a->conf, a->states, a->has_only ? a->only : NULL);
+        char **lines = fast_lines(a);
         if (!lines)
                 return -ENOMEM;
         while (lines[n])
@@ -583,6 +591,7 @@ static int on_defer(sd_event_source *s, void *userdata)
                         end_apply(a, r, "cannot start %s: %s", a->conf->frr.vtysh, strerror(-r));
                 return 0;
         case APPLY_FAST:
+        case APPLY_REANNOUNCE:
                 a->step = STEP_FAST;
                 r = start_fast_sock(a);
                 if (r < 0)
@@ -603,7 +612,7 @@ int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, 
 
         if (!a)
                 return -ENOMEM;
-        if (c->n_services > MAX_SERVICES) {
+        if (c->n_services > CONF_MAX_SERVICES) {
                 free(a);
                 return -E2BIG;
         }
@@ -616,7 +625,7 @@ int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, 
         a->done = done;
         a->userdata = userdata;
         a->start = clock_mono_usec();
-        for (size_t i = 0; i < MAX_SERVICES; i++)
+        for (size_t i = 0; i < CONF_MAX_SERVICES; i++)
                 a->result.running[i] = STATE_INVALID;
         if (kind != APPLY_READBACK && (r = render_frr_conf(c, a->states, &a->text)) < 0) {
                 apply_free(a);
@@ -635,9 +644,20 @@ int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, 
 
 void apply_set_fast_only(struct apply *a, const bool *only)
 {
-        for (size_t i = 0; i < a->conf->n_services && i < MAX_SERVICES; i++)
+        for (size_t i = 0; i < a->conf->n_services && i < CONF_MAX_SERVICES; i++)
                 a->only[i] = only[i];
         a->has_only = true;
+}
+
+int apply_set_reannounce(struct apply *a, const bool *prefixes)
+{
+        size_t n = a->conf->n_shared_ips;
+        free(a->reannounce);
+        a->reannounce = calloc(n ? n : 1, sizeof(*a->reannounce));
+        if (!a->reannounce)
+                return -ENOMEM;
+        memcpy(a->reannounce, prefixes, n * sizeof(*prefixes));
+        return 0;
 }
 
 struct apply *apply_free(struct apply *a)
@@ -653,6 +673,7 @@ struct apply *apply_free(struct apply *a)
         cleanup_files(a);
         apply_result_clear(&a->result);
         free(a->text);
+        free(a->reannounce);
         sd_event_unref(a->event);
         free(a);
         return NULL;

@@ -15,6 +15,8 @@ enum apply_kind {
         APPLY_FAST,             /* the network statements re-entered on bgpd's vty socket (one vtysh -d bgpd call when
                                  * the socket is missing or refused), then install */
         APPLY_READBACK,         /* only read back what bgpd runs */
+        APPLY_REANNOUNCE,       /* the fast path's way, for prefixes bgpd keeps invalid: each one's network
+                                 * statement removed and entered again (render_reannounce), then install */
 };
 
 struct apply_result {
@@ -24,7 +26,7 @@ struct apply_result {
         char *output;           /* what frr-reload.py / vtysh printed, for the debug log; or NULL */
         bool file_changed;      /* frr.conf on disk was rewritten */
         bool readback_ok;       /* read-back done: running[] is valid */
-        enum fo_state running[8];       /* per service: what bgpd runs (STATE_INVALID: inconsistent) */
+        enum fo_state running[CONF_MAX_SERVICES];       /* per service: what bgpd runs (STATE_INVALID: inconsistent) */
         bool has_router;        /* bgpd has our router bgp block */
         uint64_t usec;          /* whole apply */
         uint64_t tool_usec;     /* the reload / fast-path call alone (on the vty socket: up to bgpd's answer to the
@@ -44,6 +46,9 @@ int apply_start(sd_event *e, const struct conf *c, const enum fo_state *states, 
 /* Right after apply_start: the fast path touches only the services s with only[s] set (the others are
  * unchanged in bgpd); the rendering and the read-back still cover all. */
 void apply_set_fast_only(struct apply *a, const bool *only);
+/* Right after apply_start of APPLY_REANNOUNCE: which shared prefixes (prefixes[i] for c->shared_ips[i]) to
+ * re-enter. Returns 0 or -ENOMEM. */
+int apply_set_reannounce(struct apply *a, const bool *prefixes);
 /* Cancels (kills the running tool); done is not called. Returns NULL. */
 struct apply *apply_free(struct apply *a);
 

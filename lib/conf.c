@@ -1,4 +1,5 @@
 /* failoverd.conf: its groups parsed into struct conf over the defaults, and the whole load. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -14,8 +15,12 @@
 #include "conf_checks.h"
 #include "conf_read.h"
 #include "conf_valid.h"
+#include "file.h"
 
 #define EXTRA_MAX (1024 * 1024)
+/* lib/apply.c falls back to vtysh -f without it: a warning, as the daemon gives one. */
+#define RELOAD_WHAT "frr-reload.py (package frr-pythontools; full applies fall back to vtysh -f, which cannot " \
+        "remove stale lines)"
 
 static void parse_shared_ips(const struct conf_ctx *x, const config_setting_t *root, struct conf *c)
 {
@@ -90,7 +95,17 @@ static void parse_bgp(const struct conf_ctx *x, const config_setting_t *root, st
         conf_check_keys(x, g, "bgp", keys);
         conf_get_int(x, g, "bgp", "asn", 1, 4294967295LL, &c->bgp.asn);
         if (conf_get_str(x, g, "bgp", "router_id", &v) == 1) {
-                if (addr_valid4(v))
+                unsigned char a[4];
+                size_t i = 0;
+                while (i < c->n_shared_ips && !(inet_pton(AF_INET, v, a) == 1 &&
+                                                prefix_host_equal(&c->shared_ips[i], AF_INET, a)))
+                        i++;
+                if (i < c->n_shared_ips)
+                        /* The collision of the README: every host of the group would have this router-id. */
+                        conf_err(x, DIAG_ERROR, config_setting_get_member(g, "router_id"), "bgp.router_id", v,
+                                 "is the shared address %s, which every host of the group has: use this host's "
+                                 "own IPv4 address", c->shared_ips[i].text);
+                else if (addr_valid4(v))
                         conf_set_str(&c->bgp.router_id, v);
                 else
                         conf_err(x, DIAG_ERROR, config_setting_get_member(g, "router_id"), "bgp.router_id", v,
@@ -188,6 +203,10 @@ static void parse_frr(const struct conf_ctx *x, const config_setting_t *root, st
         conf_get_path(x, g, "frr", "config", false, &c->frr.config);
         conf_get_path(x, g, "frr", "vtysh", false, &c->frr.vtysh);
         conf_get_path(x, g, "frr", "reload", false, &c->frr.reload);
+        conf_check_program(x, DIAG_ERROR, config_setting_get_member(g, "vtysh"), "frr.vtysh", c->frr.vtysh,
+                           "FRR's vtysh (package frr)");
+        conf_check_program(x, DIAG_WARNING, config_setting_get_member(g, "reload"), "frr.reload", c->frr.reload,
+                           RELOAD_WHAT);
         conf_get_path(x, g, "frr", "extra", true, &c->frr.extra);
         conf_get_seconds(x, g, "frr", "timeout", 3600, &c->frr.timeout);
         if (conf_get_str(x, g, "frr", "pathspace", &v) == 1) {
@@ -367,6 +386,7 @@ static void parse_notify(const struct conf_ctx *x, const config_setting_t *root,
                         conf_err(x, DIAG_ERROR, s, "notify", v, "must be an absolute path without control characters");
                         return;
                 }
+                conf_check_program(x, DIAG_ERROR, s, "notify", v, "the notify hook");
                 c->notify = calloc(2, sizeof(char *));
                 if (c->notify)
                         c->notify[0] = strdup(v);
@@ -384,6 +404,7 @@ static void parse_notify(const struct conf_ctx *x, const config_setting_t *root,
                 conf_err(x, DIAG_ERROR, s, "notify[0]", a0, "must be an absolute path without control characters");
                 return;
         }
+        conf_check_program(x, DIAG_ERROR, s, "notify[0]", a0, "the notify hook");
         c->notify = conf_strv_from_list(list, n);
 }
 
@@ -475,6 +496,31 @@ static void derive_route_servers(const struct conf_ctx *x, const config_setting_
         }
 }
 
+/* node_exporter's textfile collector reads only *.prom, and the daemon writes beside it (FILE.tmp, then a
+ * rename): a missing directory would fail every write. */
+static void check_metrics_file(const struct conf_ctx *x, const config_setting_t *s, const char *path)
+{
+        struct stat st;
+        size_t len = path ? strlen(path) : 0;
+
+        if (!path)
+                return;
+        if (len < 6 || strcmp(path + len - 5, ".prom") != 0 || path[len - 6] == '/') {
+                conf_err(x, DIAG_ERROR, s, "metrics_file", path, "must end in .prom (the textfile collector "
+                         "reads only those)");
+                return;
+        }
+        if (x->flags & CONF_LOAD_NO_HOST)
+                return;
+        const char *slash = strrchr(path, '/');
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+                conf_err(x, DIAG_ERROR, s, "metrics_file", path, "%s: %s: the metrics could never be written",
+                         dir, stat(dir, &st) < 0 ? (errno == ENOENT ? "no such directory" : strerror(errno))
+                                                 : "not a directory");
+}
+
 static void parse_root(const struct conf_ctx *x, const config_setting_t *root, struct conf *c)
 {
         static const char *const keys[] = {
@@ -531,6 +577,10 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
 
         parse_bgp(x, root, c);
         parse_frr(x, root, c);
+        if (!config_setting_get_member(root, "frr")) {
+                conf_check_program(x, DIAG_ERROR, NULL, "frr.vtysh", c->frr.vtysh, "FRR's vtysh (package frr)");
+                conf_check_program(x, DIAG_WARNING, NULL, "frr.reload", c->frr.reload, RELOAD_WHAT);
+        }
         parse_checks_group(x, root, c);
         parse_notify(x, root, c);
         conf_get_path(x, root, NULL, "metrics_file", true, &c->metrics_file);
@@ -538,6 +588,7 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
                 free(c->metrics_file);
                 c->metrics_file = NULL;
         }
+        check_metrics_file(x, config_setting_get_member(root, "metrics_file"), c->metrics_file);
         conf_get_path(x, root, NULL, "state_directory", false, &c->state_directory);
         conf_get_path(x, root, NULL, "runtime_directory", false, &c->runtime_directory);
         parse_control(x, root, c);
@@ -545,10 +596,46 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         read_extra(x, root, c);
 }
 
+/* What root runs or hands to FRR passes the rule the checks pass (file_root_only()), when we are root: this
+ * file, frr.vtysh, frr.reload, frr.extra, and the state and runtime directories where they exist (a local user
+ * who could write one of them could choose what runs as root or what this host announces). */
+static void check_root_only(struct diag *d, const struct conf *c)
+{
+        const char *const keys[] = { NULL, "frr.vtysh", "frr.reload", "frr.extra", "state_directory",
+                                     "runtime_directory" };
+        const char *const paths[] = { c->path, c->frr.vtysh, c->frr.reload, c->frr.extra, c->state_directory,
+                                      c->runtime_directory };
+        char why[600], abs[4096];
+
+        if (geteuid() != 0)
+                return;
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+                const char *p = paths[i];
+                if (!p)
+                        continue;
+                if (p[0] != '/' && getcwd(abs, sizeof(abs) - strlen(p) - 2)) {
+                        size_t n = strlen(abs);
+                        snprintf(abs + n, sizeof(abs) - n, "/%s", p);
+                        p = abs;
+                }
+                if (file_root_only(p, why, sizeof(why)) != -EPERM)
+                        continue;       /* missing ones are reported where they are used */
+                if (keys[i])
+                        diag_add(d, DIAG_ERROR, "%s: %s: \"%s\": %s", c->path, keys[i], paths[i], why);
+                else
+                        diag_add(d, DIAG_ERROR, "%s: %s", c->path, why);
+        }
+}
+
 int conf_load(const char *path, struct conf **ret, struct diag *d)
 {
+        return conf_load_opts(path, 0, ret, d);
+}
+
+int conf_load_opts(const char *path, unsigned flags, struct conf **ret, struct diag *d)
+{
         config_t cfg;
-        struct conf_ctx x = { .d = d, .file = path };
+        struct conf_ctx x = { .d = d, .file = path, .flags = flags };
         size_t errors_before = d->n_errors;
         struct conf *c;
         int r;
@@ -566,8 +653,9 @@ int conf_load(const char *path, struct conf **ret, struct diag *d)
         }
         parse_root(&x, config_root_setting(&cfg), c);
         config_destroy(&cfg);
+        check_root_only(d, c);
 
-        r = conf_scan_checks(c, d);
+        r = conf_scan_checks_opts(c, flags, d);
         if (r < 0 && r != -EINVAL) {
                 conf_free(c);
                 return r;

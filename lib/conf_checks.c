@@ -43,12 +43,12 @@ const struct check_conf *conf_find_check(const struct conf *c, const char *name)
 }
 
 /* NAME.conf: overrides for one check, or a command check when there is no script. */
-static void parse_check_conf(struct diag *d, const char *file, struct check_conf *k)
+static void parse_check_conf(struct diag *d, unsigned flags, const char *file, struct check_conf *k)
 {
         static const char *const keys[] = { "interval", "timeout", "rise", "fall", "user", "command", "type", "host",
                                             "port", "send", "expect", "url", "status", "ca_file", "tls_verify",
                                             "unit", "path", NULL };
-        struct conf_ctx x = { .d = d, .file = file };
+        struct conf_ctx x = { .d = d, .file = file, .flags = flags };
         config_t cfg;
 
         if (conf_read_file(d, &cfg, file) < 0)
@@ -73,7 +73,7 @@ static void parse_check_conf(struct diag *d, const char *file, struct check_conf
                 if (!conf_valid_path(a0))
                         conf_err(&x, DIAG_ERROR, list, "command[0]", a0,
                                  "must be an absolute path (commands are executed directly, without a shell)");
-                else
+                else if (conf_check_program(&x, DIAG_ERROR, list, "command[0]", a0, "the check") == 0)
                         k->argv = conf_strv_from_list(list, n);
         }
         int nt = check_native_parse(d, file, root, &k->native);
@@ -120,12 +120,52 @@ static struct check_conf *get_check(struct check_conf **v, size_t *n, const stru
         return k;
 }
 
+/* What run-parts skips on purpose (hidden files, editor and package-manager leftovers): not worth a warning. */
+static bool leftover(const char *name)
+{
+        static const char *const ends[] = { "~", ".bak", ".old", ".orig", ".swp", ".rpmnew", ".rpmsave", NULL };
+        size_t len = strlen(name);
+
+        if (name[0] == '.' || strstr(name, ".dpkg-") || strstr(name, ".ucf-"))
+                return true;
+        for (const char *const *e = ends; *e; e++)
+                if (len > strlen(*e) && strcmp(name + len - strlen(*e), *e) == 0)
+                        return true;
+        return false;
+}
+
+/* A file that looks meant as a check but is never run: loud, since no checks at all means always healthy.
+ * Returns 1 when it warned. */
+static int skipped(struct diag *d, const char *path, const char *name, bool is_conf)
+{
+        char base[256];
+        size_t n = strcspn(name, ".");
+
+        if (leftover(name)) {
+                diag_add(d, DIAG_DEBUG, "%s: skipped: name is not [A-Za-z0-9_-]+%s", path, is_conf ? ".conf" : "");
+                return 0;
+        }
+        snprintf(base, sizeof(base), "%.*s", (int)n, name);
+        if (conf_valid_check_name(base))
+                diag_add(d, DIAG_WARNING, "%s: not a check, never run: a check's name is letters, digits, '_' and "
+                         "'-' only (run-parts' rule): rename it to %s%s", path, base, is_conf ? ".conf" : "");
+        else
+                diag_add(d, DIAG_WARNING, "%s: not a check, never run: a check's name is letters, digits, '_' and "
+                         "'-' only (run-parts' rule)", path);
+        return 1;
+}
+
 int conf_scan_checks(struct conf *c, struct diag *d)
+{
+        return conf_scan_checks_opts(c, 0, d);
+}
+
+int conf_scan_checks_opts(struct conf *c, unsigned flags, struct diag *d)
 {
         struct dirent **ents = NULL;
         struct check_conf *v = NULL;
         size_t n = 0;
-        size_t errors_before = d->n_errors;
+        size_t errors_before = d->n_errors, n_skipped = 0;
         char path[PATH_MAX];
 
         int ne = scandir(c->checks.directory, &ents, NULL, alphasort);
@@ -154,7 +194,8 @@ int conf_scan_checks(struct conf *c, struct diag *d)
                         snprintf(path, sizeof(path), "%s/%s", c->checks.directory, name);
                         if (pass == 0 && !is_conf) {
                                 if (!conf_valid_check_name(name)) {
-                                        diag_add(d, DIAG_DEBUG, "%s: skipped: name is not [A-Za-z0-9_-]+", path);
+                                        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+                                                n_skipped += skipped(d, path, name, false);
                                         continue;
                                 }
                                 if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -162,7 +203,9 @@ int conf_scan_checks(struct conf *c, struct diag *d)
                                         continue;
                                 }
                                 if (access(path, X_OK) < 0) {
-                                        diag_add(d, DIAG_DEBUG, "%s: skipped: not executable", path);
+                                        diag_add(d, DIAG_WARNING, "%s: not executable, never run: chmod 0755 it to "
+                                                 "make it a check, or move it out of the directory", path);
+                                        n_skipped++;
                                         continue;
                                 }
                                 struct check_conf *k = get_check(&v, &n, c, name);
@@ -176,7 +219,8 @@ int conf_scan_checks(struct conf *c, struct diag *d)
                                 char base[256];
                                 snprintf(base, sizeof(base), "%.*s", (int)(len - 5), name);
                                 if (!conf_valid_check_name(base)) {
-                                        diag_add(d, DIAG_DEBUG, "%s: skipped: name is not [A-Za-z0-9_-]+.conf", path);
+                                        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+                                                n_skipped += skipped(d, path, name, true);
                                         continue;
                                 }
                                 if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -186,7 +230,7 @@ int conf_scan_checks(struct conf *c, struct diag *d)
                                 struct check_conf *k = get_check(&v, &n, c, base);
                                 if (!k || !(k->conf_file = strdup(path)))
                                         goto oom;
-                                parse_check_conf(d, path, k);
+                                parse_check_conf(d, flags, path, k);
                         }
                 }
         }
@@ -205,6 +249,9 @@ int conf_scan_checks(struct conf *c, struct diag *d)
         n = w;
         if (n)
                 qsort(v, n, sizeof(*v), cmp_check);
+        else if (n_skipped)
+                diag_add(d, DIAG_WARNING, "%s: no check runs (see above): this host counts as always healthy",
+                         c->checks.directory);
         conf_free_checks(c->check, c->n_checks);
         c->check = v;
         c->n_checks = n;

@@ -9,6 +9,8 @@
 
 /* Scans dir for checks with the defaults of c->checks; replaces c->check. */
 int conf_scan_checks(struct conf *c, struct diag *d);
+/* The same with CONF_LOAD_* flags (lib/conf_read.h). */
+int conf_scan_checks_opts(struct conf *c, unsigned flags, struct diag *d);
 
 const struct check_conf *conf_find_check(const struct conf *c, const char *name);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf_read.h"
 #include "conf_valid.h"
@@ -353,6 +354,26 @@ void conf_get_path(const struct conf_ctx *x, const config_setting_t *grp, const 
                 return;
         }
         conf_set_str(dst, v);
+}
+
+int conf_check_program(const struct conf_ctx *x, enum diag_level lvl, const config_setting_t *s, const char *key,
+                       const char *path, const char *what)
+{
+        struct stat st;
+        const char *why = NULL;
+
+        if (x->flags & CONF_LOAD_NO_HOST)
+                return 0;
+        if (stat(path, &st) < 0)
+                why = errno == ENOENT ? "no such file" : strerror(errno);
+        else if (!S_ISREG(st.st_mode))
+                why = "not a regular file";
+        else if (access(path, X_OK) < 0)
+                why = "not executable";
+        if (!why)
+                return 0;
+        conf_err(x, lvl, s, key, path, "%s: %s could never run", why, what);
+        return -1;
 }
 
 void conf_get_user(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, char **dst,

@@ -15,7 +15,12 @@ struct proc_cred;
 struct conf_ctx {
         struct diag *d;
         const char *file;
+        unsigned flags;         /* CONF_LOAD_* */
 };
+
+/* Skip what only this host's files decide (the programs named, metrics_file's directory): for the modes that
+ * must work although one is missing (--render, --failsafe, failoverctl). The daemon and --check have them. */
+#define CONF_LOAD_NO_HOST 1u
 
 /* Records "FILE:LINE: KEY: "VALUE": MESSAGE" (value omitted when NULL). */
 __attribute__((format(printf, 6, 7)))
@@ -49,6 +54,10 @@ int conf_set_str(char **dst, const char *v);
 /* An absolute path into *dst ("" too when may_be_empty). */
 void conf_get_path(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, const char *name,
                    bool may_be_empty, char **dst);
+/* Unless CONF_LOAD_NO_HOST: a message of level lvl on s (key and value) when path is not an executable
+ * regular file; what names what could then never run ("the check"). Returns 0, or -1 after the message. */
+int conf_check_program(const struct conf_ctx *x, enum diag_level lvl, const config_setting_t *s, const char *key,
+                       const char *path, const char *what);
 /* prefix.user into *dst, resolved into *cred now, so the loop never asks NSS; "" unsets both. */
 void conf_get_user(const struct conf_ctx *x, const config_setting_t *grp, const char *prefix, char **dst,
                    struct proc_cred **cred);

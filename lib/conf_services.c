@@ -1,9 +1,12 @@
 /* services = ( ... ) and on_stop: several sets of shared addresses, each with its own role, checks, failback
  * delay, flap damping and start-up gating (failoverd.conf(5), docs/design.md). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf_checks.h"
@@ -235,6 +238,32 @@ void conf_parse_services(const struct conf_ctx *x, const config_setting_t *root,
         }
 }
 
+struct why {
+        char text[PATH_MAX + 128];
+};
+
+/* Why conf.d has no check of that name: the file that is there but is no check, or nothing at all. */
+static struct why why_no_check(const struct conf *c, const char *name)
+{
+        struct why w;
+        struct stat st;
+        char p[PATH_MAX];
+
+        snprintf(p, sizeof(p), "%s/%s", c->checks.directory, name);
+        if (conf_valid_check_name(name) && stat(p, &st) == 0) {
+                snprintf(w.text, sizeof(w.text), "%s is %s", p, !S_ISREG(st.st_mode) ? "not a regular file, so no check"
+                         : access(p, X_OK) < 0 ? "not executable, so no check (chmod 0755 it)"
+                                               : "not run (the messages above say why)");
+                return w;
+        }
+        snprintf(p, sizeof(p), "%s/%s.conf", c->checks.directory, name);
+        if (conf_valid_check_name(name) && stat(p, &st) == 0)
+                snprintf(w.text, sizeof(w.text), "%s defines no check (its errors are above)", p);
+        else
+                snprintf(w.text, sizeof(w.text), "no such check in %s", c->checks.directory);
+        return w;
+}
+
 int conf_build_services(struct conf *c, struct diag *d)
 {
         if (!c->services_form) {
@@ -256,8 +285,8 @@ int conf_build_services(struct conf *c, struct diag *d)
                 struct service *sv = &c->services[i];
                 for (size_t j = 0; sv->checks && sv->checks[j]; j++)
                         if (!conf_find_check(c, sv->checks[j]))
-                                diag_add(d, DIAG_ERROR, "%s.checks[%zu]: \"%s\": no such check in %s", sv->where ? sv->where : "?",
-                                         j, sv->checks[j], c->checks.directory);
+                                diag_add(d, DIAG_ERROR, "%s.checks[%zu]: \"%s\": %s", sv->where ? sv->where : "?", j,
+                                         sv->checks[j], why_no_check(c, sv->checks[j]).text);
         }
         return 0;
 }

@@ -477,3 +477,76 @@ bool file_job_finish(struct file_job *j, int timeout_ms)
         (void)file_job_cancel(j);
         return false;
 }
+
+/* path itself (a file) and each directory above it, following symlinks in each prefix. */
+static int chain_secure(const char *path, char *why, size_t whylen)
+{
+        size_t len = strlen(path);
+        char *p = strdup(path);
+        if (!p) {
+                snprintf(why, whylen, "insecure: out of memory");
+                return -ENOMEM;
+        }
+        while (len > 1 && p[len - 1] == '/')
+                p[--len] = '\0';
+
+        int r = 0;
+        for (bool first = true;; first = false) {
+                struct stat st;
+                if (stat(p, &st) < 0) {
+                        r = -errno;
+                        snprintf(why, whylen, "insecure: cannot stat %s: %s", p, strerror(errno));
+                        break;
+                }
+                if (st.st_uid != 0) {
+                        snprintf(why, whylen, "insecure: %s is not owned by root (uid %u)", p,
+                                 (unsigned)st.st_uid);
+                        r = -EPERM;
+                        break;
+                }
+                bool sticky_dir = !first && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+                if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky_dir) {
+                        snprintf(why, whylen, "insecure: %s is writable by %s", p,
+                                 (st.st_mode & S_IWGRP) ? "group" : "others");
+                        r = -EPERM;
+                        break;
+                }
+                char *slash = strrchr(p, '/');
+                if (!slash || strcmp(p, "/") == 0)
+                        break;
+                if (slash == p)
+                        slash[1] = '\0';
+                else
+                        *slash = '\0';
+        }
+        free(p);
+        return r;
+}
+
+int file_root_only(const char *path, char *why, size_t whylen)
+{
+        char dummy[1];
+        if (!why || whylen == 0) {
+                why = dummy;
+                whylen = sizeof(dummy);
+        }
+        why[0] = '\0';
+        if (!path || path[0] != '/') {
+                snprintf(why, whylen, "insecure: %s is not an absolute path", path ? path : "(null)");
+                return -EPERM;
+        }
+        int r = chain_secure(path, why, whylen);
+        if (r < 0)
+                return r;
+        /* A symlink: its target and the directories above the target must pass too. */
+        char *real = realpath(path, NULL);
+        if (!real) {
+                r = -errno;
+                snprintf(why, whylen, "insecure: cannot resolve %s: %s", path, strerror(errno));
+                return r;
+        }
+        if (strcmp(real, path) != 0)
+                r = chain_secure(real, why, whylen);
+        free(real);
+        return r;
+}

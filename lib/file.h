@@ -46,6 +46,12 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
 int file_write_atomic_at(int dfd, const char *name, const char *data, size_t len, mode_t mode, unsigned flags,
                          bool *changed);
 
+/* Keepalived's script-security rule: path and every directory above it owned by root and not writable by
+ * group or others; a root-owned sticky directory (/tmp) is accepted. Symlinks are checked on both their own
+ * path and their target. Returns 0 when it passes, else -EPERM (or -errno when a component cannot be
+ * examined) with a reason in why: "insecure: /etc/failoverd/conf.d is writable by group". */
+int file_root_only(const char *path, char *why, size_t whylen);
+
 /* Starts fn(arg) on a detached thread with every signal blocked; negative errno if it cannot. */
 int file_thread_detached(void *(*fn)(void *), void *arg);
 

@@ -250,3 +250,58 @@ char **render_fast_path_only(const struct conf *c, const enum fo_state *states, 
                 return strv_free(v);
         return v;
 }
+
+/* The state of the service that owns shared prefix i (each service is a slice of c->shared_ips). */
+static enum fo_state state_of_prefix(const struct conf *c, const enum fo_state *states, size_t i)
+{
+        const struct prefix *p = &c->shared_ips[i];
+        for (size_t s = 0; s < c->n_services; s++)
+                if (p >= c->services[s].prefixes && p < c->services[s].prefixes + c->services[s].n_prefixes)
+                        return states[s];
+        return STATE_INVALID;
+}
+
+char **render_reannounce(const struct conf *c, const enum fo_state *states, const bool *prefixes)
+{
+        char **v = calloc(1, sizeof(char *));
+        size_t n = 0;
+        struct buf b;
+        int r = 0;
+
+        if (!v)
+                return NULL;
+        buf_init(&b);
+        buf_puts(&b, "configure terminal");
+        r |= strv_push(&v, &n, &b);
+        buf_printf(&b, "router bgp %lld", c->bgp.asn);
+        r |= strv_push(&v, &n, &b);
+        for (int f = 0; f < 2; f++) {
+                int family = f == 0 ? AF_INET : AF_INET6;
+                bool open = false;
+                for (size_t i = 0; i < c->n_shared_ips; i++) {
+                        const struct prefix *p = &c->shared_ips[i];
+                        const char *rm = state_route_map(state_of_prefix(c, states, i));
+                        if (!prefixes[i] || p->family != family || !rm)
+                                continue;
+                        if (!open) {
+                                buf_printf(&b, "address-family %s unicast", family == AF_INET ? "ipv4" : "ipv6");
+                                r |= strv_push(&v, &n, &b);
+                                open = true;
+                        }
+                        buf_printf(&b, "no network %s", p->text);
+                        r |= strv_push(&v, &n, &b);
+                        buf_printf(&b, "network %s route-map %s", p->text, rm);
+                        r |= strv_push(&v, &n, &b);
+                }
+                if (open) {
+                        buf_puts(&b, "exit-address-family");
+                        r |= strv_push(&v, &n, &b);
+                }
+        }
+        buf_puts(&b, "end");
+        r |= strv_push(&v, &n, &b);
+        buf_free(&b);
+        if (r)
+                return strv_free(v);
+        return v;
+}

@@ -22,3 +22,7 @@ char **render_fast_path(const struct conf *c, const enum fo_state *states);
 /* The same for the services s with only[s] set (all when only is NULL): one transaction for every service
  * that changed, and no line of another service. */
 char **render_fast_path_only(const struct conf *c, const enum fo_state *states, const bool *only);
+/* A re-announce: "no network P" then "network P route-map RM" in one transaction for each shared prefix i
+ * (of c->shared_ips) with prefixes[i] set whose service's state announces it; a statement bgpd keeps
+ * invalid after a zebra restart is validated again only so (docs/frr-facts.md). NULL when out of memory. */
+char **render_reannounce(const struct conf *c, const enum fo_state *states, const bool *prefixes);

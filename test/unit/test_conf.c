@@ -20,6 +20,8 @@
 /* Three lines, so that a key added after BASE is on line 4. */
 #define BASE "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
 
+#define SCRIPT "#!/bin/sh\nexit 0\n"
+
 static char *tdir;
 static struct diag d;
 static struct conf *c;
@@ -121,6 +123,14 @@ static void expect_lvl(enum diag_level lvl, const char *suffix)
         }
         buf_free(&want);
         free(s);
+}
+
+static size_t count_lvl(enum diag_level lvl)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < d.n; i++)
+                n += d.msgs[i].level == lvl;
+        return n;
 }
 
 static void expect_err(const char *suffix)
@@ -872,8 +882,10 @@ START_TEST(test_paths)
 
         one_ok("metrics_file = \"\";");
         ck_assert_ptr_null(c->metrics_file);
-        one_ok("metrics_file = \"/var/lib/prometheus/node-exporter/failoverd.prom\";");
-        ck_assert_str_eq(c->metrics_file, "/var/lib/prometheus/node-exporter/failoverd.prom");
+        one_ok("metrics_file = \"@DIR@/failoverd.prom\";");
+        char *m = subst("@DIR@/failoverd.prom");
+        ck_assert_str_eq(c->metrics_file, m);
+        free(m);
 }
 END_TEST
 
@@ -982,14 +994,17 @@ END_TEST
 
 START_TEST(test_notify)
 {
-        one_ok("notify = \"/usr/local/bin/failover-notify\";");
+        write_in("failover-notify", SCRIPT, 0755);
+        one_ok("notify = \"@DIR@/failover-notify\";");
         ck_assert_uint_eq(strv_len(c->notify), 1);
-        ck_assert_str_eq(c->notify[0], "/usr/local/bin/failover-notify");
-        one_ok("notify = [\"/usr/bin/logger\", \"-t\", \"failover\"];");
+        char *hook = subst("@DIR@/failover-notify");
+        ck_assert_str_eq(c->notify[0], hook);
+        free(hook);
+        one_ok("notify = [\"/bin/sh\", \"-c\", \"failover\"];");
         ck_assert_uint_eq(strv_len(c->notify), 3);
-        ck_assert_str_eq(c->notify[0], "/usr/bin/logger");
+        ck_assert_str_eq(c->notify[0], "/bin/sh");
         ck_assert_str_eq(c->notify[2], "failover");
-        one_ok("notify = (\"/usr/bin/logger\");");
+        one_ok("notify = (\"/bin/sh\");");
         ck_assert_uint_eq(strv_len(c->notify), 1);
         one_ok("notify = \"\";");
         ck_assert_ptr_null(c->notify);
@@ -1055,7 +1070,6 @@ END_TEST
 
 /* --- conf.d ------------------------------------------------------------------------------------------- */
 
-#define SCRIPT "#!/bin/sh\nexit 0\n"
 
 START_TEST(test_scan_run_parts_names)
 {
@@ -1074,10 +1088,94 @@ START_TEST(test_scan_run_parts_names)
         expect_lvl(DIAG_DEBUG, "conf.d/foo~: skipped: name is not [A-Za-z0-9_-]+");
         expect_lvl(DIAG_DEBUG, "conf.d/foo.dpkg-old: skipped: name is not [A-Za-z0-9_-]+");
         expect_lvl(DIAG_DEBUG, "conf.d/.hidden: skipped: name is not [A-Za-z0-9_-]+");
-        expect_lvl(DIAG_DEBUG, "conf.d/a.b: skipped: name is not [A-Za-z0-9_-]+");
-        expect_lvl(DIAG_DEBUG, "conf.d/noexec: skipped: not executable");
         expect_lvl(DIAG_DEBUG, "conf.d/subdir: skipped: not a regular file");
-        expect_lvl(DIAG_DEBUG, "conf.d/a.b.conf: skipped: name is not [A-Za-z0-9_-]+.conf");
+        /* Meant as checks but never run: warnings without -v (issue 20), since no checks means always healthy. */
+        expect_lvl(DIAG_WARNING, "conf.d/a.b: not a check, never run: a check's name is letters, digits, '_' and '-' "
+                   "only (run-parts' rule): rename it to a");
+        expect_lvl(DIAG_WARNING, "conf.d/noexec: not executable, never run: chmod 0755 it to make it a check, or move "
+                   "it out of the directory");
+        expect_lvl(DIAG_WARNING, "conf.d/a.b.conf: not a check, never run: a check's name is letters, digits, '_' and "
+                   "'-' only (run-parts' rule): rename it to a.conf");
+}
+END_TEST
+
+/* The README's mistakes: nginx.sh and db.check.conf are never run; no check left means always healthy. */
+START_TEST(test_scan_skipped_loud)
+{
+        mkdir_in("conf.d");
+        write_in("conf.d/nginx.sh", SCRIPT, 0755);
+        write_in("conf.d/db.check.conf", "type = \"tcp\"; host = \"127.0.0.1\"; port = 5432;\n", 0644);
+        write_in("conf.d/web", SCRIPT, 0644);
+        expect_ok(load(BASE));
+        ck_assert_uint_eq(c->n_checks, 0);
+        ck_assert_uint_eq(count_lvl(DIAG_WARNING), 4);
+        expect_lvl(DIAG_WARNING, "conf.d: no check runs (see above): this host counts as always healthy");
+        expect_lvl(DIAG_WARNING, "conf.d/nginx.sh: not a check, never run: a check's name is letters, digits, '_' and "
+                   "'-' only (run-parts' rule): rename it to nginx");
+        expect_lvl(DIAG_WARNING, "conf.d/db.check.conf: not a check, never run: a check's name is letters, digits, '_' "
+                   "and '-' only (run-parts' rule): rename it to db.conf");
+        expect_lvl(DIAG_WARNING, "conf.d/web: not executable, never run: chmod 0755 it to make it a check, or move it "
+                   "out of the directory");
+}
+END_TEST
+
+/* What the daemon would refuse or only warn about at run time, --check says first (issue 20). */
+START_TEST(test_host_checks)
+{
+        one_error("metrics_file = \"@DIR@/failoverd.txt\";", "failoverd.conf:4: metrics_file: \"@DIR@/failoverd.txt\": "
+                  "must end in .prom (the textfile collector reads only those)");
+        one_error("metrics_file = \"@DIR@/.prom\";", "failoverd.conf:4: metrics_file: \"@DIR@/.prom\": must end in "
+                  ".prom (the textfile collector reads only those)");
+        one_error("notify = [\"@DIR@\", \"x\"];", "failoverd.conf:4: notify[0]: \"@DIR@\": not a regular file: the "
+                  "notify hook could never run");
+
+        diag_free(&d);
+        diag_init(&d);
+        mkdir_in("conf.d");
+        write_in("hook", SCRIPT, 0644);
+        write_in("conf.d/tcp.conf", "command = [\"@DIR@/nope/check_tcp\", \"-H\", \"127.0.0.1\"];\n", 0644);
+        write_in("conf.d/noexec", SCRIPT, 0644);
+        int r = load("services = (\n"
+                     "  { name = \"web\"; role = \"primary\"; shared_ips = [\"198.51.100.10\"]; checks = [\"noexec\"]; }\n"
+                     ");\ndatacenter = 4;\n"
+                     "notify = \"@DIR@/hook\";\n"
+                     "frr = { vtysh = \"@DIR@/vtysh\"; reload = \"@DIR@/frr-reload.py\"; };\n"
+                     "metrics_file = \"@DIR@/no/failoverd.prom\";\n"
+                     "checks = { directory = \"@DIR@/conf.d\"; };\n");
+        expect_errors(r, 5);
+        ck_assert_uint_eq(count_lvl(DIAG_WARNING), 3);
+        expect_err("conf.d/tcp.conf:1: command[0]: \"@DIR@/nope/check_tcp\": no such file: the check could never run");
+        expect_err("failoverd.conf:5: notify: \"@DIR@/hook\": not executable: the notify hook could never run");
+        expect_err("failoverd.conf:6: frr.vtysh: \"@DIR@/vtysh\": no such file: FRR's vtysh (package frr) could "
+                   "never run");
+        expect_lvl(DIAG_WARNING, "failoverd.conf:6: frr.reload: \"@DIR@/frr-reload.py\": no such file: frr-reload.py "
+                   "(package frr-pythontools; full applies fall back to vtysh -f, which cannot remove stale lines) "
+                   "could never run");
+        expect_err("failoverd.conf:7: metrics_file: \"@DIR@/no/failoverd.prom\": @DIR@/no: no such directory: the "
+                   "metrics could never be written");
+        expect_err("failoverd.conf:2: services[0].checks[0]: \"noexec\": @DIR@/conf.d/noexec is not executable, so no "
+                   "check (chmod 0755 it)");
+
+        /* --render, --failsafe and failoverctl load without the host's files; the rest is still checked. */
+        diag_free(&d);
+        diag_init(&d);
+        char *path = subst("@DIR@/failoverd.conf");
+        c = conf_free(c);
+        ck_assert_int_eq(conf_load_opts(path, CONF_LOAD_NO_HOST, &c, &d), -EINVAL);
+        free(path);
+        expect_errors(-EINVAL, 1);
+        expect_err("failoverd.conf:2: services[0].checks[0]: \"noexec\": @DIR@/conf.d/noexec is not executable, so no "
+                   "check (chmod 0755 it)");
+
+}
+END_TEST
+
+START_TEST(test_router_id_shared)
+{
+        one_error("bgp = { router_id = \"198.51.100.10\"; };", "failoverd.conf:4: bgp.router_id: \"198.51.100.10\": is the "
+                  "shared address 198.51.100.10/32, which every host of the group has: use this host's own IPv4 address");
+        one_ok("bgp = { router_id = \"192.0.2.11\"; };");
+        ck_assert_str_eq(c->bgp.router_id, "192.0.2.11");
 }
 END_TEST
 
@@ -1150,15 +1248,18 @@ END_TEST
 START_TEST(test_scan_command_check)
 {
         mkdir_in("conf.d");
+        write_in("check_tcp", SCRIPT, 0755);
         write_in("conf.d/tcp.conf",
-                 "command = [\"/usr/lib/nagios/plugins/check_tcp\", \"-H\", \"127.0.0.1\"];\ninterval = 10;\n", 0644);
+                 "command = [\"@DIR@/check_tcp\", \"-H\", \"127.0.0.1\"];\ninterval = 10;\n", 0644);
         expect_ok(load(BASE));
         ck_assert_uint_eq(c->n_checks, 1);
         const struct check_conf *k = conf_find_check(c, "tcp");
         ck_assert_ptr_nonnull(k);
         ck_assert_ptr_null(k->script);
         ck_assert_uint_eq(strv_len(k->argv), 3);
-        ck_assert_str_eq(k->argv[0], "/usr/lib/nagios/plugins/check_tcp");
+        char *prog = subst("@DIR@/check_tcp");
+        ck_assert_str_eq(k->argv[0], prog);
+        free(prog);
         ck_assert_str_eq(k->argv[1], "-H");
         ck_assert_str_eq(k->argv[2], "127.0.0.1");
         ck_assert_double_eq(k->interval, 10.0);
@@ -1441,6 +1542,9 @@ Suite *conf_suite(void)
         tc = tcase_create("conf.d");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_scan_run_parts_names);
+        tcase_add_test(tc, test_scan_skipped_loud);
+        tcase_add_test(tc, test_host_checks);
+        tcase_add_test(tc, test_router_id_shared);
         tcase_add_test(tc, test_scan_script_defaults);
         tcase_add_test(tc, test_scan_override);
         tcase_add_test(tc, test_scan_command_check);

@@ -240,6 +240,35 @@ START_TEST(test_manager_retries_with_backoff)
 }
 END_TEST
 
+/* The watch's "prefix stuck invalid" becomes a re-announce run by the queue, the one writer to bgpd: one
+ * in flight, and a decision arriving meanwhile waits for it, then goes as the fast path. */
+START_TEST(test_manager_reannounce_is_queued)
+{
+        struct fixture f;
+        setup(&f);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_PREFIX_STUCK, "203.0.113.99/32"), -ENOENT);
+        ck_assert(!queue_busy(&f.m.queue));
+        put(&f, "slow", "0.3");
+        ck_assert_int_eq(manager_report(&f.m, EVENT_PREFIX_STUCK, "198.51.100.10/32"), 0);
+        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_REANNOUNCE);
+        ck_assert_str_eq(queue_apply_name(&f.m.queue), "re-announce");
+        ck_assert_uint_eq(f.m.queue.attempts, 2);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, "test"), 0);
+        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_REANNOUNCE);        /* the decision waits */
+        ck_assert_uint_eq(f.m.queue.attempts, 2);
+        run_until_state(&f, QUEUE_IDLE, 20);
+        ck_assert(settle(&f, 20));
+        ck_assert_uint_eq(f.m.queue.attempts, 3);
+        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FAST);
+        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
+        /* the re-announce's one call: the statement removed and entered again, in that order */
+        ck_assert_int_eq(count_calls(&f, "-c no network 198.51.100.10/32 -c network 198.51.100.10/32 route-map "), 1);
+        teardown(&f);
+}
+END_TEST
+
 /* A new decision during the back-off goes at once: the back-off belongs to the failed attempt. */
 START_TEST(test_manager_decision_ends_backoff)
 {
@@ -448,6 +477,7 @@ Suite *manager_suite(void)
         tcase_add_test(tc, test_manager_coalesces_decisions);
         tcase_add_test(tc, test_manager_retries_with_backoff);
         tcase_add_test(tc, test_manager_decision_ends_backoff);
+        tcase_add_test(tc, test_manager_reannounce_is_queued);
         tcase_add_test(tc, test_manager_reload_during_apply);
         tcase_add_test(tc, test_manager_drift_full_apply);
         tcase_add_test(tc, test_manager_bgpd_restart_full_apply);
