@@ -611,8 +611,8 @@ static void check_root_only(struct diag *d, const struct conf *c)
                 return;
         for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
                 const char *p = paths[i];
-                if (!p)
-                        continue;
+                if (!p || !*p)
+                        continue;       /* not set ("" is the default of some) */
                 if (p[0] != '/' && getcwd(abs, sizeof(abs) - strlen(p) - 2)) {
                         size_t n = strlen(abs);
                         snprintf(abs + n, sizeof(abs) - n, "/%s", p);

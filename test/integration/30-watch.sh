@@ -62,7 +62,7 @@ wait_until 10 "a second drift: line" '[ "$(grep -c "drift:" "$T/h1.log")" -ge 2 
 expect_best $V6 "h1 65000:1" 10
 
 say "drain, restart, still drained, resume"
-CTL drain "kernel upgrade" | grep -q drained || fail "drain reply"
+CTL drain --reason "kernel upgrade" | grep -q drained || fail "drain reply"
 expect_best $V4 "h2 65000:2" 10
 assert_eq "$(json 'd["drained"], d["drain_reason"], d["state"]')" "True kernel upgrade withdrawn" "drained in status"
 wait_until 5 "failoverd_state withdrawn in the metrics file" 'metric_is "failoverd_state{state=\"withdrawn\"}" 1' 0.1 ||
