@@ -72,12 +72,13 @@ SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 systemd-nspawn --register=no --keep-unit -D "
 	-b --console=read-only </dev/null >"$T/nspawn.log" 2>&1 &
 NSPAWN=$!
 # ps exits 1 until nspawn has forked its child: under pipefail that must not end the test.
-for _ in $(seq 600); do
+container_systemd() {
 	CPID=$(ps -o pid= --ppid "$NSPAWN" 2>/dev/null | head -1 | tr -d ' ' || true)
-	[ -n "$CPID" ] && [ "$(cat "/proc/$CPID/comm" 2>/dev/null)" = systemd ] && break
+	[ -n "$CPID" ] && [ "$(cat "/proc/$CPID/comm" 2>/dev/null)" = systemd ] && return 0
 	kill -0 "$NSPAWN" 2>/dev/null || { cat "$T/nspawn.log"; fail "systemd-nspawn exited"; }
-	CPID=; sleep 0.1
-done
+	CPID=; return 1
+}
+wait_until 60 "systemd as the container's PID 1" container_systemd 0.1 || true
 [ -n "$CPID" ] || fail "no systemd in the container"
 wait_cx 120 "systemd to finish booting" sh -c 'systemctl is-system-running --wait; systemctl is-system-running | grep -qE "running|degraded"'
 ok "systemd $(cx systemctl --version | head -1 | cut -d' ' -f2) is PID 1 (host pid $CPID); $(cx sh -c '[ -x /bin/kill ] || echo "no /bin/kill (no procps)"')"
@@ -202,8 +203,8 @@ ms=$(withdraw_ms crash_loop)
 echo "MEASURED unit crash-looping (Restart=always, RestartSec=2) -> h2 best at both route servers (fall 1): $ms ms"
 wait_journal 10 'check crash: failed \(unit auto-restart\)' -u failoverd
 ups=$(jctl -u failoverd | grep -c 'withdrawn -> primary' || true)
-for _ in $(seq 200); do [ "$(prop fo-crash NRestarts)" -ge 3 ] && break; sleep 0.1; done
-[ "$(prop fo-crash NRestarts)" -ge 3 ] || fail "fo-crash restarted only $(prop fo-crash NRestarts) times in 20 s"
+wait_until 20 "fo-crash to restart 3 times" '[ "$(prop fo-crash NRestarts)" -ge 3 ]' 0.1 ||
+	fail "fo-crash restarted only $(prop fo-crash NRestarts) times in 20 s"
 st=$(prop fo-crash ActiveState)
 [ "$st" != failed ] || fail "fo-crash ended in failed: the loop was meant to hide behind auto-restart"
 expect_best $V4 "h2 65000:2" 2
