@@ -78,7 +78,8 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOS
 	FAKE=$!
-	wait_until 10 "the fake bgpd ($1)" '[ -s "$T/fake.$1" ]' || fail "the fake did not start"
+	local mode=$1
+	wait_until 10 "the fake bgpd ($mode)" '[ -s "$T/fake.$mode" ]' || fail "the fake did not start"
 	mv -f "$SOCK.fake" "$SOCK"
 }
 
