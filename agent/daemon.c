@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "addresses.h"
 #include "check.h"
 #include "checkset.h"
 #include "clock.h"
@@ -50,6 +51,8 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
         services_snapshot(m, s);
         if (m->watch)
                 watch_snapshot(m->watch, s);
+        if (m->addresses)
+                addresses_snapshot(m->addresses, s);
 }
 
 /* The one "state changed" event: every output follows from one snapshot (what: OUTPUT_* flags). */
@@ -165,6 +168,47 @@ static bool withdrawn_everywhere(const struct manager *m)
         return true;
 }
 
+/* on_stop = "withdraw": every service to the state the drain's order gives it now (demoted, then withdrawn). */
+static void stop_order(struct manager *m)
+{
+        enum fo_state targets[CONF_MAX_SERVICES];
+        services_withdraw_all(m);
+        services_targets(m, targets);
+        queue_decide_each(&m->queue, targets, m->target);
+        services_notify(m);
+        publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
+}
+
+static void stop_exit(void *userdata)
+{
+        struct manager *m = userdata;
+        m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
+        log_info("stopping: every service is withdrawn in bgpd");
+        sd_event_exit(m->event, 0);
+}
+
+/* on_stop = "withdraw" is in bgpd. With addresses_on_stop = "remove" the addresses leave lo once a read of
+ * bgpd begun after that has none of them in its table (the withdrawal is on its way to every route server),
+ * plus the route servers' own time (ADDRESSES_SETTLE_USEC): a removal before would blackhole the traffic
+ * still arriving. Then the loop ends; the stop timer bounds the wait and leaves them on lo. */
+#define ADDRESSES_SETTLE_USEC 1000000
+static void stop_withdrawn(struct manager *m)
+{
+        if (m->addresses && m->conf->addresses_remove && m->watch) {
+                if (m->stop_reads < 2 || !watch_withdrawal_sent(m->watch)) {
+                        if (m->stop_reads == 0)
+                                m->stop_reads = 1;
+                        watch_soon(m->watch);
+                        return;
+                }
+                m->stop_reads = 0;
+                if (addresses_remove_later(m->addresses, ADDRESSES_SETTLE_USEC, stop_exit, m) >= 0)
+                        return;
+                addresses_remove_all(m->addresses);
+        }
+        stop_exit(m);
+}
+
 /* The queue's attempt ended: publish, then the stop or the reload that waited for it, else the next apply. */
 static void on_queue_ended(struct apply_queue *q, void *userdata)
 {
@@ -179,9 +223,12 @@ static void on_queue_ended(struct apply_queue *q, void *userdata)
         }
         if (m->stopping) {
                 queue_stop(q);
+                if (m->stop_withdraw) {
+                        stop_withdrawn(m);
+                        return;
+                }
                 m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
-                log_info(m->stop_withdraw ? "stopping: every service is withdrawn in bgpd"
-                                          : "stopping; the announcement stays as it is");
+                log_info("stopping; the announcement stays as it is");
                 sd_event_exit(m->event, 0);
                 return;
         }
@@ -247,6 +294,12 @@ static int reload_commit(struct manager *m, struct conf *c)
         queue_set_conf(&m->queue, c);
         if (m->control)
                 control_set_conf(m->control, c);
+        if (m->addresses && c->addresses_manage)
+                addresses_set_conf(m->addresses, c);
+        else if (m->addresses)
+                m->addresses = addresses_free(m->addresses);    /* "external" again: left on lo as they are */
+        else if (c->addresses_manage && m->control && addresses_new(m->event, c, &m->addresses) < 0)
+                log_err("reload: cannot manage the shared addresses: rtnetlink socket refused");
         if (m->watch)
                 watch_set_conf(m->watch, c);
         conf_free(old);
@@ -337,6 +390,16 @@ static int service_drain(struct manager *m, bool on, const char *detail)
         return r;
 }
 
+/* agent/drain.c: a drain's order moved on (its drain_delay ended, the drain check answered). */
+static void on_drain_order(void *userdata)
+{
+        struct manager *m = userdata;
+        if (m->stopping && m->stop_withdraw)
+                stop_order(m);
+        else
+                evaluate(m);
+}
+
 /* agent/drain.c: a drain file could not be saved, or can again. */
 static void on_drain_changed(struct drain *d, void *userdata)
 {
@@ -352,6 +415,10 @@ int manager_report(struct manager *m, enum agent_event ev, const char *detail)
         switch (ev) {
         case EVENT_BGPD_READ:
                 publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
+                if (m->stop_reads > 0) {
+                        m->stop_reads++;
+                        stop_withdrawn(m);
+                }
                 return 0;
         case EVENT_BGPD_GONE:
                 queue_bgpd_gone(&m->queue, detail ? detail : "not running");
@@ -445,25 +512,21 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (m->conf->on_stop_withdraw && m->started && m->target != STATE_INVALID) {
                 /* on_stop = "withdraw": the traffic moves off before the process exits. Bounded by two applies
                  * (the one in flight and the withdrawal), below the unit's TimeoutStopSec. */
-                double secs = 2 * m->conf->frr.timeout + 2;
-                enum fo_state targets[CONF_MAX_SERVICES];
+                double secs = 2 * m->conf->frr.timeout + 2 + m->conf->drain_delay;
                 m->stop_withdraw = true;
-                log_info("%s: withdrawing every service before exiting (on_stop = \"withdraw\", at most %.0f s)",
-                         sig, secs);
-                services_withdraw_all(m);
-                services_targets(m, targets);
-                queue_decide_each(&m->queue, targets, STATE_WITHDRAWN);
-                services_notify(m);
-                publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
-                if (m->queue.state != QUEUE_APPLYING && withdrawn_everywhere(m)) {
-                        log_info("stopping: every service is withdrawn in bgpd");
-                        sd_event_exit(m->event, 0);
-                        return 0;
-                }
+                log_info("%s: withdrawing every service before exiting (on_stop = \"withdraw\"%s, at most %.0f s)",
+                         sig, m->conf->drain_delay > 0 ? ", demoted for drain_delay first" : "", secs);
+                /* The unit's TimeoutStopSec covers two applies; a drain_delay gets systemd's extension. */
+                if (m->conf->drain_delay > 0)
+                        sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu", (unsigned long long)((secs + 5) * 1e6));
+                drain_stop(m->drain);
+                stop_order(m);
                 int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
                                                    (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);
                 if (r < 0)
                         sd_event_exit(m->event, 0);
+                else if (m->queue.state != QUEUE_APPLYING && withdrawn_everywhere(m))
+                        stop_withdrawn(m);
                 return 0;
         }
         queue_stop(&m->queue);
@@ -518,6 +581,7 @@ int manager_init(struct manager *m, const char *path)
         r = drain_new(m->event, m->conf, on_drain_changed, m, &m->drain);
         if (r < 0)
                 return r;
+        drain_on_order(m->drain, on_drain_order, m);
         queue_init(&m->queue, m->event, m->conf, on_queue_ended, m);
         r = outputs_new(m->event, &m->outputs);
         if (r < 0)
@@ -537,6 +601,14 @@ int manager_init(struct manager *m, const char *path)
 
 int manager_attach(struct manager *m)
 {
+        /* Before the checks start, so before the first announcement. */
+        if (m->conf->addresses_manage) {
+                int r = addresses_new(m->event, m->conf, &m->addresses);
+                if (r < 0) {
+                        log_err("addresses = \"manage\": cannot open an rtnetlink socket: %s", strerror(-r));
+                        return r;
+                }
+        }
         int r = control_new(m->event, m->conf, &m->sink, &m->control);
         if (r >= 0)
                 r = watch_new(m->event, m->conf, &m->sink, &m->watch);
@@ -573,6 +645,7 @@ void manager_done(struct manager *m)
 {
         m->watch = watch_free(m->watch);
         m->control = control_free(m->control);
+        m->addresses = addresses_free(m->addresses);
         queue_done(&m->queue);
         m->outputs = outputs_free(m->outputs);
         m->stop_timer = sd_event_source_disable_unref(m->stop_timer);

@@ -15,6 +15,7 @@
 #include "snapshot.h"
 #include "state.h"
 
+struct addresses;
 struct check;
 struct control;
 struct drain;
@@ -31,6 +32,8 @@ struct manager {
         struct watch *watch;            /* NULL until manager_attach (and in unit tests) */
         struct control *control;
         struct outputs *outputs;
+        struct addresses *addresses;    /* addresses = "manage" (agent/addresses.c); NULL otherwise */
+        unsigned stop_reads;            /* addresses_on_stop = "remove": bgpd reads since the withdrawal was in */
 
         bool started;                   /* every check has given its first result */
         bool ready;                     /* READY=1 sent: checks in and the first apply tried */

@@ -240,6 +240,8 @@ int snapshot_metrics(const struct snapshot *s, struct buf *out)
                         .up = p && p->established,
                         .uptime_seconds = p && p->established ? p->uptime_msec / 1e3 : 0,
                         .prefixes_sent = p ? p->prefixes_sent : 0,
+                        .bfd = p && p->bfd[0] ? p->bfd : NULL,
+                        .state = p && p->state[0] ? p->state : NULL,
                 };
         }
         for (size_t i = 0; i < s->n_prefixes; i++) {
@@ -278,6 +280,9 @@ int snapshot_metrics(const struct snapshot *s, struct buf *out)
                 .bgpd_busy = s->bgpd_busy,
                 .bgpd_slow_polls = s->bgpd_slow_polls,
                 .revalidations = s->revalidations,
+                .addresses_managed = s->addresses_managed,
+                .addresses_missing = s->addresses_missing,
+                .addresses_restored = s->addresses_restored,
                 .services = ms,
                 .n_services = ms ? s->n_services : 0,
         };

@@ -7,7 +7,8 @@
 #include <sys/un.h>
 
 #define CTL_SOCKET_NAME "control"
-#define CTL_DEFAULT_PATH "/run/failoverd/" CTL_SOCKET_NAME
+#define CTL_DEFAULT_DIR "/run/failoverd"        /* runtime_directory's default, systemd's RuntimeDirectory= */
+#define CTL_DEFAULT_PATH CTL_DEFAULT_DIR "/" CTL_SOCKET_NAME
 #define CTL_REQUEST_MAX 1024                    /* bytes, the terminating newline included */
 #define CTL_STATUS_SCHEMA 2
 
@@ -19,6 +20,8 @@ int ctl_socket_path(const char *runtime_directory, char **ret);
 int ctl_sockaddr(const char *path, struct sockaddr_un *sa);
 /* Whether command (a protocol command) changes something and so needs admin rights. */
 bool ctl_command_changes(const char *command);
+/* Whether command keeps its connection open for a stream of lines ("events"). */
+bool ctl_command_streams(const char *command);
 
 #define CTL_SERVICE_MAX 64                      /* a service name's bytes, its NUL included */
 

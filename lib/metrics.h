@@ -23,6 +23,8 @@ struct metrics_peer {
         bool up;
         double uptime_seconds;
         uint64_t prefixes_sent;
+        const char *bfd;                /* the session's BFD state ("Up", "Down", ...), NULL without BFD */
+        const char *state;              /* bgpd's bgpState ("Established", "Active", ...), NULL when unknown */
 };
 
 struct metrics_prefix {
@@ -61,6 +63,9 @@ struct metrics_snapshot {
         bool bgpd_busy;                 /* the last poll got no whole answer from a bgpd that did not go away */
         uint64_t bgpd_slow_polls;
         uint64_t revalidations;         /* network statements entered again because bgpd did not announce them */
+        bool addresses_managed;         /* addresses = "manage": the two series below are rendered */
+        size_t addresses_missing;
+        uint64_t addresses_restored;
         const struct metrics_service *services; /* per service: failoverd_service_* series with a service label */
         size_t n_services;
 };
