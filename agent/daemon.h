@@ -21,6 +21,21 @@ struct drain;
 struct outputs;
 struct watch;
 
+/* The manager's life (agent/daemon.c's set_phase(): every change logged, the allowed ones in a table). */
+enum manager_phase {
+        PHASE_STARTING,         /* not every check has given its first result: nothing decided */
+        PHASE_STARTED,          /* deciding; READY=1 once the first apply was tried */
+        PHASE_READY,            /* READY=1 sent */
+        PHASE_RELOADING,        /* RELOADING=1 sent: READY=1 owed once the reload's apply was tried */
+        PHASE_STOPPING,         /* SIGTERM: exits once the apply in flight is done (stop_timer bounds it) */
+        PHASE_STOP_WITHDRAW,    /* on_stop = "withdraw": exits once every service is withdrawn in bgpd */
+        _PHASE_MAX,
+};
+
+const char *manager_phase_name(enum manager_phase p);
+/* Whether the manager may go from one phase to the other (a unit test walks the table). */
+bool manager_phase_allowed(enum manager_phase from, enum manager_phase to);
+
 struct manager {
         sd_event *event;
         char *conf_path;
@@ -32,18 +47,14 @@ struct manager {
         struct control *control;
         struct outputs *outputs;
 
-        bool started;                   /* every check has given its first result */
-        bool ready;                     /* READY=1 sent: checks in and the first apply tried */
-        bool reloading;                 /* READY=1 owed after the reload's apply attempt */
-        bool stopping;                  /* SIGTERM: exits once the apply in flight is done */
-        sd_event_source *stop_timer;    /* the bound on that wait */
+        enum manager_phase phase;
+        sd_event_source *stop_timer;    /* lives as long as PHASE_STOPPING or PHASE_STOP_WITHDRAW */
         struct conf *pending_conf;      /* a valid reload waiting for the apply in flight */
         char *reload_error;
 
         struct svc_rt *svc;             /* per conf->services[i] (agent/services.c) */
         size_t n_svc;
         sd_event_source *svc_timer;     /* a failback delay or flap hold ends */
-        bool stop_withdraw;             /* on_stop = "withdraw": stopping once every service is withdrawn */
 
         enum fo_state target;           /* the best state of any service: the host's headline */
         enum fo_state previous;

@@ -230,6 +230,14 @@ bool services_evaluate(struct manager *m)
         return any;
 }
 
+bool services_gated(const struct manager *m)
+{
+        for (size_t s = 0; s < m->n_svc; s++)
+                if (m->svc[s].st.hold == HOLD_START)
+                        return true;
+        return false;
+}
+
 void services_notify(struct manager *m)
 {
         for (size_t s = 0; s < m->n_svc; s++)

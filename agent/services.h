@@ -27,6 +27,8 @@ void services_done(struct manager *m);
 /* Decides every service; logs, notifies and counts each change. Sets m->target (the best state of any
  * service: the host's headline), m->reason and m->target_since. Returns true when a service changed. */
 bool services_evaluate(struct manager *m);
+/* Some service waits for its checks' rise passes (start = "withdrawn"): every result counts. */
+bool services_gated(const struct manager *m);
 /* Runs the notify hook and rewrites the metrics for each service that changed. */
 void services_notify(struct manager *m);
 /* The decided state of each service, for the apply queue. */
