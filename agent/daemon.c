@@ -562,6 +562,8 @@ int manager_init(struct manager *m, const char *path)
         memset(m, 0, sizeof(*m));
         m->target = m->previous = STATE_INVALID;
         m->conf_path = strdup(path);
+        if (!m->conf_path)
+                return -ENOMEM;
         m->sink = (struct agent_sink){
                 .userdata = m,
                 .report = sink_report,

@@ -201,8 +201,11 @@ bool services_evaluate(struct manager *m)
         m->svc_timer = sd_event_source_disable_unref(m->svc_timer);
         if (next_all > 0) {
                 double in = next_all - now;
-                sd_event_add_time_relative(m->event, &m->svc_timer, CLOCK_MONOTONIC,
-                                           in > 0 ? (uint64_t)(in * 1e6) + 1000 : 1000, 1000, on_timer, m);
+                int r = sd_event_add_time_relative(m->event, &m->svc_timer, CLOCK_MONOTONIC,
+                                                   in > 0 ? (uint64_t)(in * 1e6) + 1000 : 1000, 1000, on_timer, m);
+                if (r < 0)
+                        log_err("cannot arm the timer for the end of a hold: %s; decided again at the next check "
+                                "result", strerror(-r));
         }
 
         /* The headline: the best state of any service, its latest change. */

@@ -1,6 +1,7 @@
 /* The bgpd watch: sessions, restarts, drift and shared addresses, read from bgpd's vty socket each poll and
  * reported to the manager as events (agent/events.h); it never changes the apply state itself. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,9 +79,12 @@ static void set_paths(struct watch *w)
 
         if (w->paths_fixed)
                 return;
-        if (vtysock_path(ps, "bgpd", w->socket_path, sizeof(w->socket_path)) < 0)
-                w->socket_path[0] = '\0';
-        snprintf(w->pid_path, sizeof(w->pid_path), "/var/run/frr%s%s/bgpd.pid", *ps ? "/" : "", ps);
+        if (vtysock_path(ps, "bgpd", w->socket_path, sizeof(w->socket_path)) < 0 ||
+            vtysock_pid_path(ps, "bgpd", w->pid_path, sizeof(w->pid_path)) < 0) {
+                /* frr.pathspace is validated short: this cannot happen */
+                log_err("frr.pathspace %s: bgpd's paths are too long", ps);
+                w->socket_path[0] = w->pid_path[0] = '\0';
+        }
 }
 
 static long read_pid(const struct watch *w)
@@ -546,7 +550,10 @@ static void schedule(struct watch *w)
         if (w->busy && usec > 1000000)
                 usec = 1000000;
         if (!w->timer) {
-                sd_event_add_time_relative(w->event, &w->timer, CLOCK_MONOTONIC, usec, 10000, on_timer, w);
+                int r = sd_event_add_time_relative(w->event, &w->timer, CLOCK_MONOTONIC, usec, 10000, on_timer, w);
+                if (r < 0)
+                        log_err("cannot arm the bgpd watch's timer: %s; bgpd is not watched until the next reload",
+                                strerror(-r));
                 return;
         }
         sd_event_source_set_time_relative(w->timer, usec);
@@ -587,12 +594,15 @@ void watch_set_conf(struct watch *w, const struct conf *c)
         w->assigned = (free(w->assigned), NULL);
         w->assigned_known = false;
         check_addresses(w, true);
+        if (!w->timer)
+                schedule(w);    /* arming it failed before */
 }
 
 void watch_use_paths(struct watch *w, const char *vty_socket, const char *pid_file)
 {
-        snprintf(w->socket_path, sizeof(w->socket_path), "%s", vty_socket);
-        snprintf(w->pid_path, sizeof(w->pid_path), "%s", pid_file);
+        int a = snprintf(w->socket_path, sizeof(w->socket_path), "%s", vty_socket);
+        int b = snprintf(w->pid_path, sizeof(w->pid_path), "%s", pid_file);
+        assert(a > 0 && (size_t)a < sizeof(w->socket_path) && b > 0 && (size_t)b < sizeof(w->pid_path));
         w->paths_fixed = true;
         w->pid = read_pid(w);
 }
