@@ -104,7 +104,7 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
                         .conf = check_get_conf(m->checks[i]),
                 };
         s->n_checks = s->checks ? m->n_checks : 0;
-        services_snapshot(m, s);
+        services_snapshot(m->services, m->queue.applied == STATE_INVALID ? NULL : m->queue.applied_each, s);
         if (m->watch)
                 watch_snapshot(m->watch, s);
 }
@@ -118,6 +118,40 @@ static void publish(struct manager *m, unsigned what)
         snapshot_clear(&s);
 }
 
+/* Publishes each service's change: its notify hook run, the metrics and STATUS=. */
+static void notify_changed(struct manager *m)
+{
+        for (size_t s = 0; s < services_count(m->services); s++) {
+                if (!services_take_changed(m->services, s))
+                        continue;
+                struct snapshot snap;
+                manager_snapshot(m, &snap);
+                if (s < snap.n_services) {
+                        const struct snapshot_service *v = &snap.services[s];
+                        snap.target = v->target;
+                        snap.previous = services_get(m->services, s)->previous;
+                        snap.reason = v->reason;
+                        snap.notify_service = v->name;
+                        snap.notify_role = v->conf->role;
+                }
+                outputs_publish(m->outputs, &snap, OUTPUT_NOTIFY);
+                snapshot_clear(&snap);
+        }
+}
+
+/* The headline the services decided: only the manager writes it. */
+static void set_headline(struct manager *m, enum fo_state best, const struct services_headline *h)
+{
+        snprintf(m->reason, sizeof(m->reason), "%s", h->reason);
+        if (best != m->target) {
+                m->previous = m->target;
+                m->target = best;
+        }
+        if (h->changed)
+                m->target_since = h->since;
+        m->transitions = h->transitions;
+}
+
 /* Decides every service (agent/services.c); a change is logged as old -> new (reason), handed to the apply
  * queue at once, then published. */
 static void evaluate(struct manager *m)
@@ -128,36 +162,23 @@ static void evaluate(struct manager *m)
                 publish(m, OUTPUT_STATUS);
                 return;
         }
-        bool changed = services_evaluate(m);
+        struct services_headline h = { .target = m->target };
+        set_headline(m, services_evaluate(m->services, m->checks, m->n_checks, &h), &h);
         enum fo_state targets[CONF_MAX_SERVICES];
-        if (changed) {
-                services_targets(m, targets);
+        if (h.changed) {
+                services_targets(m->services, targets);
                 /* the fast path first: the hook and the metrics can wait a millisecond */
                 queue_decide_each(&m->queue, targets, m->target);
-                services_notify(m);
+                notify_changed(m);
         }
-        publish(m, changed ? OUTPUT_METRICS | OUTPUT_STATUS : OUTPUT_STATUS);
+        publish(m, h.changed ? OUTPUT_METRICS | OUTPUT_STATUS : OUTPUT_STATUS);
 }
 
-void manager_evaluate(struct manager *m)
+/* A failback delay or a flap hold ended. */
+static void on_services_due(struct services *ss, void *userdata)
 {
-        evaluate(m);
-}
-
-void manager_service_changed(struct manager *m, size_t s)
-{
-        struct snapshot snap;
-        manager_snapshot(m, &snap);
-        if (s < snap.n_services) {
-                const struct snapshot_service *v = &snap.services[s];
-                snap.target = v->target;
-                snap.previous = m->svc[s].previous;
-                snap.reason = v->reason;
-                snap.notify_service = v->name;
-                snap.notify_role = v->conf->role;
-        }
-        outputs_publish(m->outputs, &snap, OUTPUT_NOTIFY);
-        snapshot_clear(&snap);
+        (void)ss;
+        evaluate(userdata);
 }
 
 static bool all_checks_ran(const struct manager *m)
@@ -195,7 +216,7 @@ static void on_check(struct check *c, bool changed, void *userdata)
         /* An unchanged result changes nothing in STATUS= either ("checks N/M up" moves only with health):
          * rebuilding it per result cost more than a native check's own run. */
         /* start = "withdrawn" waits for rise passes in a row: each one counts, changed or not. */
-        if (changed || m->target == STATE_INVALID || services_gated(m))
+        if (changed || m->target == STATE_INVALID || services_gated(m->services))
                 evaluate(m);
 }
 
@@ -216,7 +237,7 @@ static bool withdrawn_everywhere(const struct manager *m)
 {
         if (m->queue.applied == STATE_INVALID || m->queue.need_full)
                 return false;
-        for (size_t s = 0; s < m->n_svc && s < CONF_MAX_SERVICES; s++)
+        for (size_t s = 0; s < services_count(m->services) && s < CONF_MAX_SERVICES; s++)
                 if (m->queue.applied_each[s] != STATE_WITHDRAWN)
                         return false;
         return true;
@@ -308,7 +329,7 @@ static int reload_commit(struct manager *m, struct conf *c)
         m->conf = c;
         if (drain_set_conf(m->drain, c) < 0)
                 log_err("reload: cannot keep the services' drains: out of memory");
-        if (services_rebuild(m, old) < 0)
+        if (services_rebuild(m->services, c) < 0)
                 log_err("reload: cannot keep the services' state: out of memory");
         queue_set_conf(&m->queue, c);
         if (m->control)
@@ -523,10 +544,12 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 set_phase(m, PHASE_STOP_WITHDRAW, sig);
                 log_info("%s: withdrawing every service before exiting (on_stop = \"withdraw\", at most %.0f s)",
                          sig, 2 * m->conf->frr.timeout + 2);
-                services_withdraw_all(m);
-                services_targets(m, targets);
+                services_withdraw_all(m->services);
+                m->previous = m->target;
+                m->target = STATE_WITHDRAWN;
+                services_targets(m->services, targets);
                 queue_decide_each(&m->queue, targets, STATE_WITHDRAWN);
-                services_notify(m);
+                notify_changed(m);
                 publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
                 if (m->queue.state != QUEUE_APPLYING && withdrawn_everywhere(m)) {
                         log_info("stopping: every service is withdrawn in bgpd");
@@ -588,6 +611,11 @@ int manager_init(struct manager *m, const char *path)
         r = drain_new(m->event, m->conf, on_drain_changed, m, &m->drain);
         if (r < 0)
                 return r;
+        r = services_new(m->event, m->drain, on_services_due, m, &m->services);
+        if (r >= 0)
+                r = services_rebuild(m->services, m->conf);
+        if (r < 0)
+                return r;
         queue_init(&m->queue, m->event, m->conf, on_queue_ended, m);
         r = outputs_new(m->event, &m->outputs);
         if (r < 0)
@@ -624,10 +652,7 @@ int manager_start(struct manager *m)
                  m->conf->n_shared_ips, m->conf->n_shared_ips == 1 ? "" : "es", m->conf->n_checks,
                  m->conf->n_checks == 1 ? "" : "s");
         sd_notify(0, "STATUS=starting: running every check once");
-        int r = services_rebuild(m, NULL);
-        if (r < 0)
-                return r;
-        r = build_checks(m, NULL, m->conf);
+        int r = build_checks(m, NULL, m->conf);
         if (r < 0)
                 return r;
         if (m->n_checks == 0) {
@@ -649,7 +674,7 @@ void manager_done(struct manager *m)
         m->pending_conf = conf_free(m->pending_conf);
         free_checks(m);
         m->drain = drain_free(m->drain);
-        services_done(m);
+        m->services = services_free(m->services);
         m->conf = conf_free(m->conf);
         free(m->conf_path);
         free(m->reload_error);

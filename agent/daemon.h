@@ -52,9 +52,7 @@ struct manager {
         struct conf *pending_conf;      /* a valid reload waiting for the apply in flight */
         char *reload_error;
 
-        struct svc_rt *svc;             /* per conf->services[i] (agent/services.c) */
-        size_t n_svc;
-        sd_event_source *svc_timer;     /* a failback delay or flap hold ends */
+        struct services *services;      /* per conf->services[i] (agent/services.c) */
 
         enum fo_state target;           /* the best state of any service: the host's headline */
         enum fo_state previous;
@@ -80,7 +78,3 @@ int manager_reload(struct manager *m);
 int manager_report(struct manager *m, enum agent_event ev, const char *detail);
 /* The state every output renders; the caller clears it. */
 void manager_snapshot(struct manager *m, struct snapshot *s);
-/* Decides every service again (agent/services.c's timers). */
-void manager_evaluate(struct manager *m);
-/* Publishes service s's change: its notify hook run, the metrics and STATUS=. */
-void manager_service_changed(struct manager *m, size_t s);

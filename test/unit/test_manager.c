@@ -315,11 +315,11 @@ START_TEST(test_manager_start_withdrawn_lets_go)
         while (f.m.target != STATE_WITHDRAWN && now_s() < end)
                 ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
         ck_assert_int_eq(f.m.target, STATE_WITHDRAWN);
-        ck_assert_ptr_nonnull(strstr(f.m.svc[0].reason, "start: withdrawn until"));
+        ck_assert_ptr_nonnull(strstr(services_get(f.m.services, 0)->reason, "start: withdrawn until"));
         double t0 = now_s();
         while (f.m.target != STATE_PRIMARY && now_s() < t0 + 5)
                 ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
-        ck_assert_msg(f.m.target == STATE_PRIMARY, "still %s after 5 s: %s", state_name(f.m.target), f.m.svc[0].reason);
+        ck_assert_msg(f.m.target == STATE_PRIMARY, "still %s after 5 s: %s", state_name(f.m.target), services_get(f.m.services, 0)->reason);
         ck_assert(settle(&f, 20));
         ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
         teardown(&f);
