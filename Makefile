@@ -9,7 +9,7 @@ UNITDIR    ?= /lib/systemd/system
 DESTDIR    ?=
 VERSION    := 0.1.0
 
-PKGS       := libconfig libsystemd json-c
+PKGS       := libconfig libsystemd json-c libmnl
 # libcurl: headers only; lib/check_http.c loads it when an http check first runs.
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CC         ?= cc
@@ -89,7 +89,7 @@ $(ALL_DEP):
 include $(wildcard $(ALL_DEP))
 
 # Installs the Debian packages that build, tests and demo need. Needs root.
-DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev libcurl4-openssl-dev check frr \
+DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev libcurl4-openssl-dev libmnl-dev check frr \
             frr-pythontools iproute2 procps psmisc util-linux groff-base man-db systemd \
             valgrind clang libclang-rt-dev llvm python3 openssl dbus-daemon \
             dpkg-dev lintian debootstrap systemd-container prometheus rpm rpmlint

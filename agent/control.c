@@ -73,36 +73,48 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 json_object_put(st);
                 return r;
         }
-        if ((strcmp(command, "drain") == 0 || strcmp(command, "resume") == 0) && arg) {
-                /* drain SERVICE [REASON] / resume SERVICE: one service (agent/services.c persists it). */
+        struct ctl_target t;
+        char err[256];
+        if ((strcmp(command, "drain") == 0 || strcmp(command, "resume") == 0) &&
+            ctl_parse_target(command, arg, &t, err, sizeof(err)) < 0) {
+                *reply = refusal(err);
+                return 0;
+        }
+        if ((strcmp(command, "drain") == 0 || strcmp(command, "resume") == 0) && t.service[0]) {
+                /* --service NAME: that service alone (agent/drain.c persists it); an unknown name changes
+                 * nothing. */
                 bool drain = command[0] == 'd';
-                int r = report(c, drain ? EVENT_SERVICE_DRAIN : EVENT_SERVICE_RESUME, arg);
+                char detail[CTL_SERVICE_MAX + CTL_REQUEST_MAX];
+                snprintf(detail, sizeof(detail), "%s%s%s", t.service, t.reason ? " " : "", t.reason ? t.reason : "");
+                int r = report(c, drain ? EVENT_SERVICE_DRAIN : EVENT_SERVICE_RESUME, detail);
                 if (r >= 0) {
-                        log_notice("%s requested by uid %ld: %s", command, uid, arg);
+                        log_notice("%s requested by uid %ld: service %s%s%s", command, uid, t.service,
+                                   t.reason ? ": " : "", t.reason ? t.reason : "");
                         struct snapshot snap = { 0 };
                         c->sink.snapshot(c->sink.userdata, &snap);
-                        *reply = message("%s: %s (now %s)", drain ? "drained" : "resumed", arg, snap.summary);
+                        *reply = message("%s: %s%s%s (now %s)", drain ? "drained" : "resumed", t.service,
+                                         t.reason ? ": " : "", t.reason ? t.reason : "", snap.summary);
                         snapshot_clear(&snap);
                         return 0;
                 }
-                if (r == -EALREADY) {
-                        *reply = refusal("that service is not drained on its own");
-                        return 0;
-                }
-                if (!drain) {
-                        char text[200];
-                        snprintf(text, sizeof(text), "no such service: %.100s", arg);
-                        *reply = refusal(text);
-                        return 0;
-                }
+                if (r == -EALREADY)
+                        snprintf(err, sizeof(err), "service %s is not drained on its own", t.service);
+                else if (r == -ENOENT)
+                        snprintf(err, sizeof(err), "no such service: %s (nothing changed; failoverctl status lists the "
+                                 "services)", t.service);
+                else
+                        snprintf(err, sizeof(err), "%s --service %s: %s", command, t.service, strerror(-r));
+                *reply = refusal(err);
+                return 0;
         }
         if (strcmp(command, "drain") == 0) {
                 /* Answered from memory; agent/drain.c saves the file off the loop (a failure is logged and in
                  * STATUS=). */
-                log_notice("drain requested by uid %ld%s%s", uid, arg ? ": " : "", arg ? arg : "");
-                report(c, EVENT_DRAIN_REQUESTED, arg);
+                const char *why = t.reason;
+                log_notice("drain requested by uid %ld%s%s", uid, why ? ": " : "", why ? why : "");
+                report(c, EVENT_DRAIN_REQUESTED, why);
                 *reply = message("drained%s%s: the shared addresses are withdrawn until failoverctl resume",
-                                 arg ? ": " : "", arg ? arg : "");
+                                 why ? ": " : "", why ? why : "");
                 return 0;
         }
         if (strcmp(command, "resume") == 0) {

@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "addresses.h"
 #include "check.h"
 #include "checkset.h"
 #include "clock.h"
@@ -107,6 +108,8 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
         services_snapshot(m->services, m->queue.applied == STATE_INVALID ? NULL : m->queue.applied_each, s);
         if (m->watch)
                 watch_snapshot(m->watch, s);
+        if (m->addresses)
+                addresses_snapshot(m->addresses, s);
 }
 
 /* The one "state changed" event: every output follows from one snapshot (what: OUTPUT_* flags). */
@@ -243,6 +246,36 @@ static bool withdrawn_everywhere(const struct manager *m)
         return true;
 }
 
+static void stop_exit(void *userdata)
+{
+        struct manager *m = userdata;
+        m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
+        log_info("stopping: every service is withdrawn in bgpd");
+        sd_event_exit(m->event, 0);
+}
+
+/* on_stop = "withdraw" is in bgpd. With addresses_on_stop = "remove" the addresses leave lo once a read of
+ * bgpd begun after that has none of them in its table (the withdrawal is on its way to every route server),
+ * plus the route servers' own time (ADDRESSES_SETTLE_USEC): a removal before would blackhole the traffic
+ * still arriving. Then the loop ends; the stop timer bounds the wait and leaves them on lo. */
+#define ADDRESSES_SETTLE_USEC 1000000
+static void stop_withdrawn(struct manager *m)
+{
+        if (m->addresses && m->conf->addresses_remove && m->watch) {
+                if (m->stop_reads < 2 || !watch_withdrawal_sent(m->watch)) {
+                        if (m->stop_reads == 0)
+                                m->stop_reads = 1;
+                        watch_soon(m->watch);
+                        return;
+                }
+                m->stop_reads = 0;
+                if (addresses_remove_later(m->addresses, ADDRESSES_SETTLE_USEC, stop_exit, m) >= 0)
+                        return;
+                addresses_remove_all(m->addresses);
+        }
+        stop_exit(m);
+}
+
 /* The queue's attempt ended: publish, then the stop or the reload that waited for it, else the next apply. */
 static void on_queue_ended(struct apply_queue *q, void *userdata)
 {
@@ -264,9 +297,12 @@ static void on_queue_ended(struct apply_queue *q, void *userdata)
         }
         if (stopping(m)) {
                 queue_stop(q);
+                if (m->phase == PHASE_STOP_WITHDRAW) {
+                        stop_withdrawn(m);
+                        return;
+                }
                 m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
-                log_info(m->phase == PHASE_STOP_WITHDRAW ? "stopping: every service is withdrawn in bgpd"
-                                                         : "stopping; the announcement stays as it is");
+                log_info("stopping; the announcement stays as it is");
                 sd_event_exit(m->event, 0);
                 return;
         }
@@ -334,6 +370,12 @@ static int reload_commit(struct manager *m, struct conf *c)
         queue_set_conf(&m->queue, c);
         if (m->control)
                 control_set_conf(m->control, c);
+        if (m->addresses && c->addresses_manage)
+                addresses_set_conf(m->addresses, c);
+        else if (m->addresses)
+                m->addresses = addresses_free(m->addresses);    /* "external" again: left on lo as they are */
+        else if (c->addresses_manage && m->control && addresses_new(m->event, c, &m->addresses) < 0)
+                log_err("reload: cannot manage the shared addresses: rtnetlink socket refused");
         if (m->watch)
                 watch_set_conf(m->watch, c);
         conf_free(old);
@@ -443,6 +485,10 @@ int manager_report(struct manager *m, enum agent_event ev, const char *detail)
         switch (ev) {
         case EVENT_BGPD_READ:
                 publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
+                if (m->stop_reads > 0) {
+                        m->stop_reads++;
+                        stop_withdrawn(m);
+                }
                 return 0;
         case EVENT_BGPD_GONE:
                 queue_bgpd_gone(&m->queue, detail ? detail : "not running");
@@ -552,8 +598,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 notify_changed(m);
                 publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
                 if (m->queue.state != QUEUE_APPLYING && withdrawn_everywhere(m)) {
-                        log_info("stopping: every service is withdrawn in bgpd");
-                        sd_event_exit(m->event, 0);
+                        stop_withdrawn(m);
                 } else if (m->queue.state == QUEUE_BGPD_WAIT) {
                         queue_stop(&m->queue);
                         log_warn("stopping: bgpd is down, nothing can be withdrawn");
@@ -635,6 +680,14 @@ int manager_init(struct manager *m, const char *path)
 
 int manager_attach(struct manager *m)
 {
+        /* Before the checks start, so before the first announcement. */
+        if (m->conf->addresses_manage) {
+                int r = addresses_new(m->event, m->conf, &m->addresses);
+                if (r < 0) {
+                        log_err("addresses = \"manage\": cannot open an rtnetlink socket: %s", strerror(-r));
+                        return r;
+                }
+        }
         int r = control_new(m->event, m->conf, &m->sink, &m->control);
         if (r >= 0)
                 r = watch_new(m->event, m->conf, &m->sink, &m->watch);
@@ -668,6 +721,7 @@ void manager_done(struct manager *m)
 {
         m->watch = watch_free(m->watch);
         m->control = control_free(m->control);
+        m->addresses = addresses_free(m->addresses);
         queue_done(&m->queue);
         m->outputs = outputs_free(m->outputs);
         m->stop_timer = sd_event_source_disable_unref(m->stop_timer);

@@ -15,6 +15,7 @@
 #include "snapshot.h"
 #include "state.h"
 
+struct addresses;
 struct check;
 struct control;
 struct drain;
@@ -46,6 +47,8 @@ struct manager {
         struct watch *watch;            /* NULL until manager_attach (and in unit tests) */
         struct control *control;
         struct outputs *outputs;
+        struct addresses *addresses;    /* addresses = "manage" (agent/addresses.c); NULL otherwise */
+        unsigned stop_reads;            /* addresses_on_stop = "remove": bgpd reads since the withdrawal was in */
 
         enum manager_phase phase;
         sd_event_source *stop_timer;    /* lives as long as PHASE_STOPPING or PHASE_STOP_WITHDRAW */

@@ -29,8 +29,9 @@ static void usage(FILE *f)
                 "Commands:\n"
                 "  status [--json]   why this host is or is not carrying traffic, on one screen\n"
                 "  checks            the health checks and their results\n"
-                "  drain [SERVICE] [REASON]  withdraw the shared addresses (SERVICE's alone); kept until resume\n"
-                "  resume [SERVICE]  undo drain (SERVICE's alone; without SERVICE, every drain)\n"
+                "  drain [--reason TEXT]  withdraw this host's shared addresses; kept until resume\n"
+                "  drain --service NAME [--reason TEXT]  the same for one service (unknown NAME: refused)\n"
+                "  resume [--service NAME]  undo drain (NAME's alone; without it, every drain)\n"
                 "  reload            re-read the configuration and conf.d (like SIGHUP)\n"
                 "  ping              tell whether failoverd answers\n"
                 "\n"
@@ -145,6 +146,65 @@ static int print_text(struct buf *b, int r)
         return EXIT_OK;
 }
 
+/* drain [--service NAME] [--reason TEXT] and resume [--service NAME] (or the older resume NAME) as the
+ * protocol's argument in *wire_arg. Any other word is a usage error: "drain wbe" must never drain the host. */
+static int target_args(const char *cmd, int argc, char **argv, struct buf *wire_arg)
+{
+        const char *service = NULL, *why = NULL;
+        bool drain = strcmp(cmd, "drain") == 0;
+
+        for (int i = 0; i < argc; i++) {
+                const char *a = argv[i], *v = NULL;
+                bool is_service = strcmp(a, "--service") == 0 || strncmp(a, "--service=", 10) == 0;
+                bool is_reason = drain && (strcmp(a, "--reason") == 0 || strncmp(a, "--reason=", 9) == 0);
+                if (is_service || is_reason) {
+                        v = strchr(a, '=') ? strchr(a, '=') + 1 : i + 1 < argc ? argv[++i] : NULL;
+                        if (!v || !*v) {
+                                fprintf(stderr, "failoverctl: %s: %s needs a value\n", cmd, is_service ? "--service" : "--reason");
+                                return EXIT_USAGE;
+                        }
+                        if ((is_service && service) || (is_reason && why)) {
+                                fprintf(stderr, "failoverctl: %s: %s given twice\n", cmd, is_service ? "--service" : "--reason");
+                                return EXIT_USAGE;
+                        }
+                        *(is_service ? &service : &why) = v;
+                } else if (!drain && i == 0 && argc == 1 && a[0] != '-') {
+                        service = a;    /* resume NAME: a name that is no service is refused, nothing changes */
+                } else {
+                        fprintf(stderr, "failoverctl: %s: unexpected argument '%s': %s\n", cmd, a,
+                                drain ? "drain the host with 'drain [--reason TEXT]' (quote a reason of several "
+                                        "words), one service with 'drain --service NAME [--reason TEXT]'" :
+                                        "'resume' ends every drain, 'resume --service NAME' one service's");
+                        return EXIT_USAGE;
+                }
+        }
+        if (service)
+                buf_printf(wire_arg, "--service %s", service);
+        if (why)
+                buf_printf(wire_arg, "%s--reason %s", service ? " " : "", why);
+        if (wire_arg->oom)
+                return EXIT_FAILED;
+        char copy[CTL_REQUEST_MAX + 1], err[256];
+        struct ctl_target t;
+        for (size_t i = 0; wire_arg->data && i < wire_arg->len; i++)
+                if ((unsigned char)wire_arg->data[i] < 0x20 || (unsigned char)wire_arg->data[i] > 0x7e) {
+                        fprintf(stderr, "failoverctl: %s: %s must be printable ASCII\n", cmd,
+                                why ? "the reason" : "the service");
+                        return EXIT_USAGE;
+                }
+        if (wire_arg->len + strlen(cmd) + 2 > CTL_REQUEST_MAX) {
+                fprintf(stderr, "failoverctl: %s: the reason is too long (the request is at most %d bytes)\n", cmd,
+                        CTL_REQUEST_MAX);
+                return EXIT_USAGE;
+        }
+        snprintf(copy, sizeof(copy), "%s", wire_arg->data ? wire_arg->data : "");
+        if (ctl_parse_target(cmd, copy, &t, err, sizeof(err)) < 0) {
+                fprintf(stderr, "failoverctl: %s\n", err);
+                return EXIT_USAGE;
+        }
+        return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -217,39 +277,13 @@ int main(int argc, char **argv)
                         json = 1;
                 }
                 wire = strcmp(cmd, "status") == 0 ? "status-json" : "checks";
-        } else if (strcmp(cmd, "drain") == 0) {
-                if (optind < argc && strcmp(argv[optind], "--") == 0)
-                        optind++;
-                /* "failoverctl drain kernel upgrade" needs no quotes: the words are the reason. */
-                for (int i = optind; i < argc; i++)
-                        buf_printf(&reason, "%s%s", i > optind ? " " : "", argv[i]);
-                for (size_t i = 0; i < reason.len; i++)
-                        if ((unsigned char)reason.data[i] < 0x20 || (unsigned char)reason.data[i] > 0x7e) {
-                                fprintf(stderr, "failoverctl: drain: the reason must be printable ASCII\n");
-                                buf_free(&reason);
-                                return EXIT_USAGE;
-                        }
-                if (reason.len + sizeof("drain \n") - 1 > CTL_REQUEST_MAX) {
-                        fprintf(stderr, "failoverctl: drain: the reason is longer than %zu bytes\n",
-                                CTL_REQUEST_MAX - (sizeof("drain \n") - 1));
+        } else if (strcmp(cmd, "drain") == 0 || (strcmp(cmd, "resume") == 0 && optind < argc)) {
+                int r = target_args(cmd, argc - optind, argv + optind, &reason);
+                if (r != EXIT_OK) {
                         buf_free(&reason);
-                        return EXIT_USAGE;
+                        return r;
                 }
-                wire = "drain";
-        } else if (strcmp(cmd, "resume") == 0 && optind < argc) {
-                /* resume SERVICE: one service's own drain. */
-                if (optind + 1 < argc) {
-                        fprintf(stderr, "failoverctl: resume takes at most one argument (a service)\n");
-                        return EXIT_USAGE;
-                }
-                for (const char *p = argv[optind]; *p; p++)
-                        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                              *p == '_' || *p == '-')) {
-                                fprintf(stderr, "failoverctl: resume: '%s' is not a service name\n", argv[optind]);
-                                return EXIT_USAGE;
-                        }
-                buf_puts(&reason, argv[optind]);
-                wire = "resume";
+                wire = cmd;
         } else if (strcmp(cmd, "resume") == 0 || strcmp(cmd, "reload") == 0 || strcmp(cmd, "ping") == 0) {
                 if (optind < argc) {
                         fprintf(stderr, "failoverctl: %s takes no argument\n", cmd);

@@ -219,6 +219,9 @@ static void on_apply(struct apply *a, struct apply_result *r, void *userdata)
         if (!same) {
                 log_err("%s to %s: read-back shows %s; retrying", kind, state_name(q->apply_state),
                         r->readback_ok ? state_name(r->running[0]) : "nothing");
+                free(q->last_apply_error);      /* the status names the failure: never a bare "failed" */
+                q->last_apply_error = strdup(r->readback_ok ? "the read-back shows another state than applied"
+                                                            : "the read-back of bgpd's configuration failed");
                 q->need_full = true;
                 q->applied = STATE_INVALID;
                 q->retry_ms = 0;

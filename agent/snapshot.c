@@ -200,7 +200,11 @@ json_object *snapshot_json(const struct snapshot *s)
         json_object_object_add(b, "revalidations", json_object_new_int64((int64_t)s->revalidations));
         json_object_object_add(b, "established", json_object_new_int((int)s->established));
         json_object_object_add(b, "total", json_object_new_int((int)s->n_peers));
-        json_object_object_add(b, "last_apply_ok", json_object_new_boolean(last_apply_ok(s)));
+        /* true: verified; false: the last attempt failed and last_apply_error says why; null: nothing verified
+         * and nothing failed yet (starting, applying, waiting for bgpd: "apply" says which). */
+        json_object_object_add(b, "last_apply_ok", s->last_apply_error ? json_object_new_boolean(0) :
+                                                   s->applied != STATE_INVALID ? json_object_new_boolean(1) : NULL);
+        json_object_object_add(b, "apply", json_string_or_null(s->queue));
         json_object_object_add(b, "last_apply_error", json_string_or_null(s->last_apply_error));
         json_object_object_add(b, "last_apply_ms", json_object_new_double(s->last_apply_usec / 1000.0));
         json_object_object_add(o, "bgpd", b);
@@ -274,6 +278,9 @@ int snapshot_metrics(const struct snapshot *s, struct buf *out)
                 .bgpd_busy = s->bgpd_busy,
                 .bgpd_slow_polls = s->bgpd_slow_polls,
                 .revalidations = s->revalidations,
+                .addresses_managed = s->addresses_managed,
+                .addresses_missing = s->addresses_missing,
+                .addresses_restored = s->addresses_restored,
                 .services = ms,
                 .n_services = ms ? s->n_services : 0,
         };

@@ -90,6 +90,10 @@ struct snapshot {
         size_t n_prefixes;
         struct snapshot_peer *peers;    /* one per route server of conf */
         size_t n_peers;
+        /* The shared addresses' part (agent/addresses.c; addresses = "manage" only). */
+        bool addresses_managed;
+        size_t addresses_missing;       /* not on lo right now */
+        uint64_t addresses_restored;    /* removed by someone and put back */
 };
 
 void snapshot_clear(struct snapshot *s);

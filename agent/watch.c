@@ -607,6 +607,22 @@ void watch_use_paths(struct watch *w, const char *vty_socket, const char *pid_fi
         w->pid = read_pid(w);
 }
 
+bool watch_withdrawal_sent(const struct watch *w)
+{
+        if (!w->reachable || w->busy || !w->running_valid)
+                return false;
+        for (size_t i = 0; i < w->conf->n_shared_ips; i++) {
+                const char *p = w->conf->shared_ips[i].text;
+                const struct bgpd_prefix *t = table_find(w, p);
+                if (running_find(w, p))
+                        return false;
+                for (char *const *rs = w->conf->bgp.route_servers; t && rs && *rs; rs++)
+                        if (bgpd_prefix_advertised_to(t, *rs))
+                                return false;
+        }
+        return true;
+}
+
 void watch_snapshot(const struct watch *w, struct snapshot *s)
 {
         const struct conf *c = w->conf;

@@ -20,5 +20,8 @@ void watch_set_conf(struct watch *w, const struct conf *c);
 void watch_soon(struct watch *w);
 /* For tests: bgpd's vty socket and pid file somewhere else than /var/run/frr[/PATHSPACE]. */
 void watch_use_paths(struct watch *w, const char *vty_socket, const char *pid_file);
+/* As last read: bgpd has no network statement for any shared prefix and sends none of them to a route
+ * server any more (advertisedTo empty: its withdrawal went out on every session). False when not known. */
+bool watch_withdrawal_sent(const struct watch *w);
 /* Fills the watch's part of s (s->conf must be the watch's configuration). */
 void watch_snapshot(const struct watch *w, struct snapshot *s);

@@ -196,6 +196,11 @@ int check_conf_secure(const struct check_conf *cc, char *why, size_t whylen, con
                         return i == 0 ? -EPERM : r;
                 }
         }
+        /* Whoever can write the CA file can make the check pass against a server of theirs. */
+        if (cc->native && cc->native->ca_file && check_script_secure(cc->native->ca_file, why, whylen) == -EPERM) {
+                *what = "insecure CA file";
+                return -EPERM;
+        }
         return 0;
 }
 

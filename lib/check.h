@@ -65,8 +65,9 @@ int check_script_secure(const char *path, char *why, size_t whylen);
 
 /* The rule as the daemon applies it before each run of cc, and failoverd --check to every check: when we
  * are root, a check that runs as root passes it for its NAME.conf, script and argv[0]; a native check (the
- * daemon does it itself) for its NAME.conf, whatever its user. Returns 0, -EPERM with why and *what
- * ("insecure configuration", "insecure script"), or -errno when the script or command cannot be examined. */
+ * daemon does it itself) for its NAME.conf and an http check's ca_file, whatever its user. Returns 0, -EPERM
+ * with why and *what ("insecure configuration", "insecure script", "insecure CA file"), or -errno when the
+ * script or command cannot be examined. */
 int check_conf_secure(const struct check_conf *cc, char *why, size_t whylen, const char **what);
 /* failoverd --check: one error in d for each check check_conf_secure() refuses and for a notify program that
  * fails check_script_secure() (it runs as root). Returns how many. */

@@ -496,6 +496,31 @@ static void derive_route_servers(const struct conf_ctx *x, const config_setting_
         }
 }
 
+/* addresses and addresses_on_stop (agent/addresses.c); after on_stop, which removal needs. */
+static void parse_addresses(const struct conf_ctx *x, const config_setting_t *root, struct conf *c)
+{
+        const char *v;
+
+        if (conf_get_str(x, root, NULL, "addresses", &v) == 1) {
+                if (strcmp(v, "external") == 0 || strcmp(v, "manage") == 0)
+                        c->addresses_manage = strcmp(v, "manage") == 0;
+                else
+                        conf_err(x, DIAG_ERROR, config_setting_get_member(root, "addresses"), "addresses", v,
+                                 "must be \"external\" or \"manage\"");
+        }
+        if (conf_get_str(x, root, NULL, "addresses_on_stop", &v) != 1)
+                return;
+        const config_setting_t *at = config_setting_get_member(root, "addresses_on_stop");
+        if (strcmp(v, "keep") != 0 && strcmp(v, "remove") != 0)
+                conf_err(x, DIAG_ERROR, at, "addresses_on_stop", v, "must be \"keep\" or \"remove\"");
+        else if (strcmp(v, "remove") == 0 && !(c->addresses_manage && c->on_stop_withdraw))
+                conf_err(x, DIAG_ERROR, at, "addresses_on_stop", v,
+                         "\"remove\" needs addresses = \"manage\" and on_stop = \"withdraw\" (an address leaves lo "
+                         "only after its withdrawal is in bgpd)");
+        else
+                c->addresses_remove = strcmp(v, "remove") == 0;
+}
+
 /* node_exporter's textfile collector reads only *.prom, and the daemon writes beside it (FILE.tmp, then a
  * rename): a missing directory would fail every write. */
 static void check_metrics_file(const struct conf_ctx *x, const config_setting_t *s, const char *path)
@@ -526,7 +551,8 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
                 "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", "services",
-                "on_stop", "group", NULL,
+                "on_stop", "group", "addresses", "addresses_on_stop", "failback_delay", "flap_limit", "flap_window",
+                "flap_hold", "start", NULL,
         };
         const char *v;
 
@@ -542,6 +568,7 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
 
         /* services = ( ... ) replaces the top-level role and shared_ips (lib/conf_services.c). */
         conf_parse_services(x, root, c);
+        parse_addresses(x, root, c);
         int r = c->services_form ? -1 : conf_get_str(x, root, NULL, "role", &v);
         if (r == 0)
                 conf_err(x, DIAG_ERROR, NULL, "role", NULL, "required key is missing (\"primary\" or \"secondary\")");
@@ -611,8 +638,8 @@ static void check_root_only(struct diag *d, const struct conf *c)
                 return;
         for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
                 const char *p = paths[i];
-                if (!p)
-                        continue;
+                if (!p || !*p)
+                        continue;       /* not set ("" is the default of some) */
                 if (p[0] != '/' && getcwd(abs, sizeof(abs) - strlen(p) - 2)) {
                         size_t n = strlen(abs);
                         snprintf(abs + n, sizeof(abs) - n, "/%s", p);

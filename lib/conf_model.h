@@ -143,4 +143,8 @@ struct conf {
         size_t n_services;
         bool services_form;             /* configured with services = ( ... ) */
         bool on_stop_withdraw;          /* on_stop = "withdraw": a planned stop withdraws every service first */
+
+        /* Shared addresses on lo (agent/addresses.c). */
+        bool addresses_manage;          /* addresses = "manage": failoverd puts them on lo and keeps them there */
+        bool addresses_remove;          /* addresses_on_stop = "remove": off lo once a stop's withdrawal is in bgpd */
 };

@@ -117,6 +117,30 @@ static void parse_addresses(const struct conf_ctx *x, const config_setting_t *g,
         }
 }
 
+/* failback_delay, flap damping and start of one service: in its group, or at the top level (key NULL). */
+static void parse_holds(const struct conf_ctx *x, const config_setting_t *g, const char *key, struct service *sv)
+{
+        char kn[64];
+        const char *v;
+
+        sv->flap_window = 60;
+        sv->flap_hold = 120;
+        get_seconds0(x, g, key, "failback_delay", 86400, &sv->failback_delay);
+        conf_get_int32(x, g, key, "flap_limit", 0, 1000, &sv->flap_limit);
+        conf_get_seconds(x, g, key, "flap_window", 86400, &sv->flap_window);
+        conf_get_seconds(x, g, key, "flap_hold", 86400, &sv->flap_hold);
+        conf_key_name(kn, sizeof(kn), key, "start");
+        if (conf_get_str(x, g, key, "start", &v) == 1) {
+                if (strcmp(v, "checks") == 0)
+                        sv->start = START_CHECKS;
+                else if (strcmp(v, "withdrawn") == 0)
+                        sv->start = START_WITHDRAWN;
+                else
+                        conf_err(x, DIAG_ERROR, config_setting_get_member(g, "start"), kn, v,
+                             "must be \"withdrawn\" or \"checks\"");
+        }
+}
+
 static void parse_one(const struct conf_ctx *x, const config_setting_t *g, int i, struct conf *c)
 {
         static const char *const keys[] = {
@@ -129,8 +153,6 @@ static void parse_one(const struct conf_ctx *x, const config_setting_t *g, int i
 
         snprintf(key, sizeof(key), "services[%d]", i);
         memset(sv, 0, sizeof(*sv));
-        sv->flap_window = 60;
-        sv->flap_hold = 120;
         sv->where = where_of(x, g, i);
         if (!config_setting_is_group(g)) {
                 conf_err(x, DIAG_ERROR, g, key, NULL, "must be a group { name = ...; shared_ips = [...]; role = ...; }");
@@ -173,20 +195,7 @@ static void parse_one(const struct conf_ctx *x, const config_setting_t *g, int i
                         sv->checks[j] = strdup(config_setting_get_string(config_setting_get_elem(list, (unsigned)j)));
         }
 
-        get_seconds0(x, g, key, "failback_delay", 86400, &sv->failback_delay);
-        conf_get_int32(x, g, key, "flap_limit", 0, 1000, &sv->flap_limit);
-        conf_get_seconds(x, g, key, "flap_window", 86400, &sv->flap_window);
-        conf_get_seconds(x, g, key, "flap_hold", 86400, &sv->flap_hold);
-        snprintf(kn, sizeof(kn), "%s.start", key);
-        if (conf_get_str(x, g, key, "start", &v) == 1) {
-                if (strcmp(v, "checks") == 0)
-                        sv->start = START_CHECKS;
-                else if (strcmp(v, "withdrawn") == 0)
-                        sv->start = START_WITHDRAWN;
-                else
-                        conf_err(x, DIAG_ERROR, config_setting_get_member(g, "start"), kn, v,
-                             "must be \"withdrawn\" or \"checks\"");
-        }
+        parse_holds(x, g, key, sv);
 }
 
 void conf_parse_services(const struct conf_ctx *x, const config_setting_t *root, struct conf *c)
@@ -201,16 +210,24 @@ void conf_parse_services(const struct conf_ctx *x, const config_setting_t *root,
                         conf_err(x, DIAG_ERROR, config_setting_get_member(root, "on_stop"), "on_stop", v,
                              "must be \"keep\" or \"withdraw\"");
         }
-        if (!s)
+        if (!s) {
+                /* The top-level form's one service takes the same keys at the top level. */
+                c->services = calloc(1, sizeof(*c->services));
+                if (!c->services)
+                        return;
+                c->n_services = 1;
+                parse_holds(x, root, NULL, &c->services[0]);
                 return;
+        }
         c->services_form = true;
         int t = config_setting_type(s);
         if (t != CONFIG_TYPE_LIST) {
                 conf_err(x, DIAG_ERROR, s, "services", NULL, "must be a list of groups: services = ( { ... }, { ... } )");
                 return;
         }
-        static const char *const top[] = { "role", "shared_ips" };
-        for (size_t i = 0; i < 2; i++) {
+        static const char *const top[] = { "role", "shared_ips", "failback_delay", "flap_limit", "flap_window",
+                                           "flap_hold", "start" };
+        for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
                 config_setting_t *m = config_setting_get_member(root, top[i]);
                 if (m)
                         conf_err(x, DIAG_ERROR, m, top[i], NULL, "cannot be used together with services (line %u): "
@@ -267,9 +284,13 @@ static struct why why_no_check(const struct conf *c, const char *name)
 int conf_build_services(struct conf *c, struct diag *d)
 {
         if (!c->services_form) {
-                c->services = calloc(1, sizeof(*c->services));
-                if (!c->services)
+                /* Allocated with its holds by conf_parse_services, unless that ran out of memory. */
+                if (!c->services && !(c->services = calloc(1, sizeof(*c->services))))
                         return -ENOMEM;
+                if (c->n_services == 0) {
+                        c->services[0].flap_window = 60;
+                        c->services[0].flap_hold = 120;
+                }
                 c->n_services = 1;
                 struct service *sv = &c->services[0];
                 if (!(sv->name = strdup("default")))
@@ -277,8 +298,6 @@ int conf_build_services(struct conf *c, struct diag *d)
                 sv->role = c->role;
                 sv->prefixes = c->shared_ips;
                 sv->n_prefixes = c->n_shared_ips;
-                sv->flap_window = 60;
-                sv->flap_hold = 120;
                 return 0;
         }
         for (size_t i = 0; i < c->n_services; i++) {

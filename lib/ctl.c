@@ -62,6 +62,74 @@ bool ctl_command_changes(const char *command)
         return true;
 }
 
+/* A service name as failoverd.conf(5) allows it: letters, digits, '_' and '-'. */
+static bool service_name(const char *s, size_t n)
+{
+        if (n == 0 || n >= CTL_SERVICE_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+                      s[i] == '_' || s[i] == '-'))
+                        return false;
+        return true;
+}
+
+/* The word at *p (up to a space), with *p moved past it and the spaces after it. */
+static size_t next_word(const char **p, const char **word)
+{
+        size_t n = strcspn(*p, " ");
+        *word = *p;
+        *p += n;
+        *p += strspn(*p, " ");
+        return n;
+}
+
+int ctl_parse_target(const char *command, const char *arg, struct ctl_target *t, char *err, size_t errlen)
+{
+        bool drain = strcmp(command, "drain") == 0;
+        const char *p = arg ? arg + strspn(arg, " ") : "", *w;
+
+        memset(t, 0, sizeof(*t));
+        if (!drain && strcmp(command, "resume") != 0) {
+                snprintf(err, errlen, "%s has no target", command);
+                return -EINVAL;
+        }
+        while (*p) {
+                size_t n = next_word(&p, &w);
+                if (n == 9 && strncmp(w, "--service", 9) == 0 && !t->service[0] && !t->reason) {
+                        const char *name;
+                        size_t m = next_word(&p, &name);
+                        if (!service_name(name, m)) {
+                                snprintf(err, errlen, "%s --service: \"%.*s\" is not a service name (1 to %d letters, "
+                                         "digits, '_' or '-')", command, (int)(m > 64 ? 64 : m), name, CTL_SERVICE_MAX - 1);
+                                return -EINVAL;
+                        }
+                        memcpy(t->service, name, m);
+                        t->service[m] = '\0';
+                } else if (drain && n == 8 && strncmp(w, "--reason", 8) == 0 && !t->reason) {
+                        /* The rest of the line; a reason that names --service would read as a service drain. */
+                        if (!*p || strstr(p, "--service")) {
+                                snprintf(err, errlen, "drain --reason: %s", *p ? "the reason must come last and may not "
+                                         "contain --service" : "the reason is missing");
+                                return -EINVAL;
+                        }
+                        t->reason = p;
+                        break;
+                } else if (!drain && !t->service[0] && service_name(w, n) && !*p && w[0] != '-') {
+                        /* resume NAME: an unknown name is refused by the daemon, so this cannot misfire. */
+                        memcpy(t->service, w, n);
+                        t->service[n] = '\0';
+                } else {
+                        snprintf(err, errlen, "%s: unexpected \"%.*s\": %s", command, (int)(n > 64 ? 64 : n), w,
+                                 drain ? "drain the host with \"drain [--reason TEXT]\", one service with \"drain "
+                                         "--service NAME [--reason TEXT]\"" :
+                                         "resume every drain with \"resume\", one service's with \"resume --service NAME\"");
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
 int ctl_parse_request(char *line, size_t len, const char **command, const char **arg, char *err, size_t errlen)
 {
         size_t n = len;
@@ -96,11 +164,14 @@ int ctl_parse_request(char *line, size_t len, const char **command, const char *
                         snprintf(err, errlen, "%s takes no argument", line);
                         return -EINVAL;
                 }
+                struct ctl_target t;
+                if (commands[i].arg && a && *a && ctl_parse_target(commands[i].name, a, &t, err, errlen) < 0)
+                        return -EINVAL;
                 *command = commands[i].name;
                 *arg = a && *a ? a : NULL;
                 return 0;
         }
-        snprintf(err, errlen, "unknown command \"%.32s%s\" (known: status, status-json, checks, drain [SERVICE] "
-                 "[REASON], resume [SERVICE], reload, ping)", line, strlen(line) > 32 ? "..." : "");
+        snprintf(err, errlen, "unknown command \"%.32s%s\" (known: status, status-json, checks, drain [--service "
+                 "NAME] [--reason TEXT], resume [--service NAME], reload, ping)", line, strlen(line) > 32 ? "..." : "");
         return -EINVAL;
 }

@@ -42,6 +42,28 @@ static int member_bool(json_object *o, const char *key)
         return json_object_get_boolean(v) ? 1 : 0;
 }
 
+/* The key is there with the value null: the daemon says it does not know. */
+static bool is_null(json_object *o, const char *key)
+{
+        json_object *v = NULL;
+        return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &v) && !v;
+}
+
+/* The apply queue's state (status-json bgpd.apply) for people. */
+static const char *apply_words(const char *queue)
+{
+        static const struct {
+                const char *state, *words;
+        } words[] = {
+                { "starting", "no decision yet" }, { "applying", "applying" }, { "retry-wait", "retrying" },
+                { "bgpd-wait", "waiting for bgpd" }, { "stopped", "stopping" }, { "idle", "idle" },
+        };
+        for (size_t i = 0; queue && i < sizeof(words) / sizeof(words[0]); i++)
+                if (strcmp(queue, words[i].state) == 0)
+                        return words[i].words;
+        return queue ? queue : "?";
+}
+
 static size_t array_len(json_object *a)
 {
         return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
@@ -302,11 +324,55 @@ static void format_since(double since, double now, struct buf *out)
         buf_printf(out, " since %s (%s ago)", when, ago);
 }
 
+/* What bgpd is known to send, from the watch's last read of its table: a prefix counts only when bgpd
+ * sends it, and only against the prefixes whose service is not withdrawn. Unknown is said as unknown. */
+static void format_announcing(json_object *st, const char *state, const char *community, struct buf *out)
+{
+        json_object *ips = member(st, "shared_ips");
+        size_t want = 0, known = 0, sent = 0, stray = 0;
+        int reachable = member_bool(member(st, "bgpd"), "reachable");
+
+        for (size_t i = 0; i < array_len(ips); i++) {
+                json_object *ip = json_object_array_get_idx(ips, i);
+                const char *ps = prefix_state(st, ip);
+                bool wanted = !ps || strcmp(ps, "withdrawn") != 0;
+                int an = member_bool(ip, "announced");
+                want += wanted;
+                known += wanted && an >= 0;
+                sent += wanted && an == 1;
+                stray += !wanted && an == 1;
+        }
+        if (reachable == 0) {
+                buf_puts(out, "announcement unknown: bgpd unreachable");
+                return;
+        }
+        if (strcmp(state, "withdrawn") == 0) {
+                if (stray)
+                        buf_printf(out, "withdrawing: bgpd still announces %zu prefix%s", stray, stray == 1 ? "" : "es");
+                else
+                        buf_puts(out, "not announcing");
+                return;
+        }
+        if (want && known == 0) {
+                buf_puts(out, "announcement unknown: bgpd not read yet");
+                return;
+        }
+        if (sent == want)
+                buf_printf(out, "announcing %zu prefix%s", sent, sent == 1 ? "" : "es");
+        else
+                buf_printf(out, "announcing %zu of %zu prefix%s", sent, want, want == 1 ? "" : "es");
+        if (sent && strcmp(state, "demoted") == 0)
+                buf_printf(out, " demoted (%s%sAS path prepended)", community ? community : "", community ? ", " : "");
+        else if (sent && community)
+                buf_printf(out, " with %s", community);
+        if (stray)
+                buf_printf(out, ", and still %zu that should be withdrawn", stray);
+}
+
 static void format_headline(json_object *st, double now, struct buf *out)
 {
         const char *state = member_str(st, "state");
         const char *community = member_str(st, "community");
-        size_t n = array_len(member(st, "shared_ips"));
         double pid = 0, since;
         char upper[32] = "?";
 
@@ -322,26 +388,8 @@ static void format_headline(json_object *st, double now, struct buf *out)
         buf_printf(out, ": %s \xe2\x80\x94 ", upper);
         if (!state)
                 buf_puts(out, "state unknown");
-        else if (strcmp(state, "withdrawn") == 0)
-                buf_puts(out, "not announcing");
-        else {
-                size_t sent = 0, not_sent = 0;
-                for (size_t i = 0; i < n; i++) {
-                        int an = member_bool(json_object_array_get_idx(member(st, "shared_ips"), i), "announced");
-                        sent += an == 1;
-                        not_sent += an == 0;
-                }
-                /* The headline claims only what bgpd really sends. */
-                if (not_sent)
-                        buf_printf(out, "announcing %zu of %zu prefix%s", sent, n, n == 1 ? "" : "es");
-                else
-                        buf_printf(out, "announcing %zu prefix%s", n, n == 1 ? "" : "es");
-                if (strcmp(state, "demoted") == 0)
-                        buf_printf(out, " demoted (%s%sAS path prepended)", community ? community : "",
-                                   community ? ", " : "");
-                else if (community)
-                        buf_printf(out, " with %s", community);
-        }
+        else
+                format_announcing(st, state, community, out);
         if (member_str(st, "reason"))
                 buf_printf(out, " (%s)", member_str(st, "reason"));
         if (member_num(st, "since", &since) && since > 0)
@@ -375,8 +423,10 @@ static void format_warnings(json_object *st, struct buf *out)
                            or_q(member_str(conf, "path")), member_str(conf, "reload_error"));
         if (member_bool(bgpd, "reachable") == 0)
                 buf_puts(out, "WARNING: bgpd unreachable, retrying: the announcement can be neither read nor changed\n");
-        if (member_bool(bgpd, "last_apply_ok") == 0)
-                buf_printf(out, "WARNING: the last apply to FRR failed: %s\n", or_q(member_str(bgpd, "last_apply_error")));
+        if (member_bool(bgpd, "last_apply_ok") == 0 && member_str(bgpd, "last_apply_error"))
+                buf_printf(out, "WARNING: the last apply to FRR failed: %s\n", member_str(bgpd, "last_apply_error"));
+        else if (member_bool(bgpd, "last_apply_ok") == 0)
+                buf_puts(out, "WARNING: the last apply to FRR failed (failoverd gave no reason: see its log)\n");
         if (member_num(bgpd, "established", &est) && member_num(bgpd, "total", &total) && total > 0 && est == 0)
                 buf_puts(out, "WARNING: no route-server session is established: nobody hears the announcement\n");
         for (size_t i = 0; i < array_len(ips); i++) {
@@ -492,6 +542,8 @@ static int format_status(json_object *st, double now, struct buf *out)
                         buf_printf(out, ", %.0f slow poll%s", slow, slow == 1 ? "" : "s");
                 if (ok >= 0)
                         buf_printf(out, ", last apply %s", ok ? "ok" : "FAILED");
+                else if (is_null(bgpd, "last_apply_ok"))
+                        buf_printf(out, ", last apply not verified yet (%s)", apply_words(member_str(bgpd, "apply")));
                 if (member_num(bgpd, "last_apply_ms", &ms)) {
                         char d[32];
                         ctl_format_duration(ms / 1000.0, d, sizeof(d));

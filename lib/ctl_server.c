@@ -277,7 +277,7 @@ static void conn_reply(struct ctl_conn *c)
 static void conn_process(struct ctl_conn *c, size_t line_len)
 {
         char line[CTL_REQUEST_MAX + 1];
-        char err[128];
+        char err[256];
         const char *command, *arg;
 
         memcpy(line, c->in, line_len);

@@ -358,6 +358,15 @@ int metrics_render(const struct metrics_snapshot *s, struct buf *out)
                "Network statements entered again because bgpd kept them without announcing them.");
         sample_u(out, g, "failoverd_revalidations_total", NULL, NULL, s->revalidations);
 
+        if (s->addresses_managed) {
+                family(out, "failoverd_managed_addresses_missing", "gauge",
+                       "Shared addresses failoverd manages that are not on lo right now (addresses = \"manage\").");
+                sample_u(out, g, "failoverd_managed_addresses_missing", NULL, NULL, (uint64_t)s->addresses_missing);
+                family(out, "failoverd_managed_addresses_restored_total", "counter",
+                       "Shared addresses someone removed from lo and failoverd put back.");
+                sample_u(out, g, "failoverd_managed_addresses_restored_total", NULL, NULL, s->addresses_restored);
+        }
+
         render_services(s, out);
         free(cv);
         free(pv);

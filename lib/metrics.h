@@ -61,6 +61,9 @@ struct metrics_snapshot {
         bool bgpd_busy;                 /* the last poll got no whole answer from a bgpd that did not go away */
         uint64_t bgpd_slow_polls;
         uint64_t revalidations;         /* network statements entered again because bgpd did not announce them */
+        bool addresses_managed;         /* addresses = "manage": the two series below are rendered */
+        size_t addresses_missing;
+        uint64_t addresses_restored;
         const struct metrics_service *services; /* per service: failoverd_service_* series with a service label */
         size_t n_services;
 };

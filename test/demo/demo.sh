@@ -163,12 +163,12 @@ result "check recovery -> traffic back on h1" "$ms"
 show_log_since "$from"
 show_routes
 
-step "Maintenance: failoverctl drain \"demo maintenance\""
+step "Maintenance: failoverctl drain --reason \"demo maintenance\""
 if "$BIN/failoverctl" -c "$T/h1.conf" status >/dev/null 2>&1; then
 	say "An operator takes h1 out of service by hand (kept across restarts until resume)."
 	from=$(loglines)
 	since=$EPOCHREALTIME
-	"$BIN/failoverctl" -c "$T/h1.conf" drain "demo maintenance" | sed 's/^/      /'
+	"$BIN/failoverctl" -c "$T/h1.conf" drain --reason "demo maintenance" | sed 's/^/      /'
 	ms=$(wait_both h2 "$since")
 	say "=> traffic moved to h2 in $ms ms."
 	result "failoverctl drain -> traffic on h2" "$ms"

@@ -26,7 +26,7 @@ echo "ok: binaries, units, man pages, example configuration, conf.d, copyright, 
 dep=$(dpkg-deb -f "$deb" Depends)
 # The library packages' names carry their soname (libconfig9 on Debian 12, libconfig11 on 13): each must
 # be the one installed here, which the binaries were linked against.
-for d in libc6 'libconfig[0-9]+' 'libjson-c[0-9]+' libsystemd0 'libcurl4(t64)?' frr frr-pythontools; do
+for d in libc6 'libconfig[0-9]+' 'libjson-c[0-9]+' 'libmnl0' libsystemd0 'libcurl4(t64)?' frr frr-pythontools; do
 	got=$(grep -oE "(^|, )$d( |,|$)" <<<"$dep" | tr -d ', ' | head -1)
 	[ -n "$got" ] || fail "Depends lacks $d: $dep"
 	case $got in frr*) ;; *) dpkg-query -W -f='${Status}' "$got" 2>/dev/null | grep -q ' installed' ||

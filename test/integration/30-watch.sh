@@ -64,7 +64,7 @@ for i in $(seq 100); do [ "$(grep -c 'drift:' "$T/h1.log")" -ge 2 ] && break; sl
 expect_best $V6 "h1 65000:1" 10
 
 say "drain, restart, still drained, resume"
-CTL drain "kernel upgrade" | grep -q drained || fail "drain reply"
+CTL drain --reason "kernel upgrade" | grep -q drained || fail "drain reply"
 expect_best $V4 "h2 65000:2" 10
 assert_eq "$(json 'd["drained"], d["drain_reason"], d["state"]')" "True kernel upgrade withdrawn" "drained in status"
 metric_ok=0; for i in $(seq 50); do [ "$(metric 'failoverd_state{state="withdrawn"}')" = 1 ] && { metric_ok=1; break; }; sleep 0.1; done

@@ -150,13 +150,22 @@ expect_best $WEB4 "h1 65000:1" 60
 ok "web returns once the hold is over and the check is up"
 
 say "(e) drain one service"
-"$FAILOVERCTL" -c "$T/h1.conf" drain web maintenance >"$T/out"
-grep -q '^drained: web maintenance (now web withdrawn (drained), db secondary)' "$T/out" || fail "drain web: $(cat "$T/out")"
+# A typo never drains the host: a bare word is a usage error, an unknown service is refused.
+rc=0; "$FAILOVERCTL" -c "$T/h1.conf" drain wbe >"$T/out" 2>&1 || rc=$?
+[ $rc = 2 ] && grep -q "unexpected argument 'wbe'" "$T/out" || fail "drain wbe: exit $rc: $(cat "$T/out")"
+rc=0; "$FAILOVERCTL" -c "$T/h1.conf" drain --service wbe --reason maintenance >"$T/out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q "no such service: wbe" "$T/out" || fail "drain --service wbe: exit $rc: $(cat "$T/out")"
+assert_eq "$("$FAILOVERCTL" -c "$T/h1.conf" status --json | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["drained"], [s["drained"] for s in d["services"]])')" \
+	"False [False, False]" "nothing drained by the typos"
+grep -q 'drain requested by uid' "$T/h1.log" && fail "a typo reached the daemon as a drain"
+ok "drain wbe (exit 2) and drain --service wbe (exit 1) change nothing"
+"$FAILOVERCTL" -c "$T/h1.conf" drain --service web --reason maintenance >"$T/out"
+grep -q '^drained: web: maintenance (now web withdrawn (drained), db secondary)' "$T/out" || fail "drain web: $(cat "$T/out")"
 expect_best $WEB4 "h2 65000:2" 10
 [ -f "$(lab_host_conf h1 state_dir)/drain.web" ] || fail "the drain of web is not persisted"
 expect_best $DB4 "h2 65000:1" 2
 wait_path rs1 $DB4 "^h1 65000:2"
-"$FAILOVERCTL" -c "$T/h1.conf" resume web >"$T/out"
+"$FAILOVERCTL" -c "$T/h1.conf" resume --service web >"$T/out"
 expect_best $WEB4 "h1 65000:1" 10
 [ -f "$(lab_host_conf h1 state_dir)/drain.web" ] && fail "drain.web left after resume"
 ok "drain web / resume web move web alone"

@@ -231,7 +231,7 @@ say "(d) reading and changing are separate permissions (issue 11)"
 as_member() { local g=$1; shift; setpriv --reuid=nobody --regid=54321 --groups="$g" -- "$@"; }
 as_member nogroup "$FAILOVERCTL" -s "$SOCK" status > "$T/out" 2>&1 || { cat "$T/out"; fail "the socket's group cannot read"; }
 grep -q 'PRIMARY' "$T/out" || { cat "$T/out"; fail "status as the socket's group: no headline"; }
-rc=0; as_member nogroup "$FAILOVERCTL" -s "$SOCK" drain evil > "$T/out" 2>&1 || rc=$?
+rc=0; as_member nogroup "$FAILOVERCTL" -s "$SOCK" drain --reason evil > "$T/out" 2>&1 || rc=$?
 [ $rc = 4 ] && grep -q "permission denied: drain needs root or the daemon's user" "$T/out" ||
 	{ cat "$T/out"; fail "the socket's group drained (exit $rc)"; }
 ok "the socket's group reads but may not drain: $(cat "$T/out")"
@@ -251,7 +251,7 @@ rc=0; setpriv --reuid=nobody --regid=54321 --clear-groups -- "$FAILOVERCTL" -s "
 [ $rc = 4 ] || { cat "$T/out"; fail "nobody in neither group: status exit $rc"; }
 ok "read_group member: status and checks yes; drain, resume, reload denied (exit 4); others refused"
 [ "$(grep -c 'drain requested' "$T/h1.log" || true)" = 0 ] || fail "a denied drain reached the daemon"
-as_member adm "$FAILOVERCTL" -s "$SOCK" drain by an admin > "$T/out" 2>&1 || { cat "$T/out"; fail "admin_group member cannot drain"; }
+as_member adm "$FAILOVERCTL" -s "$SOCK" drain --reason "by an admin" > "$T/out" 2>&1 || { cat "$T/out"; fail "admin_group member cannot drain"; }
 wait_log h1 'drain requested by uid 65534: by an admin' 10
 expect_best $V4 none 20
 as_member adm "$FAILOVERCTL" -s "$SOCK" resume > "$T/out" 2>&1 || { cat "$T/out"; fail "admin_group member cannot resume"; }

@@ -3,8 +3,9 @@
 # lab host h1's network namespace, next to FRR's own frr.service (watchfrr, /etc/frr/daemons). Asserted
 # against the lab's route servers: start returns once READY, a failing check moves the traffic, journal
 # fields, reload that reports its outcome, the watchdog, stop keeps the announcement, the sandbox lets
-# vtysh, frr-reload.py and a monitoring plugin work, a native unit check withdraws when its unit fails,
-# the fail-safe withdraws when failoverd is dead for good, and start is bounded while bgpd is not running yet.
+# vtysh, frr-reload.py and a monitoring plugin work, a native unit check withdraws when its unit fails
+# or crash-loops behind Restart=, the fail-safe withdraws when failoverd is dead for good, and start is
+# bounded while bgpd is not running yet.
 # TEST_TIMEOUT=1500 (the first run builds the container's root with debootstrap: several minutes)
 . "$(dirname "$0")/lib.sh"
 V4=198.51.100.10/32
@@ -178,6 +179,43 @@ rm "$C/root/etc/failoverd/conf.d/app.conf"
 cx systemctl reload failoverd
 cx systemctl stop fo-app
 ok "the unit check withdraws h1 when its unit fails or stops, and restores it"
+
+say "(b3) a crash-looping unit (Restart=always: activating (auto-restart), never failed) -> withdrawn within the check's fall"
+# Runs for good until /run/fo-crash exists; from then on dies 0.3 s after each start. No start limit:
+# the loop must stay a loop (systemd would end it in failed, which the check already knows).
+printf '%s\n' '[Unit]' 'Description=failoverd test: a service that crash-loops while /run/fo-crash exists' \
+	'StartLimitIntervalSec=0' '[Service]' 'Restart=always' 'RestartSec=2' \
+	"ExecStart=/bin/sh -c 'if [ -e /run/fo-crash ]; then sleep 0.3; exit 1; fi; exec sleep infinity'" \
+	>"$C/root/etc/systemd/system/fo-crash.service"
+cx rm -f /run/fo-crash
+cx systemctl daemon-reload
+cx systemctl start fo-crash
+# rise 4: after each restart the unit is active for 0.3 s, and a streak of 4 OK runs (a quarter interval
+# apart) takes 0.75 s: the check must not come back up between two crashes.
+printf 'type = "unit";\nunit = "fo-crash.service";\nfall = 1;\nrise = 4;\n' >"$C/root/etc/failoverd/conf.d/crash.conf"
+cx systemctl reload failoverd || fail "reload with the crash-loop unit check"
+wait_cx 30 "the crash unit check up" sh -c 'failoverctl checks | grep -E "^ *crash +up +unit active"'
+expect_best $V4 "h1 65000:1" 30
+crash_loop() { cx touch /run/fo-crash && cx systemctl kill -s KILL fo-crash; }
+ms=$(withdraw_ms crash_loop)
+echo "MEASURED unit crash-looping (Restart=always, RestartSec=2) -> h2 best at both route servers (fall 1): $ms ms"
+wait_journal 10 'check crash: failed \(unit auto-restart\)' -u failoverd
+ups=$(jctl -u failoverd | grep -c 'withdrawn -> primary' || true)
+for _ in $(seq 200); do [ "$(prop fo-crash NRestarts)" -ge 3 ] && break; sleep 0.1; done
+[ "$(prop fo-crash NRestarts)" -ge 3 ] || fail "fo-crash restarted only $(prop fo-crash NRestarts) times in 20 s"
+st=$(prop fo-crash ActiveState)
+[ "$st" != failed ] || fail "fo-crash ended in failed: the loop was meant to hide behind auto-restart"
+expect_best $V4 "h2 65000:2" 2
+assert_eq "$(jctl -u failoverd | grep -c 'withdrawn -> primary' || true)" "$ups" "times primary again during the loop (count so far)"
+line=$(cx failoverctl checks | grep -E '^ *crash ' | tr -s ' ')
+case $line in *NRestarts=*) ;; *) fail "no NRestarts in the crash check's line: $line" ;; esac
+ok "crash loop (ActiveState $st, never failed) stays withdrawn: $line"
+cx rm -f /run/fo-crash
+expect_best $V4 "h1 65000:1" 30
+ok "the loop ends (the unit stays up): h1 is back"
+rm "$C/root/etc/failoverd/conf.d/crash.conf"
+cx systemctl reload failoverd
+cx systemctl stop fo-crash
 
 say "(c) systemctl reload: succeeds for a valid change, fails with the reason for a broken one"
 pid=$(prop failoverd MainPID)

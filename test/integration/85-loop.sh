@@ -73,7 +73,7 @@ sock=$(grep -o 'runtime_directory = "[^"]*' "$T/h1.conf" | cut -d'"' -f2)/contro
 out=$("$FAILOVERCTL" --socket "$sock" status 2>&1) ||
 	fail "failoverctl status failed while the disk hung: $out"
 ok "failoverctl status answers while frr.conf's fsync hangs"
-out=$("$FAILOVERCTL" --socket "$sock" drain disk test 2>&1) || fail "failoverctl drain failed while the disk hung: $out"
+out=$("$FAILOVERCTL" --socket "$sock" drain --reason "disk test" 2>&1) || fail "failoverctl drain failed while the disk hung: $out"
 ok "failoverctl drain answers at once: $out"
 sleep 4
 t1=$(now)

@@ -790,6 +790,13 @@ START_TEST(test_check_mode_refuses_insecure)
         char *conf = unit_write(tmp, "failoverd.conf", text, 0644);
         char *web = script(dir, "web", "exit 0");
         char *db = unit_write(dir, "db.conf", "type = \"tcp\";\nhost = \"127.0.0.1\";\nport = 5432;\n", 0644);
+        char *ca_dir = path_in(tmp, "ca");
+        ck_assert_int_eq(mkdir(ca_dir, 0755), 0);
+        char *ca = unit_write(ca_dir, "ca.pem", "-----BEGIN CERTIFICATE-----\n", 0644);
+        char api_text[1024];
+        snprintf(api_text, sizeof(api_text), "type = \"http\";\nurl = \"https://127.0.0.1:8443/\";\nca_file = \"%s\";\n",
+                 ca);
+        char *api = unit_write(dir, "api.conf", api_text, 0644);
         char out[4096], want[1024];
         int st = run_check_mode(conf, out, sizeof(out));
         ck_assert_msg(st == 0, "a secure conf.d is refused: %s", out);
@@ -805,6 +812,7 @@ START_TEST(test_check_mode_refuses_insecure)
                 { dir, 0775, "check db: insecure configuration", "is writable by group" },
                 { db, 0, "check db: insecure configuration", "is not owned by root" },
                 { hook, 0757, "notify", "is writable by others" },
+                { ca_dir, 0777, "check api: insecure CA file", "is writable by group" },
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct stat old;
@@ -826,6 +834,9 @@ START_TEST(test_check_mode_refuses_insecure)
         free(conf);
         free(web);
         free(db);
+        free(ca_dir);
+        free(ca);
+        free(api);
 }
 END_TEST
 

@@ -1,5 +1,5 @@
 /* Unit tests for the native checks (lib/check_native.c and its kinds): parsing, and each kind against
- * local servers on 127.0.0.1, a file that changes, and a fake systemd on a private D-Bus daemon. */
+ * local servers on 127.0.0.1 and a file that changes (the unit kind: test_check_unit.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -972,163 +972,6 @@ START_TEST(test_native_file_queue_overflow)
 }
 END_TEST
 
-START_TEST(test_native_unit_no_bus)
-{
-        sd_event *e = NULL;
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        char addr[600];
-        snprintf(addr, sizeof(addr), "unix:path=%s/no-bus", tmp);
-        setenv("DBUS_SYSTEM_BUS_ADDRESS", addr, 1);
-        struct native_conf nc = { .type = NATIVE_UNIT, .unit = "nginx.service" };
-        struct rec r = { 0 };
-        uint64_t t0 = mono_usec();
-        struct check *c = start_native(e, &nc, 0.1, 5, &r);
-        ck_assert(wait_results(e, &r, 1, 5000));        /* tried again at the next run */
-        ck_assert_int_eq(r.sev, SEV_FAILED);
-        ck_assert_str_eq(r.description, "unit state unknown");
-        ck_assert_ptr_nonnull(strstr(r.message, "nginx.service: no system bus"));
-        ck_assert_uint_lt(mono_usec() - t0, 2000000);
-        check_free(c);
-        unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
-        sd_event_unref(e);
-}
-END_TEST
-
-/* A fake systemd on a private dbus-daemon: the unit's ActiveState as a property that emits changes. */
-static char fake_state[32] = "active";
-static int fake_subscribed;
-
-static int get_active_state(sd_bus *bus, const char *path, const char *interface, const char *property,
-                            sd_bus_message *reply, void *userdata, sd_bus_error *error)
-{
-        (void)bus;
-        (void)path;
-        (void)interface;
-        (void)property;
-        (void)userdata;
-        (void)error;
-        return sd_bus_message_append(reply, "s", fake_state);
-}
-
-static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-        (void)userdata;
-        (void)error;
-        fake_subscribed++;
-        return sd_bus_reply_method_return(m, NULL);
-}
-
-static const sd_bus_vtable unit_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("ActiveState", "s", get_active_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_VTABLE_END,
-};
-
-static const sd_bus_vtable manager_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD("Subscribe", "", "", method_subscribe, 0),
-        SD_BUS_VTABLE_END,
-};
-
-START_TEST(test_native_unit_fake_systemd)
-{
-        if (access("/usr/bin/dbus-daemon", X_OK) < 0) {
-                fprintf(stderr, "test_native_unit_fake_systemd: skipped: needs /usr/bin/dbus-daemon\n");
-                return;
-        }
-        char addr[600], cfgpath[600];
-        snprintf(addr, sizeof(addr), "unix:path=%s/bus", tmp);
-        snprintf(cfgpath, sizeof(cfgpath), "%s/bus.conf", tmp);
-        char cfg[1400];
-        snprintf(cfg, sizeof(cfg),
-                 "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" "
-                 "\"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                 "<busconfig><type>custom</type><listen>%s</listen><auth>EXTERNAL</auth>"
-                 "<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
-                 "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n", addr);
-        free(unit_write(tmp, "bus.conf", cfg, 0644));
-        char cfgarg[700];
-        snprintf(cfgarg, sizeof(cfgarg), "--config-file=%s", cfgpath);
-        char *argv[] = { "/usr/bin/dbus-daemon", cfgarg, "--nofork", "--nopidfile", NULL };
-        pid_t pid;
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
-        posix_spawn_file_actions_destroy(&fa);
-
-        /* The fake systemd: connects once the socket is there (deadline 10 s). */
-        sd_event *e = NULL;
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        sd_bus *fake = NULL;
-        uint64_t end = mono_usec() + 10000000;
-        for (;;) {
-                ck_assert_int_ge(sd_bus_new(&fake), 0);
-                ck_assert_int_ge(sd_bus_set_address(fake, addr), 0);
-                ck_assert_int_ge(sd_bus_set_bus_client(fake, 1), 0);
-                if (sd_bus_start(fake) >= 0)
-                        break;
-                fake = sd_bus_unref(fake);
-                ck_assert_msg(mono_usec() < end, "dbus-daemon did not come up");
-                usleep(20000);
-        }
-        ck_assert_int_ge(sd_bus_request_name(fake, "org.freedesktop.systemd1", 0), 0);
-        char *path = NULL;
-        ck_assert_int_ge(sd_bus_path_encode("/org/freedesktop/systemd1/unit", "fake.service", &path), 0);
-        ck_assert_int_ge(sd_bus_add_object_vtable(fake, NULL, path, "org.freedesktop.systemd1.Unit", unit_vtable, NULL),
-                         0);
-        ck_assert_int_ge(sd_bus_add_object_vtable(fake, NULL, "/org/freedesktop/systemd1",
-                                                  "org.freedesktop.systemd1.Manager", manager_vtable, NULL), 0);
-        ck_assert_int_ge(sd_bus_attach_event(fake, e, 0), 0);
-
-        setenv("DBUS_SYSTEM_BUS_ADDRESS", addr, 1);
-        struct native_conf nc = { .type = NATIVE_UNIT, .unit = "fake.service" };
-        struct rec r = { 0 };
-        /* A long interval: every result after the first comes from PropertiesChanged. */
-        struct check *c = start_native(e, &nc, 3600, 5, &r);
-        ck_assert(wait_results(e, &r, 0, 10000));
-        ck_assert_msg(r.sev == SEV_OK, "%s: %s", r.description, r.message);
-        ck_assert_str_eq(r.description, "unit active");
-        end = mono_usec() + 5000000;
-        while (!fake_subscribed && mono_usec() < end)
-                ck_assert_int_ge(sd_event_run(e, 20000), 0);
-        ck_assert_int_eq(fake_subscribed, 1);
-
-        uint64_t t0 = mono_usec();
-        snprintf(fake_state, sizeof(fake_state), "failed");
-        ck_assert_int_ge(sd_bus_emit_properties_changed(fake, path, "org.freedesktop.systemd1.Unit", "ActiveState",
-                                                        NULL), 0);
-        ck_assert(wait_sev(e, &r, SEV_FAILED, 5000));
-        ck_assert_str_eq(r.description, "unit failed");
-        ck_assert_uint_lt(mono_usec() - t0, 2000000);
-
-        /* activating keeps the last grade; active brings it back. */
-        int n = r.n;
-        snprintf(fake_state, sizeof(fake_state), "activating");
-        ck_assert_int_ge(sd_bus_emit_properties_changed(fake, path, "org.freedesktop.systemd1.Unit", "ActiveState",
-                                                        NULL), 0);
-        end = mono_usec() + 300000;
-        while (mono_usec() < end)
-                ck_assert_int_ge(sd_event_run(e, 20000), 0);
-        ck_assert_int_eq(r.n, n);
-        snprintf(fake_state, sizeof(fake_state), "active");
-        ck_assert_int_ge(sd_bus_emit_properties_changed(fake, path, "org.freedesktop.systemd1.Unit", "ActiveState",
-                                                        NULL), 0);
-        ck_assert(wait_sev(e, &r, SEV_OK, 5000));
-
-        /* The bus goes away: failed, and said so. */
-        kill(pid, SIGTERM);
-        ck_assert(wait_sev(e, &r, SEV_FAILED, 5000));
-        ck_assert_str_eq(r.description, "unit state unknown");
-        check_free(c);
-        waitpid(pid, NULL, 0);
-        unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
-        free(path);
-        sd_bus_flush_close_unref(fake);
-        sd_event_unref(e);
-}
-END_TEST
-
 Suite *check_native_suite(void)
 {
         Suite *s = suite_create("check_native");
@@ -1148,8 +991,6 @@ Suite *check_native_suite(void)
         tcase_add_test(tc, test_native_file_dir_symlink_switch);
         tcase_add_test(tc, test_native_file_symlink_elsewhere);
         tcase_add_test(tc, test_native_file_queue_overflow);
-        tcase_add_test(tc, test_native_unit_no_bus);
-        tcase_add_test(tc, test_native_unit_fake_systemd);
         suite_add_tcase(s, tc);
         return s;
 }

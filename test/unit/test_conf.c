@@ -542,6 +542,39 @@ START_TEST(test_services_overlap)
 }
 END_TEST
 
+/* keepalived's nopreempt/preempt_delay and init_fail without a services list (issue 20). */
+START_TEST(test_single_service_holds)
+{
+        expect_ok(load(BASE "failback_delay = 30;\nflap_limit = 4;\nflap_window = 90;\nflap_hold = 300.5;\n"
+                       "start = \"withdrawn\";\n"));
+        ck_assert_uint_eq(c->n_services, 1);
+        ck_assert_str_eq(c->services[0].name, "default");
+        ck_assert_uint_eq(c->services[0].n_prefixes, 1);
+        ck_assert_double_eq(c->services[0].failback_delay, 30);
+        ck_assert_int_eq(c->services[0].flap_limit, 4);
+        ck_assert_double_eq(c->services[0].flap_window, 90);
+        ck_assert_double_eq(c->services[0].flap_hold, 300.5);
+        ck_assert_int_eq(c->services[0].start, START_WITHDRAWN);
+
+        one_ok("failback_delay = 0;");
+        ck_assert_double_eq(c->services[0].failback_delay, 0);
+        ck_assert_int_eq(c->services[0].flap_limit, 0);
+        ck_assert_double_eq(c->services[0].flap_window, 60);
+        ck_assert_double_eq(c->services[0].flap_hold, 120);
+        ck_assert_int_eq(c->services[0].start, START_CHECKS);
+        one_error("start = \"later\";", "failoverd.conf:4: start: \"later\": must be \"withdrawn\" or \"checks\"");
+        one_error("flap_limit = -1;", "failoverd.conf:4: flap_limit: \"-1\": must be between 0 and 1000");
+
+        /* With services each service has its own: at the top level it would be ambiguous. */
+        diag_free(&d);
+        diag_init(&d);
+        expect_errors(load("services = ( { name = \"web\"; role = \"primary\"; shared_ips = [\"198.51.100.10\"]; } );\n"
+                           "datacenter = 4;\nfailback_delay = 30;\n"), 1);
+        expect_err("failoverd.conf:3: failback_delay: cannot be used together with services (line 1): put it in each "
+                   "service");
+}
+END_TEST
+
 /* --- host name ----------------------------------------------------------------------------------------- */
 
 START_TEST(test_hostname)
@@ -1519,6 +1552,7 @@ Suite *conf_suite(void)
         tcase_add_test(tc, test_shared_ips_duplicates);
         tcase_add_test(tc, test_shared_ips_overlap);
         tcase_add_test(tc, test_services_overlap);
+        tcase_add_test(tc, test_single_service_holds);
         tcase_add_test(tc, test_hostname);
         tcase_add_test(tc, test_group);
         tcase_add_test(tc, test_communities);

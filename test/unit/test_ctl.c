@@ -22,6 +22,8 @@
 
 #include "unit.h"
 
+#include "conf.h"
+#include "control.h"
 #include "ctl_client.h"
 #include "ctl_format.h"
 #include "ctl_json.h"
@@ -242,7 +244,10 @@ START_TEST(test_ctl_parse_request)
                 { "status-json", "status-json", NULL, NULL },
                 { "ping\r", "ping", NULL, NULL },
                 { "drain", "drain", NULL, NULL },
-                { "drain   kernel upgrade  ", "drain", "kernel upgrade", NULL },
+                { "drain   --reason kernel upgrade  ", "drain", "--reason kernel upgrade", NULL },
+                { "drain kernel upgrade", NULL, NULL, "drain: unexpected \"kernel\"" },
+                { "drain wbe", NULL, NULL, "drain the host with \"drain [--reason TEXT]\"" },
+                { "resume web", "resume", "web", NULL },
                 { "drain ", "drain", NULL, NULL },
                 { "", NULL, NULL, "empty request" },
                 { "frobnicate", NULL, NULL, "unknown command \"frobnicate\"" },
@@ -279,6 +284,53 @@ START_TEST(test_ctl_parse_request)
         ck_assert_int_eq(ctl_parse_request(line, sizeof(nul) - 1, &cmd, &arg, err, sizeof(err)), -EINVAL);
         assert_contains(err, "printable ASCII (byte 0x00 at offset 5)");
         ck_assert_ptr_null(cmd);
+}
+END_TEST
+
+/* drain and resume: the host and a service are different forms; anything else is refused. */
+START_TEST(test_ctl_parse_target)
+{
+        static const struct {
+                const char *cmd, *arg;
+                const char *service;    /* NULL: refused */
+                const char *reason;     /* or the error */
+        } cases[] = {
+                { "drain", NULL, "", NULL },
+                { "drain", "--reason kernel upgrade, back at 14:00", "", "kernel upgrade, back at 14:00" },
+                { "drain", "--service web", "web", NULL },
+                { "drain", "--service web --reason maint", "web", "maint" },
+                { "drain", " --service  db_2-x   --reason  a  b ", "db_2-x", "a  b " },
+                { "drain", "wbe", NULL, "drain: unexpected \"wbe\"" },
+                { "drain", "web maintenance", NULL, "unexpected \"web\"" },
+                { "drain", "--service", NULL, "\"\" is not a service name" },
+                { "drain", "--service we.b", NULL, "\"we.b\" is not a service name" },
+                { "drain", "--service web extra", NULL, "unexpected \"extra\"" },
+                { "drain", "--service a --service b", NULL, "unexpected \"--service\"" },
+                { "drain", "--reason", NULL, "the reason is missing" },
+                { "drain", "--reason x --service web", NULL, "may not contain --service" },
+                { "resume", NULL, "", NULL },
+                { "resume", "--service web", "web", NULL },
+                { "resume", "web", "web", NULL },
+                { "resume", "web db", NULL, "unexpected \"web\"" },
+                { "resume", "--reason x", NULL, "unexpected \"--reason\"" },
+                { "resume", "-web", NULL, "unexpected" },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct ctl_target t;
+                char err[256] = "";
+                int r = ctl_parse_target(cases[i].cmd, cases[i].arg, &t, err, sizeof(err));
+                if (!cases[i].service) {
+                        ck_assert_msg(r == -EINVAL, "%s %s accepted", cases[i].cmd, cases[i].arg);
+                        assert_contains(err, cases[i].reason);
+                        continue;
+                }
+                ck_assert_msg(r == 0, "%s %s: %s", cases[i].cmd, cases[i].arg, err);
+                ck_assert_str_eq(t.service, cases[i].service);
+                if (cases[i].reason)
+                        ck_assert_str_eq(t.reason, cases[i].reason);
+                else
+                        ck_assert_ptr_null(t.reason);
+        }
 }
 END_TEST
 
@@ -333,10 +385,10 @@ START_TEST(test_ctl_request_roundtrip)
         assert_contains(js(r, "text"), "checks: 2/2 up");
         json_object_put(r);
 
-        ck_assert_int_eq(ctl_request(f.path, "drain", "kernel upgrade", 2000, &r), 0);
+        ck_assert_int_eq(ctl_request(f.path, "drain", "--reason kernel upgrade", 2000, &r), 0);
         ck_assert(jok(r));
-        ck_assert_str_eq(js(r, "message"), "drained: kernel upgrade");
-        ck_assert_str_eq(f.last_arg, "kernel upgrade");
+        ck_assert_str_eq(js(r, "message"), "drained: --reason kernel upgrade");
+        ck_assert_str_eq(f.last_arg, "--reason kernel upgrade");
         json_object_put(r);
 
         /* The handler's own error reply, and a handler failure: both answered, both ok:false. */
@@ -354,7 +406,8 @@ START_TEST(test_ctl_request_roundtrip)
         ck_assert_int_eq(ctl_request(f.path, "frobnicate", NULL, 2000, &r), -EINVAL);
         ck_assert_ptr_null(r);
         ck_assert_int_eq(ctl_request(f.path, "status", "now", 2000, &r), -EINVAL);
-        ck_assert_int_eq(ctl_request(f.path, "drain", "caf\xc3\xa9", 2000, &r), -EINVAL);
+        ck_assert_int_eq(ctl_request(f.path, "drain", "--reason caf\xc3\xa9", 2000, &r), -EINVAL);
+        ck_assert_int_eq(ctl_request(f.path, "drain", "wbe", 2000, &r), -EINVAL);
         fx_teardown(&f);
 
         /* No daemon. */
@@ -430,8 +483,8 @@ START_TEST(test_ctl_oversized)
         fx_start(&f);
 
         /* Exactly 1024 bytes with the newline: served. */
-        memcpy(req, "drain ", 6);
-        memset(req + 6, 'x', CTL_REQUEST_MAX - 7);
+        memcpy(req, "drain --reason ", 15);
+        memset(req + 15, 'x', CTL_REQUEST_MAX - 16);
         req[CTL_REQUEST_MAX - 1] = '\n';
         out = raw_exchange(f.path, req, CTL_REQUEST_MAX);
         assert_contains(out, "\"ok\":true");
@@ -792,7 +845,7 @@ START_TEST(test_ctl_read_and_admin_groups)
         pthread_mutex_unlock(&f.lock);
         /* Root is always admin. */
         json_object *r = NULL;
-        ck_assert_int_eq(ctl_request(f.path, "drain", "root", 2000, &r), 0);
+        ck_assert_int_eq(ctl_request(f.path, "drain", "--reason root", 2000, &r), 0);
         ck_assert(jok(r));
         json_object_put(r);
 
@@ -862,7 +915,7 @@ START_TEST(test_ctl_admin_slots)
                 ck_assert_int_eq(as_user(NOBODY - (uid_t)k, &readers, 1, open_conns, &u[k]), 0);
         }
         /* Root and the admin group get through while the readers hold theirs. */
-        ck_assert_int_eq(ctl_request(f.path, "drain", "root", 2000, &r), 0);
+        ck_assert_int_eq(ctl_request(f.path, "drain", "--reason root", 2000, &r), 0);
         ck_assert_msg(jok(r), "root refused: %s", json_object_to_json_string(r));
         json_object_put(r);
         int held = 0;
@@ -964,6 +1017,89 @@ START_TEST(test_ctl_format_status_not_announced)
 }
 END_TEST
 
+/* The headline says what bgpd is known to send (the watch's last read of its table), never what the
+ * decision wants: bgpd unreachable is "unknown", a withdrawn service's prefix is not counted, and a failed
+ * apply gives its reason. */
+START_TEST(test_ctl_format_headline_truth)
+{
+        static const char status[] =
+                "{\"schema\":2,\"version\":\"0.1.0\",\"pid\":1,\"hostname\":\"h1\",\"role\":\"mixed\","
+                "\"state\":\"primary\",\"community\":null,\"reason\":\"web primary, db withdrawn\",\"drained\":false,"
+                "\"shared_ips\":[{\"prefix\":\"198.51.100.10/32\",\"service\":\"web\",\"assigned\":false,"
+                "\"announced\":null,\"announcement\":null,\"configured\":null},"
+                "{\"prefix\":\"198.51.100.11/32\",\"service\":\"db\",\"assigned\":false,\"announced\":null,"
+                "\"announcement\":null,\"configured\":null}],"
+                "\"checks\":[],\"route_servers\":[],"
+                "\"bgpd\":{\"reachable\":false,\"busy\":false,\"established\":0,\"total\":0,"
+                "\"last_apply_ok\":null,\"last_apply_error\":null,\"apply\":\"bgpd-wait\"},"
+                "\"services\":[{\"name\":\"web\",\"role\":\"primary\",\"state\":\"primary\"},"
+                "{\"name\":\"db\",\"role\":\"secondary\",\"state\":\"withdrawn\"}]}";
+        struct buf b;
+        json_object *st = json_tokener_parse(status), *ips, *bgpd;
+
+        ck_assert_ptr_nonnull(st);
+        json_object_object_get_ex(st, "shared_ips", &ips);
+        json_object_object_get_ex(st, "bgpd", &bgpd);
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, ": PRIMARY \xe2\x80\x94 announcement unknown: bgpd unreachable (web primary, db withdrawn)\n");
+        ck_assert_ptr_null(strstr(b.data, "announcing"));
+        ck_assert_ptr_null(strstr(b.data, "apply to FRR failed"));
+        assert_contains(b.data, "bgpd: UNREACHABLE, last apply not verified yet (waiting for bgpd)");
+        buf_free(&b);
+
+        /* bgpd read: web's prefix goes out, db's (withdrawn) does not and is not counted. */
+        json_object_object_add(bgpd, "reachable", json_object_new_boolean(1));
+        json_object *web = json_object_array_get_idx(ips, 0), *db = json_object_array_get_idx(ips, 1);
+        json_object_object_add(web, "announced", json_object_new_boolean(1));
+        json_object_object_add(db, "announced", json_object_new_boolean(0));
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, ": PRIMARY \xe2\x80\x94 announcing 1 prefix (web primary, db withdrawn)\n");
+        buf_free(&b);
+
+        /* web's is configured but bgpd sends nothing: 0 of 1; and bgpd not read yet at all: unknown. */
+        json_object_object_add(web, "announced", json_object_new_boolean(0));
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "PRIMARY \xe2\x80\x94 announcing 0 of 1 prefix (web primary");
+        buf_free(&b);
+        json_object_object_add(bgpd, "reachable", NULL);
+        json_object_object_add(web, "announced", NULL);
+        json_object_object_add(db, "announced", NULL);
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "PRIMARY \xe2\x80\x94 announcement unknown: bgpd not read yet (");
+        buf_free(&b);
+
+        /* Withdrawn while bgpd still sends db's prefix: said, not hidden behind "not announcing". */
+        json_object_object_add(bgpd, "reachable", json_object_new_boolean(1));
+        json_object_object_add(st, "state", json_object_new_string("withdrawn"));
+        json_object *sv;
+        json_object_object_get_ex(st, "services", &sv);
+        json_object_object_add(json_object_array_get_idx(sv, 0), "state", json_object_new_string("withdrawn"));
+        json_object_object_add(web, "announced", json_object_new_boolean(0));
+        json_object_object_add(db, "announced", json_object_new_boolean(1));
+        /* The apply that should have withdrawn it failed: its reason, never "?". */
+        json_object_object_add(bgpd, "last_apply_ok", json_object_new_boolean(0));
+        json_object_object_add(bgpd, "last_apply_error",
+                               json_object_new_string("the read-back shows web primary, not withdrawn"));
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "WITHDRAWN \xe2\x80\x94 withdrawing: bgpd still announces 1 prefix (");
+        assert_contains(b.data, "WARNING: the last apply to FRR failed: the read-back shows web primary, not withdrawn\n");
+        buf_free(&b);
+        /* An older daemon that sends no reason: said so, not "?". */
+        json_object_object_add(bgpd, "last_apply_error", NULL);
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "WARNING: the last apply to FRR failed (failoverd gave no reason: see its log)\n");
+        ck_assert_ptr_null(strstr(b.data, "failed: ?"));
+        buf_free(&b);
+        json_object_put(st);
+}
+END_TEST
+
 START_TEST(test_ctl_format_status)
 {
         struct buf b;
@@ -1005,6 +1141,7 @@ START_TEST(test_ctl_format_status)
         json_object_object_add(bgpd, "last_apply_error", json_object_new_string("vtysh exit 1"));
         json_object_object_add(bgpd, "established", json_object_new_int(0));
         json_object_object_get_ex(st, "shared_ips", &ips);
+        json_object_object_add(json_object_array_get_idx(ips, 0), "announced", json_object_new_boolean(0));
         json_object_object_add(json_object_array_get_idx(ips, 1), "assigned", json_object_new_boolean(0));
         json_object_object_add(json_object_array_get_idx(ips, 1), "announced", json_object_new_boolean(0));
         json_object_object_get_ex(st, "checks", &checks);
@@ -1227,10 +1364,48 @@ START_TEST(test_ctl_failoverctl_with_daemon)
         free(out);
         free(err);
 
-        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, "drain", "kernel", "upgrade", NULL), 0);
-        ck_assert_str_eq(out, "drained: kernel upgrade\n");
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, "drain", "--reason", "kernel upgrade", NULL), 0);
+        ck_assert_str_eq(out, "drained: --reason kernel upgrade\n");
         free(out);
         free(err);
+        /* The wire form failoverctl sends for each way of writing it; a bare word never leaves failoverctl. */
+        static const struct {
+                const char *a[4];
+                const char *wire;
+        } forms[] = {
+                { { "drain", NULL }, "(null)" },
+                { { "drain", "--service", "web", NULL }, "--service web" },
+                { { "drain", "--reason=maint", "--service=web", NULL }, "--service web --reason maint" },
+                { { "resume", "--service", "db", NULL }, "--service db" },
+                { { "resume", "db", NULL }, "--service db" },
+        };
+        for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+                ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, forms[i].a[0], forms[i].a[1],
+                                         forms[i].a[1] ? forms[i].a[2] : NULL, forms[i].a[1] && forms[i].a[2] ?
+                                         forms[i].a[3] : NULL, NULL), forms[i].a[0][0] == 'd' ? 0 : 1);
+                pthread_mutex_lock(&f.lock);
+                ck_assert_str_eq(f.last_arg, forms[i].wire);
+                pthread_mutex_unlock(&f.lock);
+                free(out);
+                free(err);
+        }
+        int calls = f.calls;
+        static const char *const typos[][3] = {
+                { "drain", "wbe", NULL }, { "drain", "kernel", "upgrade" }, { "drain", "--service", NULL },
+                { "drain", "--service", "we b" }, { "resume", "web", "now" }, { "drain", "--reason", "a --service b" },
+        };
+        for (size_t i = 0; i < sizeof(typos) / sizeof(typos[0]); i++) {
+                ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, typos[i][0], typos[i][1], typos[i][2],
+                                         NULL), 2);
+                ck_assert(strlen(err) > 0);
+                free(out);
+                free(err);
+        }
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, "drain", "wbe", NULL), 2);
+        assert_contains(err, "failoverctl: drain: unexpected argument 'wbe': drain the host with 'drain [--reason TEXT]'");
+        free(out);
+        free(err);
+        ck_assert_int_eq(f.calls, calls);       /* none reached the daemon */
 
         ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "--socket", f.path, "resume", NULL), 1);
         ck_assert_str_eq(err, "failoverctl: failoverd refused resume: not drained\n");
@@ -1270,11 +1445,132 @@ START_TEST(test_ctl_failoverctl_with_daemon)
 }
 END_TEST
 
+/* agent/control.c translates requests into events for the manager: a stand-in manager records them. */
+struct fake_manager {
+        pthread_mutex_t lock;
+        char events[8][160];
+        int n;
+};
+
+static int fake_report(void *userdata, enum agent_event ev, const char *detail)
+{
+        struct fake_manager *m = userdata;
+        pthread_mutex_lock(&m->lock);
+        if (m->n < 8)
+                snprintf(m->events[m->n++], sizeof(m->events[0]), "%s: %s", agent_event_name(ev), detail ? detail : "-");
+        pthread_mutex_unlock(&m->lock);
+        /* One service, "web"; it is drained on its own once asked. */
+        if ((ev == EVENT_SERVICE_DRAIN || ev == EVENT_SERVICE_RESUME) && detail)
+                return strncmp(detail, "web", 3) == 0 && (detail[3] == '\0' || detail[3] == ' ') ? 0 : -ENOENT;
+        return ev == EVENT_SERVICE_RESUME ? 1 : 0;
+}
+
+static void fake_snapshot(void *userdata, struct snapshot *out)
+{
+        (void)userdata;
+        memset(out, 0, sizeof(*out));
+        snprintf(out->summary, sizeof(out->summary), "web withdrawn (drained)");
+        out->reason = "drained";
+        out->target = STATE_WITHDRAWN;
+}
+
+static void *loop_fn(void *arg)
+{
+        sd_event_loop(arg);
+        return NULL;
+}
+
+/* "drain wbe" (a typo for the service web) drained the whole host: now a bare word is a bad request, an
+ * unknown --service is refused, and neither reaches the manager nor writes a drain file. */
+START_TEST(test_ctl_drain_grammar_daemon)
+{
+        struct fake_manager fm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+        struct agent_sink sink = { .userdata = &fm, .report = fake_report, .snapshot = fake_snapshot };
+        char *dir = unit_tmpdir(), text[1024], *path, *cpath, drain[600], *out;
+        struct conf *conf = NULL;
+        struct control *ctl = NULL;
+        struct diag d;
+        struct stat st;
+        sd_event *e;
+        json_object *r = NULL;
+
+        snprintf(text, sizeof(text), "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
+                 "checks = { directory = \"%s/none\"; };\nruntime_directory = \"%s/run\";\n"
+                 "state_directory = \"%s/state\";\n", dir, dir, dir);
+        cpath = unit_write(dir, "failoverd.conf", text, 0644);
+        diag_init(&d);
+        ck_assert_msg(conf_load(cpath, &conf, &d) == 0, "%s", d.n ? d.msgs[0].text : "?");
+        diag_free(&d);
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        ck_assert_int_eq(control_new(e, conf, &sink, &ctl), 0);
+        ck_assert_int_eq(ctl_socket_path(conf->runtime_directory, &path), 0);
+        snprintf(drain, sizeof(drain), "%s/drain", conf->state_directory);
+        int stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        sd_event_source *stop_src = NULL;
+        ck_assert_int_ge(sd_event_add_io(e, &stop_src, stop, EPOLLIN, on_stop, NULL), 0);
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, loop_fn, e), 0);
+
+        out = raw_exchange(path, "drain wbe\n", 10);
+        assert_contains(out, "\"code\":\"bad-request\"");
+        free(out);
+        ck_assert_int_eq(ctl_request(path, "drain", "--service wbe --reason maint", 2000, &r), 0);
+        ck_assert(!jok(r));
+        assert_contains(js(r, "error"), "no such service: wbe (nothing changed");
+        json_object_put(r);
+        ck_assert_int_eq(ctl_request(path, "resume", "wbe", 2000, &r), 0);
+        ck_assert(!jok(r));
+        assert_contains(js(r, "error"), "no such service: wbe");
+        json_object_put(r);
+        pthread_mutex_lock(&fm.lock);
+        for (int i = 0; i < fm.n; i++)
+                ck_assert_msg(strncmp(fm.events[i], "service", 7) == 0, "the manager saw %s", fm.events[i]);
+        fm.n = 0;
+        pthread_mutex_unlock(&fm.lock);
+        ck_assert_int_eq(lstat(drain, &st), -1);     /* nor a drain file */
+
+        /* The forms that are meant. */
+        ck_assert_int_eq(ctl_request(path, "drain", "--service web --reason kernel upgrade", 2000, &r), 0);
+        ck_assert_str_eq(js(r, "message"), "drained: web: kernel upgrade (now web withdrawn (drained))");
+        json_object_put(r);
+        ck_assert_int_eq(ctl_request(path, "resume", "--service web", 2000, &r), 0);
+        ck_assert(jok(r));
+        json_object_put(r);
+        ck_assert_int_eq(ctl_request(path, "drain", NULL, 2000, &r), 0);
+        ck_assert(jok(r));
+        json_object_put(r);
+        ck_assert_int_eq(ctl_request(path, "drain", "--reason kernel upgrade", 2000, &r), 0);
+        assert_contains(js(r, "message"), "drained: kernel upgrade: the shared addresses are withdrawn");
+        json_object_put(r);
+        pthread_mutex_lock(&fm.lock);
+        ck_assert_int_eq(fm.n, 4);
+        ck_assert_str_eq(fm.events[0], "service drain requested: web kernel upgrade");
+        ck_assert_str_eq(fm.events[1], "service resume requested: web");
+        ck_assert_str_eq(fm.events[2], "drain requested: -");
+        ck_assert_str_eq(fm.events[3], "drain requested: kernel upgrade");
+        pthread_mutex_unlock(&fm.lock);
+
+        uint64_t one = 1;
+        ck_assert_int_eq(write(stop, &one, sizeof(one)), (ssize_t)sizeof(one));
+        pthread_join(th, NULL);
+        ctl = control_free(ctl);
+        stop_src = sd_event_source_disable_unref(stop_src);
+        close(stop);
+        sd_event_unref(e);
+        conf_free(conf);
+        free(path);
+        free(cpath);
+        unit_rmrf(dir);
+        free(dir);
+}
+END_TEST
+
 Suite *ctl_suite(void)
 {
         Suite *s = suite_create("ctl");
         TCase *tc = tcase_create("protocol");
         tcase_add_test(tc, test_ctl_parse_request);
+        tcase_add_test(tc, test_ctl_parse_target);
         tcase_add_test(tc, test_ctl_duration);
         tcase_add_test(tc, test_ctl_request_roundtrip);
         tcase_add_test(tc, test_ctl_bad_requests_on_the_wire);
@@ -1291,10 +1587,12 @@ Suite *ctl_suite(void)
         tcase_add_test(tc, test_ctl_format_status);
         tcase_add_test(tc, test_ctl_format_escapes);
         tcase_add_test(tc, test_ctl_format_status_not_announced);
+        tcase_add_test(tc, test_ctl_format_headline_truth);
         suite_add_tcase(s, tc);
         tc = tcase_create("failoverctl");
         tcase_add_test(tc, test_ctl_failoverctl_no_daemon_and_usage);
         tcase_add_test(tc, test_ctl_failoverctl_with_daemon);
+        tcase_add_test(tc, test_ctl_drain_grammar_daemon);
         suite_add_tcase(s, tc);
         return s;
 }

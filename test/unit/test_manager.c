@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_format.h"
 #include "daemon.h"
 #include "file.h"
 #include "log.h"
@@ -625,6 +626,50 @@ START_TEST(test_manager_snapshot)
 }
 END_TEST
 
+/* What status says while nothing is verified: an apply in flight after bgpd restarted is not a failed one
+ * ("the last apply to FRR failed: ?" before), and a failure carries its reason. */
+START_TEST(test_manager_snapshot_apply_unknown)
+{
+        struct fixture f;
+        struct snapshot s;
+        struct buf b;
+        setup(&f);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_RESTARTED, NULL), 0);
+        run_until_state(&f, QUEUE_APPLYING, 10);
+        manager_snapshot(&f.m, &s);
+        json_object *o = snapshot_json(&s), *bgpd, *v;
+        snapshot_clear(&s);
+        ck_assert(json_object_object_get_ex(o, "bgpd", &bgpd));
+        ck_assert(json_object_object_get_ex(bgpd, "last_apply_ok", &v));
+        ck_assert_msg(v == NULL, "last_apply_ok is %s while applying", json_object_to_json_string(v));
+        ck_assert_str_eq(json_object_get_string(json_object_object_get(bgpd, "apply")), "applying");
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(o, 1700000000, &b), 0);
+        ck_assert_msg(!strstr(b.data, "apply to FRR failed"), "%s", b.data);
+        ck_assert_ptr_nonnull(strstr(b.data, "last apply not verified yet (applying)"));
+        buf_free(&b);
+        json_object_put(o);
+        ck_assert(settle(&f, 20));
+
+        /* A failed attempt: false, with the tool's words. */
+        put(&f, "refuse", "");
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
+        run_until_state(&f, QUEUE_RETRY_WAIT, 10);
+        manager_snapshot(&f.m, &s);
+        o = snapshot_json(&s);
+        snapshot_clear(&s);
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(o, 1700000000, &b), 0);
+        ck_assert_msg(strstr(b.data, "WARNING: the last apply to FRR failed: ") && !strstr(b.data, "failed: ?"), "%s",
+                      b.data);
+        buf_free(&b);
+        json_object_put(o);
+        drop(&f, "refuse");
+        ck_assert(settle(&f, 20));
+        teardown(&f);
+}
+END_TEST
+
 Suite *manager_suite(void)
 {
         Suite *s = suite_create("manager");
@@ -647,6 +692,7 @@ Suite *manager_suite(void)
         tcase_add_test(tc, test_manager_readback_mismatch);
         tcase_add_test(tc, test_queue_probe_bgpd);
         tcase_add_test(tc, test_manager_snapshot);
+        tcase_add_test(tc, test_manager_snapshot_apply_unknown);
         suite_add_tcase(s, tc);
         return s;
 }

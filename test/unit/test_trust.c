@@ -2,6 +2,7 @@
  * must be root's alone, as check scripts must (lib/file.c file_root_only()), or the configuration is refused. */
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "unit.h"
 
 #include "conf.h"
+#include "outputs.h"
 
 static char *tmp;
 
@@ -130,12 +132,113 @@ START_TEST(test_trust_conf_paths_root_only)
 }
 END_TEST
 
+/* Keys left unset ("" by default) are not paths: loading from any working directory (/tmp here) works, and
+ * a relative configuration path is checked where it is. */
+START_TEST(test_trust_unset_paths_any_cwd)
+{
+        if (geteuid() != 0)
+                return;
+        char *cd = path_in("conf.d");
+        ck_assert_int_eq(mkdir(cd, 0755), 0);
+        char text[1024], out[4096], cwd[4096];
+        snprintf(text, sizeof(text), "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
+                 "checks = { directory = \"%s\"; };\n", cd);
+        char *conf = unit_write(tmp, "failoverd.conf", text, 0644);
+        ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+        ck_assert_int_eq(chdir("/tmp"), 0);
+        int r = load(out, sizeof(out));
+        ck_assert_int_eq(chdir(tmp), 0);
+        struct diag d;
+        struct conf *c = NULL;
+        diag_init(&d);
+        int r2 = conf_load("failoverd.conf", &c, &d);
+        conf_free(c);
+        diag_free(&d);
+        ck_assert_int_eq(chmod(conf, 0666), 0);
+        diag_init(&d);
+        int r3 = conf_load("failoverd.conf", &c, &d);
+        ck_assert_msg(r3 == -EINVAL && d.n_errors == 1 && strstr(d.msgs[0].text, "is writable by group"), "%d: %s", r3,
+                      d.n ? d.msgs[0].text : "");
+        conf_free(c);
+        diag_free(&d);
+        ck_assert_int_eq(chdir(cwd), 0);
+        ck_assert_msg(r == 0, "%s", out);
+        ck_assert_int_eq(r2, 0);
+        free(cd);
+        free(conf);
+}
+END_TEST
+
+/* The children of this thread (/proc/thread-self/children): a spawned child is there until reaped. */
+static bool have_children(void)
+{
+        char buf[256] = "";
+        FILE *f = fopen("/proc/thread-self/children", "r");
+        ck_assert_ptr_nonnull(f);
+        bool any = fgets(buf, sizeof(buf), f) && buf[0] && buf[0] != '\n';
+        fclose(f);
+        return any;
+}
+
+/* The notify program runs as root: in a directory others may write, it is not run at all (the decision's
+ * publish starts no child); in a secure place it is. */
+START_TEST(test_trust_notify_hook_secure)
+{
+        if (geteuid() != 0)
+                return;
+        sigset_t chld, old;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        ck_assert_int_eq(sigprocmask(SIG_BLOCK, &chld, &old), 0);
+        char *open_dir = path_in("open");
+        ck_assert_int_eq(mkdir(open_dir, 0755), 0);
+        char *hook = unit_write(open_dir, "hook", "#!/bin/sh\nexit 0\n", 0755);
+        char *cd = path_in("conf.d");
+        ck_assert_int_eq(mkdir(cd, 0755), 0);
+        char text[1024];
+        snprintf(text, sizeof(text), "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
+                 "notify = [\"%s\"];\nchecks = { directory = \"%s\"; };\n", hook, cd);
+        char *conf = unit_write(tmp, "failoverd.conf", text, 0644);
+        struct diag d;
+        struct conf *c = NULL;
+        diag_init(&d);
+        ck_assert_int_eq(conf_load(conf, &c, &d), 0);
+        diag_free(&d);
+
+        sd_event *e = NULL;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        struct outputs *o = NULL;
+        ck_assert_int_eq(outputs_new(e, &o), 0);
+        struct snapshot s = { .conf = c, .target = STATE_WITHDRAWN, .previous = STATE_PRIMARY, .reason = "test" };
+        ck_assert(!have_children());
+        ck_assert_int_eq(chmod(open_dir, 0777), 0);
+        outputs_publish(o, &s, OUTPUT_NOTIFY);
+        ck_assert_msg(!have_children(), "the notify hook in a world-writable directory was run as root");
+
+        ck_assert_int_eq(chmod(open_dir, 0755), 0);
+        outputs_publish(o, &s, OUTPUT_NOTIFY);
+        ck_assert(have_children());     /* the observation works: a secure hook is started */
+        for (int i = 0; i < 500 && have_children(); i++)
+                ck_assert_int_ge(sd_event_run(e, 20000), 0);
+        outputs_free(o);
+        sd_event_unref(e);
+        conf_free(c);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        free(open_dir);
+        free(hook);
+        free(cd);
+        free(conf);
+}
+END_TEST
+
 Suite *trust_suite(void)
 {
         Suite *s = suite_create("trust");
         TCase *tc = tcase_create("core");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_trust_conf_paths_root_only);
+        tcase_add_test(tc, test_trust_notify_hook_secure);
+        tcase_add_test(tc, test_trust_unset_paths_any_cwd);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,0 +1,212 @@
+/* Unit tests for agent/addresses.c on a loop of its own, in a network namespace the test creates: the
+ * addresses go on lo at once, one removed by someone comes back and is counted, removal is final. */
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/rtnetlink.h>
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "addresses.h"
+#include "clock.h"
+#include "conf.h"
+#include "nladdr.h"
+#include "snapshot.h"
+#include "unit.h"
+
+#define REQ(x) do { if (!(x)) { fprintf(stderr, "addresses netns: %s failed\n", #x); return __LINE__ % 250 + 1; } } while (0)
+
+struct lookup {
+        const struct nladdr *want;
+        int ifindex;
+        bool found;
+};
+
+static void find_cb(const struct nladdr_msg *m, void *userdata)
+{
+        struct lookup *l = userdata;
+        if (m->ifindex == l->ifindex && nladdr_equal(&m->a, l->want))
+                l->found = true;
+}
+
+static bool on_lo(struct nladdr_sock *s, int lo, const struct nladdr *a)
+{
+        struct lookup l = { .want = a, .ifindex = lo };
+        return nladdr_dump(s, find_cb, &l) == 0 && l.found;
+}
+
+/* Runs the loop until a is on lo (want) or not, at most 5 s. */
+static bool run_until(sd_event *e, struct nladdr_sock *s, int lo, const struct nladdr *a, bool want)
+{
+        uint64_t end = clock_mono_usec() + 5000000;
+        while (on_lo(s, lo, a) != want) {
+                if (clock_mono_usec() > end)
+                        return false;
+                sd_event_run(e, 100000);
+        }
+        return true;
+}
+
+static int lo_up(void)
+{
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof(ifr));
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+        int r = fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ? -1 : 0;
+        ifr.ifr_flags |= IFF_UP;
+        if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                r = -1;
+        if (fd >= 0)
+                close(fd);
+        return r;
+}
+
+static int netns_child(void)
+{
+        struct prefix p[2];
+        struct nladdr a[2];
+        struct conf c;
+        struct nladdr_sock *s = NULL;
+        struct addresses *m = NULL;
+        sd_event *e = NULL;
+        bool v6 = access("/proc/sys/net/ipv6", F_OK) == 0;
+
+        if (unshare(CLONE_NEWNET) < 0)
+                return 77;
+        REQ(lo_up() == 0);
+        int lo = (int)if_nametoindex("lo");
+        REQ(prefix_parse_shared("198.51.100.10", &p[0]) == 0 && nladdr_form(&p[0], &a[0]) == 0);
+        REQ(prefix_parse_shared("2001:db8:e001:1b8c::/64", &p[1]) == 0 && nladdr_form(&p[1], &a[1]) == 0);
+        memset(&c, 0, sizeof(c));
+        c.shared_ips = p;
+        c.n_shared_ips = v6 ? 2 : 1;
+        c.bgp.poll_interval = 0.2;
+        REQ(sd_event_new(&e) >= 0);
+        REQ(nladdr_sock_open(false, &s) == 0);
+
+        /* Both go on lo before addresses_new returns: before the caller's first apply. */
+        REQ(addresses_new(e, &c, &m) == 0);
+        for (size_t i = 0; i < c.n_shared_ips; i++)
+                REQ(on_lo(s, lo, &a[i]));
+
+        struct snapshot snap;
+        memset(&snap, 0, sizeof(snap));
+        addresses_snapshot(m, &snap);
+        REQ(snap.addresses_managed && snap.addresses_restored == 0 && snap.addresses_missing == 0);
+
+        /* Removed by someone: back on lo, counted. */
+        for (size_t i = 0; i < c.n_shared_ips; i++) {
+                REQ(nladdr_request(s, RTM_DELADDR, lo, &a[i]) == 0);
+                REQ(run_until(e, s, lo, &a[i], true));
+        }
+        /* The notification of the re-add may still be queued: one more turn of the loop. */
+        sd_event_run(e, 0);
+        addresses_snapshot(m, &snap);
+        REQ(snap.addresses_managed && snap.addresses_restored == c.n_shared_ips && snap.addresses_missing == 0);
+
+        /* Removal is final: nothing puts them back afterwards. */
+        REQ(addresses_remove_all(m) == 0);
+        for (size_t i = 0; i < c.n_shared_ips; i++)
+                REQ(!on_lo(s, lo, &a[i]));
+        for (int k = 0; k < 5; k++)
+                sd_event_run(e, 100000);
+        for (size_t i = 0; i < c.n_shared_ips; i++)
+                REQ(!on_lo(s, lo, &a[i]));
+
+        addresses_free(m);
+        nladdr_sock_close(s);
+        sd_event_unref(e);
+        return 0;
+}
+
+static void in_netns(void)
+{
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+                _exit(netns_child());
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77) {
+                fprintf(stderr, "addresses: no network namespace here (not root?), skipped\n");
+                return;
+        }
+        ck_assert_msg(WEXITSTATUS(status) == 0, "netns child failed (code %d, see stderr)", WEXITSTATUS(status));
+}
+
+START_TEST(test_addresses_put_back)
+{
+        in_netns();
+}
+END_TEST
+
+/* Loads BASE plus extra; returns conf_load's result and the first error's text in err. */
+static int load(const char *extra, struct conf **c, char *err, size_t len)
+{
+        char *dir = unit_tmpdir();
+        char conf_d[1024], text[4096];
+        struct diag d;
+        snprintf(conf_d, sizeof(conf_d), "%s/conf.d", dir);
+        ck_assert_int_eq(mkdir(conf_d, 0755), 0);
+        snprintf(text, sizeof(text),
+                 "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n%s\n"
+                 "checks = { directory = \"%s\"; };\n", extra, conf_d);
+        char *path = unit_write(dir, "failoverd.conf", text, 0644);
+        diag_init(&d);
+        int r = conf_load(path, c, &d);
+        err[0] = '\0';
+        for (size_t i = 0; i < d.n; i++)
+                if (d.msgs[i].level == DIAG_ERROR && !err[0])
+                        snprintf(err, len, "%s", d.msgs[i].text);
+        diag_free(&d);
+        free(path);
+        unit_rmrf(dir);
+        free(dir);
+        return r;
+}
+
+START_TEST(test_addresses_conf)
+{
+        struct conf *c = NULL;
+        char err[512];
+        ck_assert_int_eq(load("", &c, err, sizeof(err)), 0);
+        ck_assert(!c->addresses_manage && !c->addresses_remove);        /* the operator's, as before */
+        c = conf_free(c);
+        ck_assert_int_eq(load("addresses = \"manage\";", &c, err, sizeof(err)), 0);
+        ck_assert(c->addresses_manage && !c->addresses_remove);
+        c = conf_free(c);
+        ck_assert_int_eq(load("addresses = \"manage\";\non_stop = \"withdraw\";\naddresses_on_stop = \"remove\";",
+                              &c, err, sizeof(err)), 0);
+        ck_assert(c->addresses_manage && c->addresses_remove && c->on_stop_withdraw);
+        c = conf_free(c);
+        ck_assert_int_eq(load("addresses = \"lo\";", &c, err, sizeof(err)), -EINVAL);
+        ck_assert_msg(strstr(err, "failoverd.conf:4:") && strstr(err, "\"lo\"") && strstr(err, "manage"), "%s", err);
+        /* Removal without the withdrawal before it would blackhole: refused, naming the line. */
+        ck_assert_int_eq(load("addresses = \"manage\";\naddresses_on_stop = \"remove\";", &c, err, sizeof(err)), -EINVAL);
+        ck_assert_msg(strstr(err, "failoverd.conf:5:") && strstr(err, "on_stop"), "%s", err);
+        ck_assert_int_eq(load("on_stop = \"withdraw\";\naddresses_on_stop = \"remove\";", &c, err, sizeof(err)), -EINVAL);
+        ck_assert_int_eq(load("addresses_on_stop = \"later\";", &c, err, sizeof(err)), -EINVAL);
+        ck_assert_msg(strstr(err, "keep"), "%s", err);
+}
+END_TEST
+
+Suite *addresses_suite(void)
+{
+        Suite *s = suite_create("addresses");
+        TCase *tc = tcase_create("core");
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, test_addresses_conf);
+        tcase_add_test(tc, test_addresses_put_back);
+        suite_add_tcase(s, tc);
+        return s;
+}
