@@ -105,7 +105,7 @@ static bool settle(struct fixture *f, double secs)
 {
         double end = now_s() + secs;
         while (now_s() < end) {
-                if (f->m.queue.state == QUEUE_IDLE && !queue_busy(&f->m.queue))
+                if (queue_get_state(&f->m.queue) == QUEUE_IDLE && !queue_busy(&f->m.queue))
                         return true;
                 ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
         }
@@ -122,9 +122,9 @@ static void run_for(struct fixture *f, double secs)
 static void run_until_state(struct fixture *f, enum queue_state st, double secs)
 {
         double end = now_s() + secs;
-        while (f->m.queue.state != st && now_s() < end)
+        while (queue_get_state(&f->m.queue) != st && now_s() < end)
                 ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
-        ck_assert_msg(f->m.queue.state == st, "queue is %s, not %s", queue_state_name(f->m.queue.state),
+        ck_assert_msg(queue_get_state(&f->m.queue) == st, "queue is %s, not %s", queue_state_name(queue_get_state(&f->m.queue)),
                       queue_state_name(st));
 }
 
@@ -181,13 +181,12 @@ static void setup_with(struct fixture *f, const char *extra)
         log_set_level(LOG_INFO);
         bgpd_up(f);
         ck_assert_int_eq(manager_init(&f->m, f->conf), 0);
-        snprintf(f->m.queue.vty_path, sizeof(f->m.queue.vty_path), "%s", f->sock);
-        f->m.queue.vty_path_fixed = true;
+        queue_use_vty_path(&f->m.queue, f->sock);
         ck_assert_int_eq(manager_start(&f->m), 0);
         if (extra)
                 return;
-        ck_assert_msg(settle(f, 20), "the first apply did not settle: %s", queue_state_name(f->m.queue.state));
-        ck_assert_int_eq(f->m.queue.applied, STATE_PRIMARY);
+        ck_assert_msg(settle(f, 20), "the first apply did not settle: %s", queue_state_name(queue_get_state(&f->m.queue)));
+        ck_assert_int_eq(queue_applied(&f->m.queue), STATE_PRIMARY);
         ck_assert_int_eq(count_calls(f, "frr-reload.py "), 1);
 }
 
@@ -210,9 +209,9 @@ START_TEST(test_manager_first_apply_is_full)
         struct fixture f;
         setup(&f);
         ck_assert_int_eq(f.m.target, STATE_PRIMARY);
-        ck_assert_uint_eq(f.m.queue.attempts, 1);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 1);
         ck_assert_int_eq(count_calls(&f, "vtysh -C "), 1);     /* dry run first */
-        ck_assert_ptr_null(f.m.queue.last_apply_error);
+        ck_assert_ptr_null(queue_last_error(&f.m.queue));
         teardown(&f);
 }
 END_TEST
@@ -224,17 +223,17 @@ START_TEST(test_manager_coalesces_decisions)
         setup(&f);
         put(&f, "slow", "0.3");
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, "test"), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FAST);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FAST);
         for (int i = 0; i < 5; i++) {
                 ck_assert_int_eq(manager_report(&f.m, i % 2 ? EVENT_DRAIN_REQUESTED : EVENT_RESUME_REQUESTED, NULL), 0);
-                ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+                ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
         }
         ck_assert_int_eq(f.m.target, STATE_PRIMARY);
         ck_assert_uint_eq(f.m.transitions, 7);          /* start, then six decisions */
         ck_assert(settle(&f, 20));
-        ck_assert_uint_eq(f.m.queue.attempts, 3);       /* the first, the one in flight, one for the last */
-        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 3);       /* the first, the one in flight, one for the last */
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         ck_assert_int_eq(count_calls(&f, "configure terminal"), 2);
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 1);
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), -EALREADY);
@@ -253,21 +252,21 @@ START_TEST(test_manager_retries_with_backoff)
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
         unsigned seen[8];
         size_t n = 0;
-        while (f.m.queue.state != QUEUE_IDLE && now_s() < t0 + 20) {
-                if (f.m.queue.state == QUEUE_RETRY_WAIT && (n == 0 || seen[n - 1] != f.m.queue.retry_ms) && n < 8)
-                        seen[n++] = f.m.queue.retry_ms;
+        while (queue_get_state(&f.m.queue) != QUEUE_IDLE && now_s() < t0 + 20) {
+                if (queue_get_state(&f.m.queue) == QUEUE_RETRY_WAIT && (n == 0 || seen[n - 1] != queue_retry_ms(&f.m.queue)) && n < 8)
+                        seen[n++] = queue_retry_ms(&f.m.queue);
                 ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
         }
         double took = now_s() - t0;
-        ck_assert_int_eq(f.m.queue.state, QUEUE_IDLE);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_IDLE);
         ck_assert_uint_eq(n, 3);
         ck_assert_uint_eq(seen[0], 500);
         ck_assert_uint_eq(seen[1], 1000);
         ck_assert_uint_eq(seen[2], 2000);
         ck_assert_msg(took >= 3.5, "three back-offs took %.2f s", took);
-        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
-        ck_assert_uint_eq(f.m.queue.retry_ms, 0);
-        ck_assert_ptr_null(f.m.queue.last_apply_error);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
+        ck_assert_uint_eq(queue_retry_ms(&f.m.queue), 0);
+        ck_assert_ptr_null(queue_last_error(&f.m.queue));
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);  /* the retries were full applies */
         teardown(&f);
 }
@@ -322,7 +321,7 @@ START_TEST(test_manager_start_withdrawn_lets_go)
                 ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
         ck_assert_msg(f.m.target == STATE_PRIMARY, "still %s after 5 s: %s", state_name(f.m.target), services_get(f.m.services, 0)->reason);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         teardown(&f);
 }
 END_TEST
@@ -385,7 +384,7 @@ START_TEST(test_manager_stop_withdraw_bgpd_down)
         setup_with(&f, "role = \"primary\";\nshared_ips = [\"198.51.100.10\"];\non_stop = \"withdraw\";\n"
                        "checks = { directory = \"@D@/none\"; };\n");
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         bgpd_down(&f);
         double t0 = now_s();
         ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
@@ -408,19 +407,19 @@ START_TEST(test_manager_reannounce_is_queued)
         ck_assert(!queue_busy(&f.m.queue));
         put(&f, "slow", "0.3");
         ck_assert_int_eq(manager_report(&f.m, EVENT_PREFIX_STUCK, "198.51.100.10/32"), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_REANNOUNCE);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_REANNOUNCE);
         ck_assert_str_eq(queue_apply_name(&f.m.queue), "re-announce");
-        ck_assert_uint_eq(f.m.queue.attempts, 2);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 2);
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, "test"), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_REANNOUNCE);        /* the decision waits */
-        ck_assert_uint_eq(f.m.queue.attempts, 2);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_REANNOUNCE);        /* the decision waits */
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 2);
         run_until_state(&f, QUEUE_IDLE, 20);
         ck_assert(settle(&f, 20));
-        ck_assert_uint_eq(f.m.queue.attempts, 3);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FAST);
-        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 3);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FAST);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
         /* the re-announce's one call: the statement removed and entered again, in that order */
         ck_assert_int_eq(count_calls(&f, "-c no network 198.51.100.10/32 -c network 198.51.100.10/32 route-map "), 1);
         teardown(&f);
@@ -436,10 +435,10 @@ START_TEST(test_manager_decision_ends_backoff)
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
         run_until_state(&f, QUEUE_RETRY_WAIT, 10);
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FULL);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FULL);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         teardown(&f);
 }
 END_TEST
@@ -452,21 +451,21 @@ START_TEST(test_manager_reload_during_apply)
         put(&f, "slow", "0.3");
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), -EALREADY);
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
         write_conf(&f, "secondary");
         ck_assert_int_eq(manager_report(&f.m, EVENT_RELOAD_REQUESTED, NULL), 0);
         ck_assert_ptr_nonnull(f.m.pending_conf);
         ck_assert_int_eq(f.m.conf->role, ROLE_PRIMARY);          /* not yet: the apply points into it */
-        ck_assert_uint_eq(f.m.queue.attempts, 2);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 2);
         ck_assert(settle(&f, 20));
         ck_assert_ptr_null(f.m.pending_conf);
         ck_assert_int_eq(f.m.conf->role, ROLE_SECONDARY);
-        ck_assert_uint_eq(f.m.queue.attempts, 3);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 3);
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
-        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);    /* still drained */
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);    /* still drained */
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_SECONDARY);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_SECONDARY);
         teardown(&f);
 }
 END_TEST
@@ -478,11 +477,11 @@ static void full_apply_after(enum agent_event ev)
         setup(&f);
         put(&f, "running", "withdrawn\n");              /* what a restarted bgpd (or a hand edit) runs */
         ck_assert_int_eq(manager_report(&f.m, ev, "test"), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FULL);
-        ck_assert_int_eq(f.m.queue.applied, STATE_INVALID);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FULL);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_INVALID);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
         teardown(&f);
 }
@@ -508,24 +507,24 @@ START_TEST(test_manager_waits_for_bgpd)
         bgpd_down(&f);
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
         run_until_state(&f, QUEUE_BGPD_WAIT, 10);
-        ck_assert_ptr_nonnull(f.m.queue.last_apply_error);
+        ck_assert_ptr_nonnull(queue_last_error(&f.m.queue));
         int calls = count_calls(&f, "vtysh") + count_calls(&f, "frr-reload.py");
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRIFT_SEEN, NULL), 0);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_GONE, "refused"), 0);
         run_for(&f, 1.5);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_BGPD_WAIT);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);
         ck_assert_int_eq(count_calls(&f, "vtysh") + count_calls(&f, "frr-reload.py"), calls);
-        ck_assert_uint_ge(f.m.queue.probes, 4);
+        ck_assert_uint_ge(queue_probes(&f.m.queue), 4);
         bgpd_up(&f);
         double t0 = now_s();
         run_until_state(&f, QUEUE_APPLYING, 2);
         ck_assert_msg(now_s() - t0 < 0.5, "the apply went out %.2f s after the socket answered", now_s() - t0);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FULL);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FULL);
         /* The watch's "bgpd answers again" that follows is the same news: no second full apply. */
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
         teardown(&f);
 }
@@ -541,17 +540,17 @@ START_TEST(test_manager_gone_during_backoff)
         run_until_state(&f, QUEUE_RETRY_WAIT, 10);
         bgpd_down(&f);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_GONE, "refused"), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_BGPD_WAIT);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);
         int calls = count_calls(&f, "vtysh");
         run_for(&f, 1.2);                                      /* past the 0.5 s retry */
         ck_assert_int_eq(count_calls(&f, "vtysh"), calls);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_BGPD_WAIT);   /* the socket still refuses */
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);   /* the socket still refuses */
         bgpd_up(&f);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
         teardown(&f);
 }
 END_TEST
@@ -564,10 +563,10 @@ START_TEST(test_manager_readback_mismatch)
         put(&f, "refuse", "");                         /* the fast path's network command is refused */
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
         run_until_state(&f, QUEUE_RETRY_WAIT, 10);
-        ck_assert_ptr_nonnull(strstr(f.m.queue.last_apply_error, "% Unknown command"));
+        ck_assert_ptr_nonnull(strstr(queue_last_error(&f.m.queue), "% Unknown command"));
         drop(&f, "refuse");
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
         teardown(&f);
 }
