@@ -162,7 +162,7 @@ install: $(BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/failoverd/conf.d $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/failoverd/failoverd.conf || \
-		install -m 0640 conf/failoverd.conf $(DESTDIR)$(SYSCONFDIR)/failoverd/failoverd.conf
+		install -m 0644 conf/failoverd.conf $(DESTDIR)$(SYSCONFDIR)/failoverd/failoverd.conf
 	for u in units/*.service.in; do n=$${u##*/}; n=$${n%.in}; \
 		sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$n; \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$n; done

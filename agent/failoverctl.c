@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "conf.h"
+#include "conf_read.h"
 #include "ctl_client.h"
 #include "ctl_format.h"
 #include "ctl_json.h"
@@ -36,9 +36,9 @@ static void usage(FILE *f)
                 "  ping              tell whether failoverd answers\n"
                 "\n"
                 "Options:\n"
-                "  -c, --config FILE   failoverd's configuration, read for runtime_directory\n"
-                "                      (default " CONF_DEFAULT_PATH ")\n"
-                "  -s, --socket PATH   the control socket (default RUNTIME_DIRECTORY/" CTL_SOCKET_NAME ")\n"
+                "  -s, --socket PATH   the control socket (default " CTL_DEFAULT_PATH ")\n"
+                "  -c, --config FILE   the socket of the failoverd that uses FILE: RUNTIME_DIRECTORY/" CTL_SOCKET_NAME "\n"
+                "                      (only runtime_directory is read from FILE)\n"
                 "  -j, --json          print failoverd's JSON answer as it is\n"
                 "  -t, --timeout SEC   give up after SEC seconds (default %d)\n"
                 "  -h, --help          this help\n"
@@ -50,36 +50,40 @@ static void usage(FILE *f)
                 CTL_DEFAULT_TIMEOUT_MS / 1000);
 }
 
-/* The socket of the daemon that reads config: <runtime_directory>/control, or the default with a warning. */
-static char *socket_from_config(const char *config)
+/* -c FILE: <runtime_directory>/control with runtime_directory read from FILE, syntax only (lib/conf_read.c),
+ * never validated: a configuration the daemon would refuse still names its socket, so "reload" shows the
+ * daemon's refusal. An unreadable file is an error, never a silent guess. Returns an exit status. */
+static int socket_from_config(const char *config, char **ret)
 {
         struct diag d;
-        struct conf *c = NULL;
-        char *path = NULL;
+        config_t cfg;
+        const char *dir = CTL_DEFAULT_DIR;
+        int r = EXIT_OK;
 
         diag_init(&d);
-        int r = conf_load_opts(config, CONF_LOAD_NO_HOST, &c, &d);
-        if (r >= 0 && ctl_socket_path(c->runtime_directory, &path) >= 0) {
-                conf_free(c);
+        if (conf_read_file(&d, &cfg, config) < 0) {
+                fprintf(stderr, "failoverctl: cannot find the control socket: %s; give it with -s PATH\n",
+                        d.n ? d.msgs[0].text : config);
                 diag_free(&d);
-                return path;
+                return EXIT_USAGE;
         }
-        const char *why = NULL;
-        for (size_t i = 0; i < d.n && !why; i++)
-                if (d.msgs[i].level == DIAG_ERROR)
-                        why = d.msgs[i].text;
-        if (r >= 0)
-                fprintf(stderr, "failoverctl: warning: %s: runtime_directory is too long for a socket path; "
-                        "trying %s\n", config, CTL_DEFAULT_PATH);
-        else if (why)
-                fprintf(stderr, "failoverctl: warning: cannot load %s (%s); trying %s\n", config, why,
-                        CTL_DEFAULT_PATH);
-        else
-                fprintf(stderr, "failoverctl: warning: cannot load %s: %s; trying %s\n", config, strerror(-r),
-                        CTL_DEFAULT_PATH);
-        conf_free(c);
+        config_setting_t *v = config_lookup(&cfg, "runtime_directory");
+        if (v && (config_setting_type(v) != CONFIG_TYPE_STRING || config_setting_get_string(v)[0] != '/')) {
+                fprintf(stderr, "failoverctl: %s:%d: runtime_directory is not an absolute path; give the socket "
+                        "with -s PATH\n", config, config_setting_source_line(v));
+                r = EXIT_USAGE;
+        } else {
+                if (v)
+                        dir = config_setting_get_string(v);
+                if (ctl_socket_path(dir, ret) < 0) {
+                        fprintf(stderr, "failoverctl: %s: runtime_directory %s is too long for a socket path\n", config,
+                                dir);
+                        r = EXIT_USAGE;
+                }
+        }
+        config_destroy(&cfg);
         diag_free(&d);
-        return strdup(CTL_DEFAULT_PATH);
+        return r;
 }
 
 static int report_request_error(const char *path, int r, int timeout_ms)
@@ -89,7 +93,8 @@ static int report_request_error(const char *path, int r, int timeout_ms)
         case ECONNREFUSED:
         case ENOTDIR:
         case ENOTSOCK:
-                fprintf(stderr, "failoverctl: cannot reach failoverd at %s: %s (is failoverd running?)\n", path,
+                fprintf(stderr, "failoverctl: cannot reach failoverd at %s: %s (is failoverd running? with another "
+                        "runtime_directory give -s RUNTIME_DIRECTORY/" CTL_SOCKET_NAME " or -c FILE)\n", path,
                         strerror(-r));
                 return EXIT_UNREACHABLE;
         case ETIMEDOUT:
@@ -296,7 +301,18 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
         }
 
-        char *path = socket_arg ? strdup(socket_arg) : socket_from_config(config ? config : CONF_DEFAULT_PATH);
+        /* The socket is where it is told, or the default: failoverd's configuration is not read for it (it
+         * may be root's alone, or being edited: a broken one must not hide the daemon's answer). */
+        char *path = NULL;
+        if (config) {
+                int rc = socket_from_config(config, &path);
+                if (rc != EXIT_OK) {
+                        buf_free(&reason);
+                        return rc;
+                }
+        } else {
+                path = strdup(socket_arg ? socket_arg : CTL_DEFAULT_PATH);
+        }
         if (!path) {
                 fprintf(stderr, "failoverctl: out of memory\n");
                 buf_free(&reason);

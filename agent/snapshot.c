@@ -240,6 +240,7 @@ int snapshot_metrics(const struct snapshot *s, struct buf *out)
                         .up = p && p->established,
                         .uptime_seconds = p && p->established ? p->uptime_msec / 1e3 : 0,
                         .prefixes_sent = p ? p->prefixes_sent : 0,
+                        .bfd = p && p->bfd[0] ? p->bfd : NULL,
                 };
         }
         for (size_t i = 0; i < s->n_prefixes; i++) {

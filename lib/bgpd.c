@@ -235,6 +235,7 @@ static void neighbor_fill(struct bgpd_peer *p, json_object *n)
         json_get_u64(n, "connectionsEstablished", &p->connections);
         json_get_str(n, "lastResetDueTo", p->last_reset, sizeof(p->last_reset));
         /* FRR prints "authenticationEnabled":1 (an integer) when the peer has a password. */
+        json_get_str(n, "lastNotificationReason", p->notification, sizeof(p->notification));
         p->auth = json_get_u64(n, "authenticationEnabled", &v) ? v != 0 : json_get_bool(n, "authenticationEnabled");
         if (json_object_object_get_ex(n, "peerBfdInfo", &bfd) && json_object_is_type(bfd, json_type_object))
                 json_get_str(bfd, "status", p->bfd, sizeof(p->bfd));
@@ -513,10 +514,16 @@ void bgpd_peer_why(const struct bgpd_peer *p, char *buf, size_t len)
                 /* A TCP-MD5 mismatch is silent: the peer's kernel drops the segments, bgpd only sees no answer. */
                 what = p->auth ? "no TCP session: TCP-MD5 password mismatch, or the peer does not answer"
                                : "no TCP session: the peer does not answer or refuses";
-        if (what && p->last_reset[0])
-                snprintf(buf, len, "%s (last reset: %s)", what, p->last_reset);
+        /* "BGP Notification send/received" says little without the notification's reason. */
+        char reset[sizeof(p->last_reset) + sizeof(p->notification) + 4] = "";
+        if (p->last_reset[0] && p->notification[0] && strstr(p->last_reset, "Notification"))
+                snprintf(reset, sizeof(reset), "%s (%s)", p->last_reset, p->notification);
+        else
+                snprintf(reset, sizeof(reset), "%s", p->last_reset);
+        if (what && reset[0])
+                snprintf(buf, len, "%s (last reset: %s)", what, reset);
         else if (what)
                 snprintf(buf, len, "%s", what);
-        else if (p->last_reset[0])
-                snprintf(buf, len, "last reset: %s", p->last_reset);
+        else if (reset[0])
+                snprintf(buf, len, "last reset: %s", reset);
 }

@@ -39,6 +39,7 @@ struct bgpd_peer {
         char last_reset[128];           /* lastResetDueTo, "" when none */
         bool auth;                      /* authenticationEnabled: a TCP-MD5 password is configured */
         char bfd[16];                   /* peerBfdInfo.status ("Up", "Down", "Init", ...), "" without BFD */
+        char notification[96];          /* lastNotificationReason ("Cease/BFD Down", ...), "" when none */
 };
 
 struct bgpd_status {

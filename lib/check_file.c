@@ -137,12 +137,13 @@ static void *job_thread(void *arg)
         if (j->cred && geteuid() == 0 && (j->read_errno = become(j->cred)) != 0)
                 goto out;
         /* A directory on the way may be a symlink switched since (a deploy's "current"): watch it again. */
-        if (!(j->dir_real = realpath(j->dir, NULL)))
+        if (!(j->dir_real = realpath(j->dir, NULL))) {
                 j->watch_errno = errno;
-        else if (differs(j->dir_real, j->dir_prev) && (j->wd = inotify_add_watch(j->ifd, j->dir, DIR_MASK)) < 0)
-                j->watch_errno = errno;
-        if (j->watch_errno)
                 goto out;
+        }
+        /* A directory the user may search but not list cannot be watched: read it all the same (each run). */
+        if (differs(j->dir_real, j->dir_prev) && (j->wd = inotify_add_watch(j->ifd, j->dir, DIR_MASK)) < 0)
+                j->watch_errno = errno;
 
         int fd = open_regular(j->path, &j->read_errno);
         if (fd >= 0) {
@@ -222,7 +223,7 @@ static void unwatch(struct filew *f, int *wd, int other)
 /* Takes the watches the thread added. Returns false when the directory cannot be watched. */
 static bool take_watches(struct filew *f, struct read_job *j)
 {
-        if (j->watch_errno)
+        if (!j->dir_real)
                 return false;
         if (j->wd >= 0) {
                 if (f->wd != j->wd)

@@ -621,6 +621,7 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         parse_control(x, root, c);
         derive_route_servers(x, root, c);
         read_extra(x, root, c);
+        conf_bgp_check_bfdd(x, c);
 }
 
 /* What root runs or hands to FRR passes the rule the checks pass (file_root_only()), when we are root: this

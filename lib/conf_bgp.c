@@ -434,6 +434,51 @@ void conf_parse_bgp(const struct conf_ctx *x, const config_setting_t *g, struct 
                 peers_to_route_servers(c);
 }
 
+/* Whether text has a line "bfdd=yes" (FRR's daemons file is a shell fragment: blanks allowed around it). */
+static bool bfdd_enabled(const char *text)
+{
+        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+                p += strspn(p, " \t");
+                if (strncmp(p, "bfdd", 4) != 0)
+                        continue;
+                const char *q = p + 4 + strspn(p + 4, " \t");
+                if (*q++ != '=')
+                        continue;
+                q += strspn(q, " \t\"'");
+                if (strncmp(q, "yes", 3) == 0)
+                        return true;
+        }
+        return false;
+}
+
+void conf_bgp_check_bfdd(const struct conf_ctx *x, const struct conf *c)
+{
+        bool bfd = c->bgp.n_peers == 0 && c->bgp.bfd;
+        char path[4096], text[65536];
+
+        for (size_t i = 0; i < c->bgp.n_peers; i++)
+                bfd |= c->bgp.peers[i].bfd;
+        if (!bfd || !c->frr.config)
+                return;
+        const char *slash = strrchr(c->frr.config, '/');
+        snprintf(path, sizeof(path), "%.*s/daemons", slash ? (int)(slash - c->frr.config) : 1,
+                 slash ? c->frr.config : ".");
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+        int e = errno;
+        if (fd >= 0)
+                close(fd);
+        if (n < 0) {
+                conf_err(x, DIAG_WARNING, NULL, "bgp.bfd", NULL, "cannot read FRR's daemons file %s (%s): BFD sessions "
+                         "come up only when bfdd runs (bfdd=yes)", path, strerror(e));
+                return;
+        }
+        text[n] = '\0';
+        if (!bfdd_enabled(text))
+                conf_err(x, DIAG_WARNING, NULL, "bgp.bfd", NULL, "bfdd is not enabled in %s: set bfdd=yes and restart "
+                         "FRR, or BFD sessions never come up", path);
+}
+
 void conf_bgp_free(struct conf *c)
 {
         for (size_t i = 0; i < c->bgp.n_peers; i++) {

@@ -16,6 +16,9 @@ void conf_bgp_defaults(struct conf *c);
  * after the group's other keys; with neighbors it also sets c->bgp.route_servers to their addresses. */
 void conf_parse_bgp(const struct conf_ctx *x, const config_setting_t *g, struct conf *c);
 void conf_bgp_free(struct conf *c);
+/* When a session has BFD: a warning unless FRR's daemons file (beside frr.config) enables bfdd. Called once
+ * frr.config is known. */
+void conf_bgp_check_bfdd(const struct conf_ctx *x, const struct conf *c);
 
 /* Whether c holds any secret (a password). */
 bool conf_has_secrets(const struct conf *c);

@@ -7,7 +7,8 @@
 #include <sys/un.h>
 
 #define CTL_SOCKET_NAME "control"
-#define CTL_DEFAULT_PATH "/run/failoverd/" CTL_SOCKET_NAME
+#define CTL_DEFAULT_DIR "/run/failoverd"        /* runtime_directory's default, systemd's RuntimeDirectory= */
+#define CTL_DEFAULT_PATH CTL_DEFAULT_DIR "/" CTL_SOCKET_NAME
 #define CTL_REQUEST_MAX 1024                    /* bytes, the terminating newline included */
 #define CTL_STATUS_SCHEMA 2
 

@@ -479,7 +479,10 @@ static void format_route_servers(json_object *st, struct buf *out, struct table 
                         buf_puts(&last, why);
                 else if (reset)
                         buf_printf(&last, "last reset: %s", reset);
-                const char *cells[TCOLS] = { or_q(member_str(r, "address")), or_q(member_str(r, "state")), upcol, sent,
+                char state[64];
+                const char *bfd = member_str(r, "bfd");
+                snprintf(state, sizeof(state), "%s%s%s", or_q(member_str(r, "state")), bfd ? ", BFD " : "", bfd ? bfd : "");
+                const char *cells[TCOLS] = { or_q(member_str(r, "address")), state, upcol, sent,
                                              last.data ? last.data : "" };
                 table_add(t, cells);
                 buf_free(&last);

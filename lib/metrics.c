@@ -317,6 +317,13 @@ int metrics_render(const struct metrics_snapshot *s, struct buf *out)
                 sample_u(out, g, "failoverd_route_server_prefixes_sent", "peer", PEER(i)->address,
                          PEER(i)->prefixes_sent);
 
+        family(out, "failoverd_route_server_bfd_up", "gauge",
+               "1 while the session's BFD is Up, 0 while not; absent for a session without BFD.");
+        for (long i = 0; i < np; i++)
+                if (PEER(i)->bfd)
+                        sample_u(out, g, "failoverd_route_server_bfd_up", "peer", PEER(i)->address,
+                                 strcmp(PEER(i)->bfd, "Up") == 0);
+
         family(out, "failoverd_route_servers", "gauge", "Route servers configured.");
         sample_u(out, g, "failoverd_route_servers", NULL, NULL, (uint64_t)np);
 

@@ -23,6 +23,7 @@ struct metrics_peer {
         bool up;
         double uptime_seconds;
         uint64_t prefixes_sent;
+        const char *bfd;                /* the session's BFD state ("Up", "Down", ...), NULL without BFD */
 };
 
 struct metrics_prefix {

@@ -79,6 +79,15 @@ class RouteServers:
     def states(self):
         return [self.state(v) for v in self.vtys]
 
+    def bfd_up(self):
+        """Whether both route servers' sessions with h1 have BFD Up (BGP may come up before BFD does)."""
+        for v in self.vtys:
+            j = v.json("show bgp neighbors json") or {}
+            if not any(node_of(a) == "h1" and isinstance(n, dict) and n.get("peerBfdInfo", {}).get("status") == "Up"
+                       for a, n in j.items()):
+                return False
+        return True
+
     def wait(self, want, timeout):
         """Polls until both route servers show WANT; returns the wall-clock time of that poll, or None."""
         end = time.monotonic() + timeout
@@ -333,6 +342,9 @@ def cmd_silent(args):
             if rs.wait("primary", 60) is None:
                 say(f"silent: h1 did not come back ({rs.states()}); stopping")
                 break
+        end = time.monotonic() + 30
+        while args.bfd and not rs.bfd_up() and time.monotonic() < end:
+            time.sleep(0.05)
         time.sleep(random.uniform(0.5, 3.5))     # random phase against the 3 s keepalives
         t0 = time.time()
         lab(args, "link", "h1", "silent")
@@ -513,6 +525,8 @@ def cmd_report(args):
     w("")
     w("3. host goes silent (switch port drops frames, no reset) -> both route servers moved")
     line("   failoverd's timers 3/9", "silent", "<= 9 s", lambda mn, md, p: p <= 9000, "silent host <= 9 s")
+    line("   failoverd's BFD 200 ms x 3 (bgp.bfd)", "silent.bfd", "<= 1 s", lambda mn, md, p: p <= 1000,
+         "silent host with BFD <= 1 s")
     r = rows.get("silent.frr")
     if r:
         w(f"   FRR defaults 60/180: {r['note']}")
@@ -629,6 +643,7 @@ def main():
     p.add_argument("--reps", type=int, default=30)
     p.add_argument("--key", default="silent")
     p.add_argument("--note", default="")
+    p.add_argument("--bfd", action="store_true", help="wait for BFD Up at both route servers before each sample")
     p.set_defaults(fn=cmd_silent)
 
     p = sub.add_parser("footprint")

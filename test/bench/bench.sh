@@ -236,6 +236,29 @@ fi
 stop_daemon h1
 stop_daemon h2
 
+# --- 3b. silent host with BFD: a lab of its own (bfdd on every node, route servers with BFD) --------
+
+say "3b. h1 goes silent, BFD 200 ms x 3 (bgp.bfd, directly connected peers): $REPS_SILENT x"
+"$LAB" down >/dev/null 2>&1 || true
+if LAB_BFD=1 LAB_BFD_MS=200 "$LAB" up 2; then
+	printf '%s\n' $V4 $V6 >"$T/shared"
+	for h in h1 h2; do
+		role=primary; [[ $h == h2 ]] && role=secondary
+		"$LAB" failoverd-conf $h $role "$T/$h.d" |
+			sed "s|^  route_servers = \[\"\(.*\)\", \"\(.*\)\"\];|  neighbors = ( { address = \"\1\"; multihop = 0; }, { address = \"\2\"; multihop = 0; } );\n  bfd = true;\n  bfd_interval = 200;|" \
+			>"$T/$h-bfd.conf"
+		start_daemon $h "$T/$h-bfd.conf"
+	done
+	if wait_primary 60; then
+		bench --shared "$T/shared" silent --bfd --reps "$REPS_SILENT" --key silent.bfd \
+			--note "$REPS_SILENT repetitions (BENCH_REPS_SILENT), lab with bfdd (LAB_BFD=1)" || note "BFD silent run failed"
+	fi
+	stop_daemon h1
+	stop_daemon h2
+else
+	note "the BFD lab could not be built"
+fi
+
 # --- report ------------------------------------------------------------------------------------
 
 say "results ($(((SECONDS - t_start) / 60)) min $(((SECONDS - t_start) % 60)) s)"

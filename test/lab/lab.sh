@@ -26,7 +26,9 @@
 # Environment: LAB_PREFIX (default "folab"; names every namespace, pathspace and directory the lab
 # makes, so that two labs can coexist), LAB_DIR (state directory, default /run/$LAB_PREFIX),
 # LAB_TRANSPORT (v6 | v4 | mixed: which route-server addresses failoverd-conf uses; default v6),
-# LAB_RS_PASSWORD (at "up": the route servers require this TCP-MD5 password of every host; default none).
+# LAB_RS_PASSWORD (at "up": the route servers require this TCP-MD5 password of every host; default none),
+# LAB_BFD (at "up": 1 starts bfdd on every node and gives the route servers BFD for every host session,
+# LAB_BFD_MS x 3, default 200 ms; default off).
 
 LAB_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
@@ -147,7 +149,7 @@ frr_pids() {
 		pid=$(cat "$f" 2>/dev/null) || continue
 		[[ $pid =~ ^[0-9]+$ ]] || continue
 		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
-		[[ $comm =~ ^(zebra|bgpd|staticd|watchfrr)$ ]] && alive "$pid" && echo "$pid"
+		[[ $comm =~ ^(zebra|bgpd|staticd|watchfrr|bfdd)$ ]] && alive "$pid" && echo "$pid"
 	done
 	return 0
 }
@@ -181,7 +183,7 @@ frr_orphans() {
 	for f in /proc/[0-9]*/cmdline; do
 		pid=${f#/proc/}; pid=${pid%/cmdline}
 		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
-		[[ $comm =~ ^(zebra|bgpd|staticd|watchfrr)$ ]] || continue
+		[[ $comm =~ ^(zebra|bgpd|staticd|watchfrr|bfdd)$ ]] || continue
 		prev=
 		while IFS= read -r -d '' arg; do
 			if [[ $prev == -N ]] && is_lab_name "$arg"; then alive "$pid" && echo "$pid"; break; fi
@@ -266,15 +268,20 @@ frr_dirs() {
 rs_options() {
 	local pw=${LAB_RS_PASSWORD:-}
 	[[ -z $pw || $pw =~ ^[!-~]{1,80}$ ]] || die "LAB_RS_PASSWORD must be 1-80 printable characters, no spaces"
-	awk -v pw="$pw" '{ print } /^ neighbor HOSTS capability extended-nexthop$/ && pw != "" {
-		print " neighbor HOSTS password " pw }'
+	local bfd=${LAB_BFD:-} ms=${LAB_BFD_MS:-200}
+	[[ $ms =~ ^[0-9]{2,5}$ ]] || die "LAB_BFD_MS must be milliseconds (10-60000)"
+	awk -v pw="$pw" -v bfd="$bfd" -v ms="$ms" '{ print }
+		/^ neighbor HOSTS capability extended-nexthop$/ && pw != "" { print " neighbor HOSTS password " pw }
+		/^ neighbor HOSTS capability extended-nexthop$/ && bfd == "1" { print " neighbor HOSTS bfd profile lab" }
+		END { if (bfd == "1") printf "bfd\n profile lab\n  receive-interval %s\n  transmit-interval %s\n exit\n!\nexit\n!\n", ms, ms }'
 }
 
 # Starts NODE's zebra and bgpd (those not running) and, unless BOOT is "no", loads
 # /etc/frr/PATHSPACE/frr.conf with vtysh -b as frrinit.sh does.
 start_frr() {
-	local node=$1 boot=${2:-yes} ns=$P-$1 d pid
-	for d in zebra bgpd; do
+	local node=$1 boot=${2:-yes} ns=$P-$1 d pid daemons=(zebra bgpd)
+	[[ ${LAB_BFD:-} == 1 || -f $DIR/bfd ]] && daemons+=(bfdd)
+	for d in "${daemons[@]}"; do
 		pid=$(cat "$RUN/$ns/$d.pid" 2>/dev/null) || pid=
 		if [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null) == "$d" ]] && alive "$pid"; then
 			continue
@@ -310,6 +317,8 @@ cmd_up() {
 	install -d -m 0755 "$DIR"
 	echo "$P" >"$DIR/.lab-prefix"
 	echo "$n" >"$DIR/nhosts"
+	# Remembered, so that a later "start NODE" brings bfdd back too.
+	[[ ${LAB_BFD:-} == 1 ]] && touch "$DIR/bfd"
 	install -d -o frr -g frr -m 0755 "$DIR/log"
 
 	ns_add "$P-sw"
@@ -456,7 +465,7 @@ cmd_stop() {
 	check_node "$node"
 	(($#)) || set -- zebra bgpd
 	for d; do
-		[[ $d =~ ^(zebra|bgpd)$ ]] || die "stop: unknown daemon '$d'"
+		[[ $d =~ ^(zebra|bgpd|bfdd)$ ]] || die "stop: unknown daemon '$d'"
 		pid=$(cat "$RUN/$ps/$d.pid" 2>/dev/null) || continue
 		[[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null) == "$d" ]] && alive "$pid" && pids+=("$pid")
 	done

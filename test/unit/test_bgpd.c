@@ -137,6 +137,40 @@ START_TEST(test_bgpd_neighbors_md5_mismatch)
 }
 END_TEST
 
+/* BFD (captured from the lab, 8.4.4, LAB_BFD=1, directly connected peers, 200 ms x 3): up, then the host's
+ * switch port silent: BFD Down, bgpd Idle after "Cease/BFD Down". */
+START_TEST(test_bgpd_neighbors_bfd)
+{
+        fv = &frr_versions[0];
+        char *j = slurp("host-neighbors-bfd-up.json");
+        struct bgpd_status s = { 0 };
+        char why[256];
+
+        ck_assert_int_eq(bgpd_parse_neighbors(j, &s), 0);
+        ck_assert_uint_eq(s.n_peers, 2);
+        for (size_t i = 0; i < 2; i++) {
+                ck_assert(s.peers[i].established);
+                ck_assert_str_eq(s.peers[i].bfd, "Up");
+                ck_assert(!s.peers[i].auth);
+        }
+        bgpd_status_clear(&s);
+        free(j);
+        j = slurp("host-neighbors-bfd-down.json");
+        ck_assert_int_eq(bgpd_parse_neighbors(j, &s), 0);
+        ck_assert_uint_eq(s.n_peers, 2);
+        for (size_t i = 0; i < 2; i++) {
+                ck_assert_str_eq(s.peers[i].state, "Idle");
+                ck_assert_str_eq(s.peers[i].bfd, "Down");
+                ck_assert_str_eq(s.peers[i].notification, "Cease/BFD Down");
+                bgpd_peer_why(&s.peers[i], why, sizeof(why));
+                ck_assert_str_eq(why, "BFD down (last reset: BGP Notification send (Cease/BFD Down))");
+        }
+        check_invariants(&s);
+        bgpd_status_clear(&s);
+        free(j);
+}
+END_TEST
+
 START_TEST(test_bgpd_neighbors_down)
 {
         fv = &frr_versions[_i];
@@ -855,6 +889,7 @@ Suite *bgpd_suite(void)
         tcase_add_loop_test(tc, test_bgpd_neighbors_no_bgp, 0, N_FRR_VERSIONS);
         tcase_add_test(tc, test_bgpd_neighbors_sorted);
         tcase_add_test(tc, test_bgpd_neighbors_md5_mismatch);
+        tcase_add_test(tc, test_bgpd_neighbors_bfd);
         tcase_add_test(tc, test_bgpd_neighbors_wrong_types);
         tcase_add_test(tc, test_bgpd_neighbors_huge_numbers);
         tcase_add_test(tc, test_bgpd_malformed);

@@ -781,6 +781,27 @@ START_TEST(test_native_file_as_user)
         ck_assert(wait_results(e, &r, 0, 10000));
         ck_assert_msg(r.sev == SEV_DEGRADED, "%s: %s", r.description, r.message);
         ck_assert_str_eq(r.description, "file says 1");
+        check_free(c);
+
+        /* A directory nobody may search but not list (no inotify watch for them): read all the same. */
+        char hidden[512], hidden_file[600];
+        snprintf(hidden, sizeof(hidden), "%s/hidden", tmp);
+        snprintf(hidden_file, sizeof(hidden_file), "%s/health", hidden);
+        ck_assert_int_eq(mkdir(hidden, 0711), 0);
+        put(hidden_file, "0\n");
+        nc.path = hidden_file;
+        memset(&r, 0, sizeof(r));
+        ck_assert_int_eq(check_new(e, &cc, on_result, &r, &c), 0);
+        ck_assert_int_eq(check_start(c), 0);
+        ck_assert(wait_results(e, &r, 0, 10000));
+        ck_assert_msg(r.sev == SEV_OK, "%s: %s", r.description, r.message);
+        check_free(c);
+
+        nc.path = open_file;
+        memset(&r, 0, sizeof(r));
+        ck_assert_int_eq(check_new(e, &cc, on_result, &r, &c), 0);
+        ck_assert_int_eq(check_start(c), 0);
+        ck_assert(wait_results(e, &r, 0, 10000));
 
         /* A reload to no user: the next run reads as root. */
         struct check_conf as_root = cc;

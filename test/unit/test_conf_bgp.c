@@ -509,6 +509,42 @@ START_TEST(test_preference)
 }
 END_TEST
 
+static bool diag_has(enum diag_level lvl, const char *msg)
+{
+        char *m = subst(msg);
+        bool found = false;
+        for (size_t i = 0; i < d.n; i++)
+                found |= d.msgs[i].level == lvl && strcmp(d.msgs[i].text, m) == 0;
+        free(m);
+        return found;
+}
+
+/* bfdd must be enabled in FRR's daemons file beside frr.config; a warning says so, not an error. */
+START_TEST(test_bfdd_enabled)
+{
+        static const char conf[] = "datacenter = 4;\nbgp = { bfd = true; };\nfrr = { config = \"@DIR@/frr.conf\"; };";
+        const char *missing = "@DIR@/failoverd.conf: bgp.bfd: cannot read FRR's daemons file @DIR@/daemons (No such file "
+                              "or directory): BFD sessions come up only when bfdd runs (bfdd=yes)";
+        const char *off = "@DIR@/failoverd.conf: bgp.bfd: bfdd is not enabled in @DIR@/daemons: set bfdd=yes and restart "
+                          "FRR, or BFD sessions never come up";
+
+        one_ok(conf);
+        ck_assert(diag_has(DIAG_WARNING, missing));
+        free(unit_write(tdir, "daemons", "bgpd=yes\n# bfdd=yes\nbfdd=no\n", 0644));
+        one_ok(conf);
+        ck_assert(diag_has(DIAG_WARNING, off));
+        free(unit_write(tdir, "daemons", "bgpd=yes\n  bfdd = \"yes\"\n", 0644));
+        one_ok(conf);
+        ck_assert(!diag_has(DIAG_WARNING, off) && !diag_has(DIAG_WARNING, missing));
+        /* No BFD anywhere: the daemons file is not read. */
+        char daemons[600];
+        snprintf(daemons, sizeof(daemons), "%s/daemons", tdir);
+        ck_assert_int_eq(unlink(daemons), 0);
+        one_ok("datacenter = 4;\nfrr = { config = \"@DIR@/frr.conf\"; };");
+        ck_assert_uint_eq(d.n, 0);
+}
+END_TEST
+
 Suite *conf_bgp_suite(void)
 {
         Suite *s = suite_create("conf_bgp");
@@ -524,6 +560,7 @@ Suite *conf_bgp_suite(void)
         tcase_add_test(tc, test_redact);
         tcase_add_test(tc, test_secret_not_on_display);
         tcase_add_test(tc, test_preference);
+        tcase_add_test(tc, test_bfdd_enabled);
         suite_add_tcase(s, tc);
         return s;
 }

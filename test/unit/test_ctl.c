@@ -1307,7 +1307,8 @@ START_TEST(test_ctl_failoverctl_no_daemon_and_usage)
         ck_assert_int_eq(run_ctl(dir, 0, &out, &err, "--socket", none, "status", NULL), 3);
         char want[512];
         snprintf(want, sizeof(want), "failoverctl: cannot reach failoverd at %s: No such file or directory (is "
-                 "failoverd running?)\n", none);
+                 "failoverd running? with another runtime_directory give -s RUNTIME_DIRECTORY/control or -c FILE)\n",
+                 none);
         ck_assert_str_eq(err, want);
         ck_assert_str_eq(out, "");
         free(out);
@@ -1427,6 +1428,37 @@ START_TEST(test_ctl_failoverctl_with_daemon)
         free(out);
         free(err);
         free(cpath);
+
+        /* A configuration the daemon would refuse (an unknown key) with a runtime_directory of its own: -c
+         * still finds the socket, and reload shows the daemon's answer, not "is failoverd running?". */
+        snprintf(conf, sizeof(conf), "role = \"primary\";\nbogus_key = 1;\nruntime_directory = \"%s\";\n", f.dir);
+        cpath = unit_write(f.dir, "broken.conf", conf, 0644);
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "-c", cpath, "reload", NULL), 1);
+        ck_assert_str_eq(err, "failoverctl: failoverd refused reload: Input/output error\n");
+        pthread_mutex_lock(&f.lock);
+        ck_assert_str_eq(f.last_cmd, "reload");
+        pthread_mutex_unlock(&f.lock);
+        free(out);
+        free(err);
+        free(cpath);
+        /* One that cannot be read at all: said, and no guess at another socket. */
+        cpath = unit_write(f.dir, "syntax.conf", "role = \"primary\";\nruntime_directory = ;\n", 0644);
+        ck_assert_int_eq(run_ctl(f.dir, 0, &out, &err, "-c", cpath, "reload", NULL), 2);
+        assert_contains(err, "failoverctl: cannot find the control socket: ");
+        assert_contains(err, "syntax.conf:2: syntax error");
+        assert_contains(err, "; give it with -s PATH\n");
+        free(out);
+        free(err);
+        free(cpath);
+        /* Without -c nothing is read: the default socket, no warning about a configuration. */
+        int rc = run_ctl(f.dir, 0, &out, &err, "-t", "0.5", "ping", NULL);
+        ck_assert_msg(rc == 0 || rc == 3, "exit %d: %s", rc, err);
+        ck_assert_ptr_null(strstr(err, "warning"));
+        ck_assert_ptr_null(strstr(err, ".conf"));
+        if (rc == 3)
+                assert_contains(err, "cannot reach failoverd at /run/failoverd/control: ");
+        free(out);
+        free(err);
 
         /* Permission denied: exit 4. */
         if (geteuid() == 0) {

@@ -533,6 +533,24 @@ START_TEST(test_metrics_group)
 }
 END_TEST
 
+/* Per-peer BFD: a sample only for the sessions that have BFD. */
+START_TEST(test_metrics_bfd)
+{
+        struct metrics_peer p[] = { { "2001:db8:f0::1", true, 5, 2, "Up" }, { "2001:db8:f0::2", false, 0, 0, "Down" },
+                                    { "192.0.2.1", true, 5, 2, NULL } };
+        struct metrics_snapshot s = snapshot(STATE_PRIMARY);
+        struct expo e;
+        s.peers = p;
+        s.n_peers = 3;
+        char *text = render(&s, &e);
+        ck_assert(val(&e, "failoverd_route_server_bfd_up{peer=\"2001:db8:f0::1\"}") == 1);
+        ck_assert(val(&e, "failoverd_route_server_bfd_up{peer=\"2001:db8:f0::2\"}") == 0);
+        ck_assert(!has(&e, "failoverd_route_server_bfd_up{peer=\"192.0.2.1\"}"));
+        expo_free(&e);
+        free(text);
+}
+END_TEST
+
 START_TEST(test_metrics_documented)
 {
         /* docs/metrics.md names every family the renderer writes. */
@@ -565,6 +583,7 @@ Suite *metrics_suite(void)
         Suite *s = suite_create("metrics");
         TCase *tc = tcase_create("core");
         tcase_add_test(tc, test_metrics_values);
+        tcase_add_test(tc, test_metrics_bfd);
         tcase_add_test(tc, test_metrics_states);
         tcase_add_test(tc, test_metrics_escaping);
         tcase_add_test(tc, test_metrics_deterministic);
