@@ -68,7 +68,8 @@ static void set_phase(struct manager *m, enum manager_phase to, const char *reas
         log_info("manager: %s -> %s (%s)", phase_names[from], phase_names[to], reason);
         m->phase = to;
         if (to == PHASE_STOPPING || to == PHASE_STOP_WITHDRAW) {
-                double secs = (to == PHASE_STOP_WITHDRAW ? 2 : 1) * m->conf->frr.timeout + 2;
+                double secs = to == PHASE_STOP_WITHDRAW ? 2 * m->conf->frr.timeout + 2 + m->conf->drain_delay
+                                                        : m->conf->frr.timeout + 2;
                 int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC, (uint64_t)(secs * 1e6),
                                                    100000, on_stop_timeout, m);
                 if (r < 0) {
@@ -244,6 +245,21 @@ static bool withdrawn_everywhere(const struct manager *m)
                 if (m->queue.applied_each[s] != STATE_WITHDRAWN)
                         return false;
         return true;
+}
+
+/* on_stop = "withdraw": every service to the state the drain's order gives it now (demoted, then withdrawn). */
+static void stop_order(struct manager *m)
+{
+        enum fo_state targets[CONF_MAX_SERVICES];
+        enum fo_state best = services_withdraw_all(m->services);
+        if (best != m->target) {
+                m->previous = m->target;
+                m->target = best;
+        }
+        services_targets(m->services, targets);
+        queue_decide_each(&m->queue, targets, m->target);
+        notify_changed(m);
+        publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
 }
 
 static void stop_exit(void *userdata)
@@ -470,6 +486,16 @@ static int service_drain(struct manager *m, bool on, const char *detail)
         return r;
 }
 
+/* agent/drain.c: a drain's order moved on (its drain_delay ended, the drain check answered). */
+static void on_drain_order(void *userdata)
+{
+        struct manager *m = userdata;
+        if (m->phase == PHASE_STOP_WITHDRAW)
+                stop_order(m);
+        else
+                evaluate(m);
+}
+
 /* agent/drain.c: a drain file could not be saved, or can again. */
 static void on_drain_changed(struct drain *d, void *userdata)
 {
@@ -586,17 +612,15 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (m->conf->on_stop_withdraw && m->phase != PHASE_STARTING && m->target != STATE_INVALID) {
                 /* on_stop = "withdraw": the traffic moves off before the process exits. Bounded by two applies
                  * (the one in flight and the withdrawal), below the unit's TimeoutStopSec. */
-                enum fo_state targets[CONF_MAX_SERVICES];
+                double secs = 2 * m->conf->frr.timeout + 2 + m->conf->drain_delay;
                 set_phase(m, PHASE_STOP_WITHDRAW, sig);
-                log_info("%s: withdrawing every service before exiting (on_stop = \"withdraw\", at most %.0f s)",
-                         sig, 2 * m->conf->frr.timeout + 2);
-                services_withdraw_all(m->services);
-                m->previous = m->target;
-                m->target = STATE_WITHDRAWN;
-                services_targets(m->services, targets);
-                queue_decide_each(&m->queue, targets, STATE_WITHDRAWN);
-                notify_changed(m);
-                publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
+                log_info("%s: withdrawing every service before exiting (on_stop = \"withdraw\"%s, at most %.0f s)",
+                         sig, m->conf->drain_delay > 0 ? ", demoted for drain_delay first" : "", secs);
+                /* The unit's TimeoutStopSec covers two applies; a drain_delay gets systemd's extension. */
+                if (m->conf->drain_delay > 0)
+                        sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu", (unsigned long long)((secs + 5) * 1e6));
+                drain_stop(m->drain);
+                stop_order(m);
                 if (m->queue.state != QUEUE_APPLYING && withdrawn_everywhere(m)) {
                         stop_withdrawn(m);
                 } else if (m->queue.state == QUEUE_BGPD_WAIT) {
@@ -656,6 +680,7 @@ int manager_init(struct manager *m, const char *path)
         r = drain_new(m->event, m->conf, on_drain_changed, m, &m->drain);
         if (r < 0)
                 return r;
+        drain_on_order(m->drain, on_drain_order, m);
         r = services_new(m->event, m->drain, on_services_due, m, &m->services);
         if (r >= 0)
                 r = services_rebuild(m->services, m->conf);

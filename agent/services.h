@@ -58,5 +58,6 @@ void services_targets(const struct services *ss, enum fo_state *targets);
 void services_snapshot(const struct services *ss, const enum fo_state *applied_each, struct snapshot *snap);
 /* "web primary, db secondary" for STATUS=, or "" for the one default service. */
 void services_summary(const struct services *ss, char *out, size_t len);
-/* on_stop = "withdraw": every service's target becomes withdrawn. */
-void services_withdraw_all(struct services *ss);
+/* on_stop = "withdraw": every service's target becomes withdrawn, in the drain's order (demoted for
+ * drain_delay first: agent/drain.c); call again when that order moves on. Returns the headline. */
+enum fo_state services_withdraw_all(struct services *ss);
