@@ -168,6 +168,17 @@ static bool withdrawn_everywhere(const struct manager *m)
         return true;
 }
 
+/* on_stop = "withdraw": every service to the state the drain's order gives it now (demoted, then withdrawn). */
+static void stop_order(struct manager *m)
+{
+        enum fo_state targets[CONF_MAX_SERVICES];
+        services_withdraw_all(m);
+        services_targets(m, targets);
+        queue_decide_each(&m->queue, targets, m->target);
+        services_notify(m);
+        publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
+}
+
 static void stop_exit(void *userdata)
 {
         struct manager *m = userdata;
@@ -379,6 +390,16 @@ static int service_drain(struct manager *m, bool on, const char *detail)
         return r;
 }
 
+/* agent/drain.c: a drain's order moved on (its drain_delay ended, the drain check answered). */
+static void on_drain_order(void *userdata)
+{
+        struct manager *m = userdata;
+        if (m->stopping && m->stop_withdraw)
+                stop_order(m);
+        else
+                evaluate(m);
+}
+
 /* agent/drain.c: a drain file could not be saved, or can again. */
 static void on_drain_changed(struct drain *d, void *userdata)
 {
@@ -491,16 +512,15 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (m->conf->on_stop_withdraw && m->started && m->target != STATE_INVALID) {
                 /* on_stop = "withdraw": the traffic moves off before the process exits. Bounded by two applies
                  * (the one in flight and the withdrawal), below the unit's TimeoutStopSec. */
-                double secs = 2 * m->conf->frr.timeout + 2;
-                enum fo_state targets[CONF_MAX_SERVICES];
+                double secs = 2 * m->conf->frr.timeout + 2 + m->conf->drain_delay;
                 m->stop_withdraw = true;
-                log_info("%s: withdrawing every service before exiting (on_stop = \"withdraw\", at most %.0f s)",
-                         sig, secs);
-                services_withdraw_all(m);
-                services_targets(m, targets);
-                queue_decide_each(&m->queue, targets, STATE_WITHDRAWN);
-                services_notify(m);
-                publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
+                log_info("%s: withdrawing every service before exiting (on_stop = \"withdraw\"%s, at most %.0f s)",
+                         sig, m->conf->drain_delay > 0 ? ", demoted for drain_delay first" : "", secs);
+                /* The unit's TimeoutStopSec covers two applies; a drain_delay gets systemd's extension. */
+                if (m->conf->drain_delay > 0)
+                        sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu", (unsigned long long)((secs + 5) * 1e6));
+                drain_stop(m->drain);
+                stop_order(m);
                 int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
                                                    (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);
                 if (r < 0)
@@ -561,6 +581,7 @@ int manager_init(struct manager *m, const char *path)
         r = drain_new(m->event, m->conf, on_drain_changed, m, &m->drain);
         if (r < 0)
                 return r;
+        drain_on_order(m->drain, on_drain_order, m);
         queue_init(&m->queue, m->event, m->conf, on_queue_ended, m);
         r = outputs_new(m->event, &m->outputs);
         if (r < 0)

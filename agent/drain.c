@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "drain.h"
 #include "file.h"
 #include "log.h"
+#include "proc.h"
 
 #define HOST_FILE "drain"               /* state_directory/drain; a service's: state_directory/drain.NAME */
 
@@ -19,6 +21,7 @@ struct drain_one {
         char *reason;
         struct file_job *job;           /* the file being written or removed */
         bool dirty;                     /* save again once job is done */
+        uint64_t since_usec;            /* CLOCK_MONOTONIC of the drain in this run; 0: from before this start */
 };
 
 struct drain {
@@ -30,7 +33,18 @@ struct drain {
         char *save_error;               /* the host's last save failed: why */
         drain_changed_fn changed;
         void *userdata;
+        /* The order (drain_delay, drain_check). */
+        bool stopping;                  /* drain_stop(): every service, since stop_usec */
+        uint64_t stop_usec;
+        sd_event_source *order_timer;   /* a drain_delay ends, or the drain check is due */
+        struct proc *check;             /* the drain check running */
+        int peer;                       /* its last verdict: 1 the other host is healthy, 0 not, -1 not known */
+        uint64_t next_check_usec;
+        void (*order_changed)(void *userdata);
+        void *order_userdata;
 };
+
+static void reschedule(struct drain *d);
 
 static int path_of(const struct drain *d, const struct drain_one *o, char *out, size_t len)
 {
@@ -156,10 +170,13 @@ static int set(struct drain_one *o, bool on, const char *reason)
         char *copy = on && reason && *reason ? strdup(reason) : NULL;
         if (on && reason && *reason && !copy)
                 return -ENOMEM;
+        if (on && !o->on)
+                o->since_usec = clock_mono_usec();
         o->on = on;
         free(o->reason);
         o->reason = copy;
         save(o);
+        reschedule(o->owner);
         return 0;
 }
 
@@ -172,6 +189,7 @@ int drain_new(sd_event *e, const struct conf *c, drain_changed_fn changed, void 
                 return -ENOMEM;
         d->event = sd_event_ref(e);
         d->conf = c;
+        d->peer = -1;
         d->changed = changed;
         d->userdata = userdata;
         if (!(d->host = one_new(d, NULL))) {
@@ -220,6 +238,7 @@ int drain_set_conf(struct drain *d, const struct conf *c)
         free(d->svc);
         d->svc = v;
         d->n_svc = n;
+        reschedule(d);
         return 0;
 }
 
@@ -236,6 +255,8 @@ struct drain *drain_free(struct drain *d)
                 for (int k = 0; all[i] && all[i]->job && k < 3; k++)
                         if (!file_job_finish(all[i]->job, 10000))
                                 all[i]->job = NULL;     /* cancelled: the disk did not answer in 10 s */
+        d->order_timer = sd_event_source_disable_unref(d->order_timer);
+        d->check = proc_free(d->check);
         for (size_t i = 0; i < d->n_svc; i++)
                 one_free(d->svc[i]);
         free(d->svc);
@@ -287,4 +308,150 @@ int drain_resume_services(struct drain *d)
 const char *drain_save_error(const struct drain *d)
 {
         return d->save_error;
+}
+
+static uint64_t delay_usec(const struct drain *d)
+{
+        return (uint64_t)(d->conf->drain_delay * 1e6);
+}
+
+/* One drain's phase: demoted until its delay is over, then until the drain check says yes (if any). */
+static enum drain_phase phase_one(const struct drain *d, bool on, uint64_t since, uint64_t now)
+{
+        if (!on)
+                return DRAIN_NONE;
+        if (since && now < since + delay_usec(d))
+                return DRAIN_DEMOTE;
+        return d->conf->drain_check && d->peer != 1 ? DRAIN_DEMOTE : DRAIN_WITHDRAW;
+}
+
+static enum drain_phase worst(enum drain_phase a, enum drain_phase b)
+{
+        return a > b ? a : b;
+}
+
+enum drain_phase drain_phase(const struct drain *d, size_t s)
+{
+        uint64_t now = clock_mono_usec();
+        const struct drain_one *o = s < d->n_svc ? d->svc[s] : NULL;
+        enum drain_phase p = phase_one(d, d->host->on, d->host->since_usec, now);
+        if (o)
+                p = worst(p, phase_one(d, o->on, o->since_usec, now));
+        return worst(p, phase_one(d, d->stopping, d->stop_usec, now));
+}
+
+double drain_demote_left(const struct drain *d, size_t s)
+{
+        uint64_t now = clock_mono_usec(), end = 0;
+        const struct drain_one *all[] = { d->host, s < d->n_svc ? d->svc[s] : NULL };
+        for (size_t i = 0; i < 2; i++)
+                if (all[i] && all[i]->on && all[i]->since_usec && all[i]->since_usec + delay_usec(d) > end)
+                        end = all[i]->since_usec + delay_usec(d);
+        if (d->stopping && d->stop_usec + delay_usec(d) > end)
+                end = d->stop_usec + delay_usec(d);
+        return end > now ? (double)(end - now) / 1e6 : 0;
+}
+
+static void order_changed(struct drain *d)
+{
+        if (d->order_changed)
+                d->order_changed(d->order_userdata);
+}
+
+static void on_check_done(struct proc *p, struct proc_result *r, void *userdata)
+{
+        struct drain *d = userdata;
+        char what[160];
+        (void)p;
+
+        d->check = NULL;
+        int verdict = r->exited && r->status == 0;
+        proc_describe(r, what, sizeof(what));
+        if (verdict != d->peer) {
+                if (verdict)
+                        log_notice("drain check: the other host is healthy (%s): a drain past drain_delay withdraws", what);
+                else
+                        log_warn("drain check: the other host is not known to be healthy (%s%s%s): drained services "
+                                 "stay demoted, checked again every %g s", what, r->output && *r->output ? ": " : "",
+                                 r->output ? r->output : "", d->conf->bgp.poll_interval);
+        }
+        d->peer = verdict;
+        d->next_check_usec = clock_mono_usec() + (uint64_t)(d->conf->bgp.poll_interval * 1e6);
+        reschedule(d);
+        order_changed(d);
+}
+
+static void run_check(struct drain *d)
+{
+        struct proc_opts o = {
+                .argv = d->conf->drain_check,
+                .timeout_usec = (uint64_t)(d->conf->checks.timeout * 1e6),
+                .first_line_only = true,
+        };
+        int r = proc_spawn(d->event, &o, on_check_done, d, &d->check);
+        if (r < 0) {
+                log_err("drain check: cannot start %s: %s", d->conf->drain_check[0], strerror(-r));
+                d->next_check_usec = clock_mono_usec() + (uint64_t)(d->conf->bgp.poll_interval * 1e6);
+        }
+}
+
+static int on_order_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct drain *d = userdata;
+        (void)s;
+        (void)usec;
+        d->order_timer = sd_event_source_disable_unref(d->order_timer);
+        reschedule(d);
+        order_changed(d);
+        return 0;
+}
+
+/* Arms the timer for the next end of a delay and runs the drain check when one is due. */
+static void reschedule(struct drain *d)
+{
+        uint64_t now = clock_mono_usec(), next = 0;
+        bool past = false;              /* a drain is past its delay: the drain check decides it */
+        const struct drain_one *all[1 + CONF_MAX_SERVICES];
+        size_t n = 0;
+
+        all[n++] = d->host;
+        for (size_t i = 0; i < d->n_svc && n < sizeof(all) / sizeof(all[0]); i++)
+                all[n++] = d->svc[i];
+        for (size_t i = 0; i <= n; i++) {
+                bool on = i < n ? all[i]->on : d->stopping;
+                uint64_t since = i < n ? all[i]->since_usec : d->stop_usec;
+                if (!on)
+                        continue;
+                uint64_t end = since ? since + delay_usec(d) : 0;
+                if (end > now && (!next || end < next))
+                        next = end;
+                past = past || end <= now;
+        }
+        if (!past) {
+                d->peer = -1;           /* a verdict is about one drain: the next one asks again */
+                d->check = proc_free(d->check);
+        } else if (d->conf->drain_check && !d->check) {
+                if (d->next_check_usec <= now)
+                        run_check(d);
+                else if (!next || d->next_check_usec < next)
+                        next = d->next_check_usec;
+        }
+        d->order_timer = sd_event_source_disable_unref(d->order_timer);
+        if (next && sd_event_add_time(d->event, &d->order_timer, CLOCK_MONOTONIC, next, 1000, on_order_timer, d) < 0)
+                log_err("drain: cannot arm the drain_delay timer: the drain withdraws at the next decision");
+}
+
+void drain_on_order(struct drain *d, void (*fn)(void *userdata), void *userdata)
+{
+        d->order_changed = fn;
+        d->order_userdata = userdata;
+}
+
+void drain_stop(struct drain *d)
+{
+        if (d->stopping)
+                return;
+        d->stopping = true;
+        d->stop_usec = clock_mono_usec();
+        reschedule(d);
 }

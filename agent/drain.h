@@ -36,3 +36,20 @@ int drain_set_service(struct drain *d, const char *name, bool on, const char *re
 int drain_resume_services(struct drain *d);
 /* Why the host drain's file could not be written or removed, or NULL. */
 const char *drain_save_error(const struct drain *d);
+
+/* The ordered drain (drain_delay, drain_check): what a drain does to service s now. A drain demotes first,
+ * for drain_delay seconds from when it was asked in this run (one saved before this start is past it), and
+ * with a drain_check for as long as that check does not say the other host is healthy (it runs when the
+ * delay is over, then every bgp.poll_interval while a drain lasts). */
+enum drain_phase {
+        DRAIN_NONE,
+        DRAIN_DEMOTE,
+        DRAIN_WITHDRAW,
+};
+enum drain_phase drain_phase(const struct drain *d, size_t s);
+/* Seconds until the demotion of service s ends by time alone, 0 when it does not wait for time. */
+double drain_demote_left(const struct drain *d, size_t s);
+/* Called whenever a phase may have changed (a delay ended, the drain check's verdict changed). */
+void drain_on_order(struct drain *d, void (*fn)(void *userdata), void *userdata);
+/* on_stop = "withdraw": every service drained from now, in the same order, never saved. */
+void drain_stop(struct drain *d);

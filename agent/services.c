@@ -88,7 +88,16 @@ static void describe(struct manager *m, size_t s, const size_t *idx)
         size_t len = sizeof(v->reason);
 
         const char *why = NULL;
-        if (drain_host(m->drain, &why) || drain_service(m->drain, s, &why)) {
+        double left = drain_demote_left(m->drain, s);
+        if (v->st.drain_demote && left > 0) {
+                (void)(drain_host(m->drain, &why) || drain_service(m->drain, s, &why));
+                snprintf(r, len, "draining: demoted, withdrawn in %.1f s (drain_delay)%s%s", left, why ? ": " : "",
+                         why ? why : "");
+        } else if (v->st.drain_demote) {
+                (void)(drain_host(m->drain, &why) || drain_service(m->drain, s, &why));
+                snprintf(r, len, "draining: demoted until drain_check says the other host is healthy%s%s",
+                         why ? ": " : "", why ? why : "");
+        } else if (drain_host(m->drain, &why) || drain_service(m->drain, s, &why)) {
                 snprintf(r, len, "drained%s%s", why ? ": " : "", why ? why : "");
         } else if (v->st.why >= 0) {
                 struct check *c = m->checks[idx[v->st.why]];
@@ -172,7 +181,9 @@ bool services_evaluate(struct manager *m)
                         n++;
                 }
                 enum fo_state before = v->st.target;
-                bool drained = drain_host(m->drain, NULL) || drain_service(m->drain, s, NULL);
+                enum drain_phase ph = drain_phase(m->drain, s);
+                bool drained = ph == DRAIN_WITHDRAW;
+                v->st.drain_demote = ph == DRAIN_DEMOTE;
                 bool changed = svc_decide(sv, &v->st, cs, rise, n, drained, now, &next);
                 if (next > 0 && (next_all == 0 || next < next_all))
                         next_all = next;
@@ -293,18 +304,35 @@ void services_summary(const struct manager *m, char *out, size_t len)
 
 void services_withdraw_all(struct manager *m)
 {
+        enum fo_state best = STATE_WITHDRAWN;
         for (size_t s = 0; s < m->n_svc; s++) {
                 struct svc_rt *v = &m->svc[s];
-                if (v->st.target == STATE_WITHDRAWN)
+                /* In the drain's order (agent/drain.c): demoted for drain_delay first, then withdrawn. */
+                enum fo_state to = drain_phase(m->drain, s) == DRAIN_DEMOTE ? STATE_DEMOTED : STATE_WITHDRAWN;
+                if (!state_better(v->st.target, to)) {
+                        if (state_better(v->st.target, best))
+                                best = v->st.target;
                         continue;
+                }
                 v->previous = v->st.target;
-                v->st.target = STATE_WITHDRAWN;
+                v->st.target = to;
                 v->since = now_real();
                 v->transitions++;
-                snprintf(v->reason, sizeof(v->reason), "stopping (on_stop = \"withdraw\")");
+                if (to == STATE_DEMOTED && drain_demote_left(m->drain, s) > 0)
+                        snprintf(v->reason, sizeof(v->reason), "stopping (on_stop = \"withdraw\"): demoted, withdrawn in "
+                                 "%.1f s (drain_delay)", drain_demote_left(m->drain, s));
+                else if (to == STATE_DEMOTED)
+                        snprintf(v->reason, sizeof(v->reason), "stopping (on_stop = \"withdraw\"): demoted until "
+                                 "drain_check says the other host is healthy");
+                else
+                        snprintf(v->reason, sizeof(v->reason), "stopping (on_stop = \"withdraw\")");
                 log_change(m, s);
                 v->notify_pending = true;
+                if (state_better(to, best))
+                        best = to;
         }
-        m->previous = m->target;
-        m->target = STATE_WITHDRAWN;
+        if (best != m->target) {
+                m->previous = m->target;
+                m->target = best;
+        }
 }

@@ -35,5 +35,6 @@ void services_targets(const struct manager *m, enum fo_state *targets);
 void services_snapshot(const struct manager *m, struct snapshot *snap);
 /* "web primary, db secondary" for STATUS=, or "" for the one default service. */
 void services_summary(const struct manager *m, char *out, size_t len);
-/* on_stop = "withdraw": every service's target becomes withdrawn. */
+/* on_stop = "withdraw": every service's target becomes withdrawn, in the drain's order (demoted for
+ * drain_delay first: agent/drain.c); call again when that order moves on. */
 void services_withdraw_all(struct manager *m);

@@ -241,6 +241,7 @@ int snapshot_metrics(const struct snapshot *s, struct buf *out)
                         .uptime_seconds = p && p->established ? p->uptime_msec / 1e3 : 0,
                         .prefixes_sent = p ? p->prefixes_sent : 0,
                         .bfd = p && p->bfd[0] ? p->bfd : NULL,
+                        .state = p && p->state[0] ? p->state : NULL,
                 };
         }
         for (size_t i = 0; i < s->n_prefixes; i++) {

@@ -516,9 +516,11 @@ void bgpd_peer_why(const struct bgpd_peer *p, char *buf, size_t len)
                                : "no TCP session: the peer does not answer or refuses";
         /* "BGP Notification send/received" says little without the notification's reason. */
         char reset[sizeof(p->last_reset) + sizeof(p->notification) + 4] = "";
-        if (p->last_reset[0] && p->notification[0] && strstr(p->last_reset, "Notification"))
+        /* Never established: FRR 8.4 still names a reset ("Waiting for peer OPEN") that says nothing. */
+        bool was_up = p->connections > 0;
+        if (was_up && p->last_reset[0] && p->notification[0] && strstr(p->last_reset, "Notification"))
                 snprintf(reset, sizeof(reset), "%s (%s)", p->last_reset, p->notification);
-        else
+        else if (was_up)
                 snprintf(reset, sizeof(reset), "%s", p->last_reset);
         if (what && reset[0])
                 snprintf(buf, len, "%s (last reset: %s)", what, reset);

@@ -130,9 +130,11 @@ static void read_done(struct native *n)
                 u->dead = true;
                 native_forget(n);
         }
-        if (err)
-                bus_failed(n, what, NULL, -err);
-        else
+        if (err) {
+                struct native_result r;        /* what says why already */
+                native_result_set(&r, SEV_FAILED, "unit state unknown", "%s: %s", n->conf->unit, what);
+                native_value(n, &r);
+        } else
                 grade(n, active, sub, restarts);
 }
 

@@ -546,13 +546,33 @@ static void check_metrics_file(const struct conf_ctx *x, const config_setting_t 
                                                  : "not a directory");
 }
 
+/* drain_delay and drain_check (agent/drain.c): the order of a drain. */
+static void parse_drain(const struct conf_ctx *x, const config_setting_t *root, struct conf *c)
+{
+        config_setting_t *list;
+
+        conf_get_seconds(x, root, NULL, "drain_delay", 3600, &c->drain_delay);
+        int n = conf_get_strlist(x, root, NULL, "drain_check", &list);
+        if (n == 0 && list)
+                conf_err(x, DIAG_ERROR, list, "drain_check", NULL, "must not be an empty list");
+        if (n <= 0)
+                return;
+        const char *a0 = config_setting_get_string(config_setting_get_elem(list, 0));
+        if (!conf_valid_path(a0)) {
+                conf_err(x, DIAG_ERROR, list, "drain_check[0]", a0, "must be an absolute path without control characters");
+                return;
+        }
+        conf_check_program(x, DIAG_ERROR, list, "drain_check[0]", a0, "the drain check");
+        c->drain_check = conf_strv_from_list(list, n);
+}
+
 static void parse_root(const struct conf_ctx *x, const config_setting_t *root, struct conf *c)
 {
         static const char *const keys[] = {
                 "role", "datacenter", "shared_ips", "hostname", "bgp", "frr", "checks", "notify",
                 "metrics_file", "state_directory", "runtime_directory", "control", "failsafe", "services",
-                "on_stop", "group", "addresses", "addresses_on_stop", "failback_delay", "flap_limit", "flap_window",
-                "flap_hold", "start", NULL,
+                "on_stop", "group", "addresses", "addresses_on_stop", "drain_delay", "drain_check", "failback_delay",
+                "flap_limit", "flap_window", "flap_hold", "start", NULL,
         };
         const char *v;
 
@@ -569,6 +589,7 @@ static void parse_root(const struct conf_ctx *x, const config_setting_t *root, s
         /* services = ( ... ) replaces the top-level role and shared_ips (lib/conf_services.c). */
         conf_parse_services(x, root, c);
         parse_addresses(x, root, c);
+        parse_drain(x, root, c);
         int r = c->services_form ? -1 : conf_get_str(x, root, NULL, "role", &v);
         if (r == 0)
                 conf_err(x, DIAG_ERROR, NULL, "role", NULL, "required key is missing (\"primary\" or \"secondary\")");
@@ -725,6 +746,7 @@ struct conf *conf_free(struct conf *c)
         free(c->checks.cred);
         conf_free_checks(c->check, c->n_checks);
         strv_free(c->notify);
+        strv_free(c->drain_check);
         free(c->metrics_file);
         free(c->state_directory);
         free(c->runtime_directory);

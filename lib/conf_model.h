@@ -147,4 +147,8 @@ struct conf {
         /* Shared addresses on lo (agent/addresses.c). */
         bool addresses_manage;          /* addresses = "manage": failoverd puts them on lo and keeps them there */
         bool addresses_remove;          /* addresses_on_stop = "remove": off lo once a stop's withdrawal is in bgpd */
+
+        /* The ordered drain (agent/drain.c). */
+        double drain_delay;             /* seconds a drain keeps a service demoted before it withdraws; 0: at once */
+        char **drain_check;             /* argv: exit 0 says the other host is healthy; NULL: not asked */
 };

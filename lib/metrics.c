@@ -317,6 +317,20 @@ int metrics_render(const struct metrics_snapshot *s, struct buf *out)
                 sample_u(out, g, "failoverd_route_server_prefixes_sent", "peer", PEER(i)->address,
                          PEER(i)->prefixes_sent);
 
+        /* One-hot over BGP's FSM states (RFC 4271 8.2.2), as bgpd names them; absent while bgpd is not read. */
+        static const char *const bgp_states[] = { "Idle", "Connect", "Active", "OpenSent", "OpenConfirm",
+                                                  "Established", NULL };
+        family(out, "failoverd_route_server_state", "gauge",
+               "1 for the BGP state bgpd reports for the session (Idle, Connect, Active, OpenSent, OpenConfirm, "
+               "Established), 0 for the others.");
+        for (long i = 0; i < np; i++)
+                for (const char *const *st = bgp_states; PEER(i)->state && *st; st++) {
+                        open_labels(out, "failoverd_route_server_state", g, true);
+                        buf_puts(out, "peer=\"");
+                        put_label_value(out, PEER(i)->address);
+                        buf_printf(out, "\",state=\"%s\"} %d\n", *st, strcmp(PEER(i)->state, *st) == 0);
+                }
+
         family(out, "failoverd_route_server_bfd_up", "gauge",
                "1 while the session's BFD is Up, 0 while not; absent for a session without BFD.");
         for (long i = 0; i < np; i++)

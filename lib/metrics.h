@@ -24,6 +24,7 @@ struct metrics_peer {
         double uptime_seconds;
         uint64_t prefixes_sent;
         const char *bfd;                /* the session's BFD state ("Up", "Down", ...), NULL without BFD */
+        const char *state;              /* bgpd's bgpState ("Established", "Active", ...), NULL when unknown */
 };
 
 struct metrics_prefix {

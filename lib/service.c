@@ -79,6 +79,9 @@ bool svc_decide(const struct service *sv, struct svc_state *st, const struct che
         *next = 0;
         st->flap_started = false;
         st->raw = fsm_effective(sv->role, drained, checks, n, &st->why);
+        /* An ordered drain demotes first (agent/drain.c); like a drain, it is no failback and no flap. */
+        if (st->drain_demote && state_better(st->raw, STATE_DEMOTED))
+                st->raw = STATE_DEMOTED;
         if (sv->start == START_WITHDRAWN && !st->gate_open && !drained) {
                 if (!gate_passed(checks, rise, n)) {
                         if (prev != STATE_WITHDRAWN)
@@ -90,6 +93,7 @@ bool svc_decide(const struct service *sv, struct svc_state *st, const struct che
                 if (prev == STATE_WITHDRAWN)
                         st->by_drain = true;    /* the end of gating is no failback either */
         }
+        drained = drained || st->drain_demote;
         if (prev == STATE_INVALID)
                 return set_target(st, st->raw, drained, false, now);
         if (st->flap_until > 0 && now >= st->flap_until) {

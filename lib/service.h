@@ -32,6 +32,7 @@ struct svc_state {
         bool by_drain;                  /* target is low because of a drain: a resume is not a failback */
         bool flap_started;              /* damping began in this call: the caller logs it once */
         unsigned flap_count;            /* the changes counted when it began */
+        bool drain_demote;              /* set by the caller: a drain's first phase holds it at most demoted */
 };
 
 void svc_state_init(struct svc_state *st);

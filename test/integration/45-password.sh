@@ -57,6 +57,12 @@ CTL2 status > "$T/h2-status.txt"
 cat "$T/h2-status.txt"
 grep -q "TCP-MD5 password mismatch" "$T/h2-status.txt" || fail "h2's status screen does not say why"
 ok "h2's status screen names the password"
+wait_until 10 "h2's metrics to show the session not Established" \
+	'grep -q "^failoverd_route_server_state{peer=\"2001:db8:f0::1\",state=\"Established\"} 0$" "$T/h2.prom"' ||
+	{ cat "$T/h2.prom"; fail "metrics: no failoverd_route_server_state for h2's session"; }
+grep -E '^failoverd_route_server_state\{peer="2001:db8:f0::1",state="(Connect|Active)"\} 1$' "$T/h2.prom" ||
+	fail "metrics: h2's session is neither Connect nor Active"
+ok "h2's metrics: the session's BGP state"
 
 say "the password appears nowhere but in frr.conf"
 wait_until 10 "h1's metrics" '[ -s "$T/h1.prom" ]' || fail "no metrics file"

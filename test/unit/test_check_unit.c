@@ -250,7 +250,7 @@ struct fake {
         sd_bus *bus;
         sd_bus_slot *slot;
         char active[64], sub[64];
-        const char *active_type;        /* the variant's type for ActiveState: "s", or a wrong one */
+        const char *active_type;        /* the variant's type for ActiveState: "s", a wrong one, or "!": an error */
         const char *restarts_type;
         uint32_t restarts;
         int subscribes, loads, reads;   /* reads: Gets of ActiveState, one per read of the check */
@@ -268,6 +268,8 @@ static int reply_get(struct fake *f, sd_bus_message *m)
         int r = sd_bus_message_read(m, "ss", &iface, &prop);
         if (r < 0)
                 return r;
+        if (strcmp(prop, "ActiveState") == 0 && strcmp(f->active_type, "!") == 0)
+                return sd_bus_reply_method_errorf(m, "org.freedesktop.DBus.Error.AccessDenied", "denied");
         ck_assert_int_ge(sd_bus_message_new_method_return(m, &reply), 0);
         if (strcmp(iface, "org.freedesktop.systemd1.Unit") == 0 && strcmp(prop, "ActiveState") == 0) {
                 if (strcmp(f->active_type, "s") == 0)
@@ -695,7 +697,14 @@ START_TEST(test_unit_bad_replies)
         f.active_type = "u";
         fake_emit(&f, NULL, NULL);
         ck_assert(wait_result(e, &r, SEV_FAILED, "unit state unknown", 5000));
-        ck_assert_ptr_nonnull(strstr(r.message, "cannot read ActiveState: not a string"));
+        ck_assert_str_eq(r.message, "fake.service: cannot read ActiveState: not a string");
+        f.active_type = "s";
+        fake_emit(&f, NULL, NULL);
+        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 5000));
+        f.active_type = "!";
+        fake_emit(&f, NULL, NULL);
+        ck_assert(wait_result(e, &r, SEV_FAILED, "unit state unknown", 5000));
+        ck_assert_str_eq(r.message, "fake.service: cannot read ActiveState: denied");
         f.active_type = "s";
         fake_emit(&f, NULL, NULL);
         ck_assert(wait_result(e, &r, SEV_OK, "unit active", 5000));

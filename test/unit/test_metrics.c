@@ -536,8 +536,9 @@ END_TEST
 /* Per-peer BFD: a sample only for the sessions that have BFD. */
 START_TEST(test_metrics_bfd)
 {
-        struct metrics_peer p[] = { { "2001:db8:f0::1", true, 5, 2, "Up" }, { "2001:db8:f0::2", false, 0, 0, "Down" },
-                                    { "192.0.2.1", true, 5, 2, NULL } };
+        struct metrics_peer p[] = { { "2001:db8:f0::1", true, 5, 2, "Up", "Established" },
+                                    { "2001:db8:f0::2", false, 0, 0, "Down", "Idle" },
+                                    { "192.0.2.1", true, 5, 2, NULL, NULL } };
         struct metrics_snapshot s = snapshot(STATE_PRIMARY);
         struct expo e;
         s.peers = p;
@@ -546,6 +547,12 @@ START_TEST(test_metrics_bfd)
         ck_assert(val(&e, "failoverd_route_server_bfd_up{peer=\"2001:db8:f0::1\"}") == 1);
         ck_assert(val(&e, "failoverd_route_server_bfd_up{peer=\"2001:db8:f0::2\"}") == 0);
         ck_assert(!has(&e, "failoverd_route_server_bfd_up{peer=\"192.0.2.1\"}"));
+        /* The session's BGP state, one-hot; none while unknown. */
+        ck_assert(val(&e, "failoverd_route_server_state{peer=\"2001:db8:f0::1\",state=\"Established\"}") == 1);
+        ck_assert(val(&e, "failoverd_route_server_state{peer=\"2001:db8:f0::1\",state=\"Idle\"}") == 0);
+        ck_assert(val(&e, "failoverd_route_server_state{peer=\"2001:db8:f0::2\",state=\"Idle\"}") == 1);
+        ck_assert(val(&e, "failoverd_route_server_state{peer=\"2001:db8:f0::2\",state=\"Active\"}") == 0);
+        ck_assert(!has(&e, "failoverd_route_server_state{peer=\"192.0.2.1\",state=\"Idle\"}"));
         expo_free(&e);
         free(text);
 }
