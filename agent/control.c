@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "ctl.h"
 #include "ctl_format.h"
+#include "ctl_json.h"
 #include "ctl_server.h"
 #include "control.h"
 #include "file.h"
@@ -21,7 +22,74 @@ struct control {
         const struct conf *conf;
         struct agent_sink sink;
         struct ctl_server *ctl;
+        uint64_t event_seq;             /* of the last record of the events stream */
 };
+
+/* The kind of a logged event, from its journal fields, else from its words. */
+static const char *event_kind(const char *const *fields, const char *msg)
+{
+        static const struct {
+                const char *field, *kind;
+        } by_field[] = { { "FAILOVERD_STATE=", "state" }, { "FAILOVERD_CHECK=", "check" },
+                         { "FAILOVERD_PEER=", "bgp-session" }, { "FAILOVERD_WATCH=", "bgpd" },
+                         { "FAILOVERD_FAILSAFE=", "failsafe" } };
+        for (size_t i = 0; fields && fields[i]; i++)
+                for (size_t k = 0; k < sizeof(by_field) / sizeof(by_field[0]); k++)
+                        if (strncmp(fields[i], by_field[k].field, strlen(by_field[k].field)) == 0)
+                                return by_field[k].kind;
+        if (strstr(msg, "drain") || strstr(msg, "resume"))
+                return "drain";
+        if (strstr(msg, "reload"))
+                return "reload";
+        if (strstr(msg, "apply") || strstr(msg, "fast path") || strstr(msg, "read-back"))
+                return "apply";
+        return "log";
+}
+
+static bool events_followed(void *userdata)
+{
+        const struct control *c = userdata;
+        return ctl_server_streams(c->ctl) > 0;
+}
+
+/* Every message at info or above, as one record of `failoverctl events` (only while someone follows). */
+static void on_log(int level, const char *const *fields, const char *msg, void *userdata)
+{
+        static const char *const levels[] = { "emerg", "alert", "crit", "error", "warning", "notice", "info" };
+        struct control *c = userdata;
+
+        json_object *o = json_object_new_object();
+        if (!o)
+                return;
+        json_object_object_add(o, "seq", json_object_new_int64((int64_t)++c->event_seq));
+        json_object_object_add(o, "mono", json_object_new_double(clock_mono_usec() / 1e6));
+        json_object_object_add(o, "time", json_object_new_double(clock_real_sec()));
+        json_object_object_add(o, "level", json_object_new_string(level >= 0 && level <= 6 ? levels[level] : "?"));
+        json_object_object_add(o, "kind", json_object_new_string(event_kind(fields, msg)));
+        json_object *f = NULL;
+        for (size_t i = 0; fields && fields[i]; i++) {
+                const char *eq = strchr(fields[i], '=');
+                if (!eq || strncmp(fields[i], "FAILOVERD_", 10) != 0)
+                        continue;
+                char key[64];
+                snprintf(key, sizeof(key), "%.*s", (int)(eq - fields[i] - 10), fields[i] + 10);
+                for (char *k = key; *k; k++)
+                        *k = (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k);
+                if (!f)
+                        f = json_object_new_object();
+                if (f)
+                        json_object_object_add(f, key, json_object_new_string(eq + 1));
+        }
+        if (f)
+                json_object_object_add(o, "fields", f);
+        json_object_object_add(o, "text", json_object_new_string(msg));
+        struct buf b;
+        buf_init(&b);
+        if (ctl_json_serialize(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &b) == 0)
+                ctl_server_publish(c->ctl, b.data);
+        buf_free(&b);
+        json_object_put(o);
+}
 
 static int report(struct control *c, enum agent_event ev, const char *detail)
 {
@@ -176,8 +244,10 @@ int control_new(sd_event *e, const struct conf *conf, const struct agent_sink *s
         r = ctl_socket_path(c->conf->runtime_directory, &path);
         if (r >= 0)
                 r = ctl_server_new(c->event, path, handler, c, &c->ctl);
-        if (r >= 0)
+        if (r >= 0) {
                 set_access(c);
+                log_set_tap(on_log, events_followed, c);
+        }
         if (r == -EADDRINUSE)
                 log_err("%s: another failoverd answers on this control socket", path);
         else if (r < 0)
@@ -205,6 +275,7 @@ struct control *control_free(struct control *c)
 {
         if (!c)
                 return NULL;
+        log_set_tap(NULL, NULL, NULL);
         c->ctl = ctl_server_free(c->ctl);
         sd_event_unref(c->event);
         free(c);

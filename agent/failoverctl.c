@@ -34,6 +34,7 @@ static void usage(FILE *f)
                 "  resume [--service NAME]  undo drain (NAME's alone; without it, every drain)\n"
                 "  reload            re-read the configuration and conf.d (like SIGHUP)\n"
                 "  ping              tell whether failoverd answers\n"
+                "  events [--json]   follow failoverd's events (decisions, state, checks, applies, bgpd)\n"
                 "\n"
                 "Options:\n"
                 "  -s, --socket PATH   the control socket (default " CTL_DEFAULT_PATH ")\n"
@@ -210,6 +211,41 @@ static int target_args(const char *cmd, int argc, char **argv, struct buf *wire_
         return EXIT_OK;
 }
 
+/* failoverctl events --json: each record as failoverd sent it (valid JSON, control characters escaped). */
+static int print_event_json(const char *line, void *userdata)
+{
+        (void)userdata;
+        return puts(line) < 0 || fflush(stdout) != 0 ? 1 : 0;
+}
+
+/* failoverctl events: "SEQ MONO LEVEL KIND TEXT", one line each; a gap is said. */
+static int print_event(const char *line, void *userdata)
+{
+        json_object *o = json_tokener_parse(line), *v;
+        struct buf b, esc;
+        (void)userdata;
+
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return 0;
+        }
+        buf_init(&b);
+        buf_init(&esc);
+        if (json_object_object_get_ex(o, "lost", &v))
+                buf_printf(&b, "-- lost %lld events: this reader was too slow --", (long long)json_object_get_int64(v));
+        else
+                buf_printf(&b, "%6lld %12.3f %-7s %-11s ", (long long)json_object_get_int64(json_object_object_get(o, "seq")),
+                           json_object_get_double(json_object_object_get(o, "mono")),
+                           safe(reply_str(o, "level"), &esc), reply_str(o, "kind") ? reply_str(o, "kind") : "?");
+        if (!json_object_object_get_ex(o, "lost", NULL))
+                ctl_escape_text(reply_str(o, "text") ? reply_str(o, "text") : "?", &b);
+        int r = b.data && (puts(b.data) < 0 || fflush(stdout) != 0) ? 1 : 0;
+        buf_free(&b);
+        buf_free(&esc);
+        json_object_put(o);
+        return r;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -289,6 +325,15 @@ int main(int argc, char **argv)
                         return r;
                 }
                 wire = cmd;
+        } else if (strcmp(cmd, "events") == 0) {
+                for (; optind < argc; optind++) {
+                        if (strcmp(argv[optind], "--json") != 0 && strcmp(argv[optind], "-j") != 0) {
+                                fprintf(stderr, "failoverctl: events: unexpected argument '%s'\n", argv[optind]);
+                                return EXIT_USAGE;
+                        }
+                        json = 1;
+                }
+                wire = cmd;
         } else if (strcmp(cmd, "resume") == 0 || strcmp(cmd, "reload") == 0 || strcmp(cmd, "ping") == 0) {
                 if (optind < argc) {
                         fprintf(stderr, "failoverctl: %s takes no argument\n", cmd);
@@ -319,7 +364,19 @@ int main(int argc, char **argv)
                 return EXIT_FAILED;
         }
         json_object *reply = NULL;
-        int r = ctl_request(path, wire, reason.len ? reason.data : NULL, timeout_ms, &reply);
+        int r;
+        if (strcmp(wire, "events") == 0) {
+                r = ctl_stream(path, wire, timeout_ms, json ? print_event_json : print_event, NULL, &reply);
+                if (r == 0 && !reply) {
+                        free(path);
+                        buf_free(&reason);
+                        return EXIT_OK;         /* failoverd stopped */
+                }
+                if (r > 0)
+                        r = -EIO;
+        } else {
+                r = ctl_request(path, wire, reason.len ? reason.data : NULL, timeout_ms, &reply);
+        }
         buf_free(&reason);
         int ret;
         struct buf esc;

@@ -1,5 +1,6 @@
 /* Logging: journald with structured fields under systemd, stderr with time and level otherwise. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,16 @@
 static const char *log_ident = "failoverd";
 static int log_max = LOG_INFO;
 static int log_journal;
+static log_tap_fn log_tap;
+static bool (*log_tap_active)(void *userdata);
+static void *log_tap_userdata;
+
+void log_set_tap(log_tap_fn fn, bool (*active)(void *userdata), void *userdata)
+{
+        log_tap = fn;
+        log_tap_active = active;
+        log_tap_userdata = userdata;
+}
 
 void log_init(const char *ident, int max_level)
 {
@@ -39,11 +50,20 @@ void log_fields(int level, const char *const *fields, const char *fmt, ...)
         char msg[4096];
         va_list ap;
 
-        if (level > log_max)
+        bool tapped = log_tap && level <= LOG_INFO && log_tap_active(log_tap_userdata);
+        if (level > log_max && !tapped)
                 return;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
+        if (tapped) {
+                log_tap_fn fn = log_tap;
+                log_tap = NULL;         /* a tap that logs does not recurse */
+                fn(level, fields, msg, log_tap_userdata);
+                log_tap = fn;
+        }
+        if (level > log_max)
+                return;
 
         if (log_journal) {
                 struct iovec iov[16];

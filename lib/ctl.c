@@ -14,6 +14,7 @@ static const struct {
         const char *name;
         bool arg;
         bool change;            /* needs admin rights */
+        bool stream;            /* the connection stays open and the daemon's events follow */
 } commands[] = {
         { "status", false, false },
         { "status-json", false, false },
@@ -22,6 +23,7 @@ static const struct {
         { "resume", true, true },
         { "reload", false, true },
         { "ping", false, false },
+        { "events", false, false, true },
 };
 
 int ctl_sockaddr(const char *path, struct sockaddr_un *sa)
@@ -82,6 +84,14 @@ static size_t next_word(const char **p, const char **word)
         *p += n;
         *p += strspn(*p, " ");
         return n;
+}
+
+bool ctl_command_streams(const char *command)
+{
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(command, commands[i].name) == 0)
+                        return commands[i].stream;
+        return false;
 }
 
 int ctl_parse_target(const char *command, const char *arg, struct ctl_target *t, char *err, size_t errlen)
@@ -172,6 +182,6 @@ int ctl_parse_request(char *line, size_t len, const char **command, const char *
                 return 0;
         }
         snprintf(err, errlen, "unknown command \"%.32s%s\" (known: status, status-json, checks, drain [--service "
-                 "NAME] [--reason TEXT], resume [--service NAME], reload, ping)", line, strlen(line) > 32 ? "..." : "");
+                 "NAME] [--reason TEXT], resume [--service NAME], reload, ping, events)", line, strlen(line) > 32 ? "..." : "");
         return -EINVAL;
 }

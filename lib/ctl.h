@@ -20,6 +20,8 @@ int ctl_socket_path(const char *runtime_directory, char **ret);
 int ctl_sockaddr(const char *path, struct sockaddr_un *sa);
 /* Whether command (a protocol command) changes something and so needs admin rights. */
 bool ctl_command_changes(const char *command);
+/* Whether command keeps its connection open for a stream of lines ("events"). */
+bool ctl_command_streams(const char *command);
 
 #define CTL_SERVICE_MAX 64                      /* a service name's bytes, its NUL included */
 

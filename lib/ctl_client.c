@@ -1,5 +1,6 @@
 /* The blocking control-socket client: one request, one reply, within a deadline (failoverctl, tests). */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
@@ -154,6 +155,93 @@ out:
         if (fd >= 0)
                 close(fd);
         buf_free(&req);
+        buf_free(&in);
+        return r;
+}
+
+int ctl_stream(const char *path, const char *command, int timeout_ms, int (*line)(const char *text, void *userdata),
+               void *userdata, json_object **reply)
+{
+        struct sockaddr_un sa;
+        struct buf in;
+        bool first = true;
+        int fd, r;
+
+        *reply = NULL;
+        if (timeout_ms <= 0)
+                timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
+        long long deadline = (long long)(clock_mono_usec() / 1000) + timeout_ms;
+        r = ctl_sockaddr(path, &sa);
+        if (r < 0)
+                return r;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+        buf_init(&in);
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+            connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                r = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
+                goto out;
+        }
+        buf_printf(&in, "%s\n", command);
+        if (in.oom || send(fd, in.data, in.len, MSG_NOSIGNAL) != (ssize_t)in.len) {
+                r = in.oom ? -ENOMEM : -errno;
+                goto out;
+        }
+        buf_reset(&in);
+        for (;;) {
+                char *nl;
+                while ((nl = in.data ? memchr(in.data, '\n', in.len) : NULL)) {
+                        *nl = '\0';
+                        if (first) {
+                                /* {"ok":true,"stream":...}, or the daemon's refusal. */
+                                json_object *o = json_tokener_parse(in.data), *ok;
+                                first = false;
+                                if (!o || !json_object_is_type(o, json_type_object)) {
+                                        json_object_put(o);
+                                        r = -EBADMSG;
+                                        goto out;
+                                }
+                                if (json_object_object_get_ex(o, "ok", &ok) && !json_object_get_boolean(ok)) {
+                                        json_object *code;
+                                        *reply = o;
+                                        r = json_object_object_get_ex(o, "code", &code) &&
+                                            strcmp(json_object_get_string(code), "denied") == 0 ? -EACCES : 0;
+                                        goto out;
+                                }
+                                json_object_put(o);
+                        } else if ((r = line(in.data, userdata)) != 0) {
+                                goto out;
+                        }
+                        size_t used = (size_t)(nl - in.data) + 1;
+                        memmove(in.data, nl + 1, in.len - used);
+                        in.len -= used;
+                }
+                if (first) {
+                        struct pollfd p = { .fd = fd, .events = POLLIN };
+                        long long left = deadline - (long long)(clock_mono_usec() / 1000);
+                        if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+                                r = -ETIMEDOUT;
+                                goto out;
+                        }
+                }
+                char chunk[4096];
+                ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = n == 0 ? (first ? -EBADMSG : 0) : -errno;
+                        goto out;
+                }
+                if (in.len + (size_t)n > CTL_REPLY_MAX) {
+                        r = -EBADMSG;
+                        goto out;
+                }
+                buf_append(&in, chunk, (size_t)n);
+        }
+out:
+        close(fd);
         buf_free(&in);
         return r;
 }

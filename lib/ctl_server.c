@@ -38,6 +38,10 @@ struct ctl_conn {
         char *out;              /* the serialised reply once there is one */
         size_t out_len;
         size_t out_off;
+        bool stream;            /* "events": stays open; what is queued in sq goes out as the socket takes it */
+        struct buf sq;
+        size_t sq_off;
+        uint64_t lost;          /* lines dropped since the last {"lost":N} */
 };
 
 struct ctl_server {
@@ -56,6 +60,7 @@ struct ctl_server {
         void *userdata;
         struct ctl_conn *conns;
         size_t n_conns;
+        size_t n_streams;
         const struct ucred *current_peer;
 };
 
@@ -116,8 +121,10 @@ static void conn_free(struct ctl_conn *c)
                         s->n_conns--;
                         break;
                 }
+        s->n_streams -= c->stream;
         c->io = sd_event_source_disable_unref(c->io);
         c->timer = sd_event_source_disable_unref(c->timer);
+        buf_free(&c->sq);
         if (c->fd >= 0) {
                 drain_input(c->fd);
                 close(c->fd);
@@ -274,6 +281,58 @@ static void conn_reply(struct ctl_conn *c)
                 conn_free(c);
 }
 
+/* Writes what the socket takes of a stream's queue; returns 0, or <0 when the reader is gone. Waits for
+ * EPOLLOUT only while something is left. */
+static int stream_flush(struct ctl_conn *c)
+{
+        while (c->sq_off < c->sq.len) {
+                ssize_t n = send(c->fd, c->sq.data + c->sq_off, c->sq.len - c->sq_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno != EAGAIN)
+                        return -errno;
+                if (n < 0)
+                        break;
+                c->sq_off += (size_t)n;
+        }
+        if (c->sq_off == c->sq.len) {
+                buf_reset(&c->sq);
+                c->sq_off = 0;
+        } else if (c->sq_off > c->sq.len / 2) {
+                memmove(c->sq.data, c->sq.data + c->sq_off, c->sq.len - c->sq_off);
+                c->sq.len -= c->sq_off;
+                c->sq_off = 0;
+        }
+        return sd_event_source_set_io_events(c->io, EPOLLIN | (c->sq.len ? EPOLLOUT : 0));
+}
+
+/* Queues one line for a stream, or counts it lost when the reader is CTL_STREAM_MAX behind. */
+static void stream_queue(struct ctl_conn *c, const char *line, size_t len)
+{
+        char lost[48];
+        int n = c->lost ? snprintf(lost, sizeof(lost), "{\"lost\":%llu}\n", (unsigned long long)c->lost) : 0;
+
+        if (c->sq.len - c->sq_off + (size_t)n + len + 1 > CTL_STREAM_MAX) {
+                c->lost++;
+                return;
+        }
+        buf_append(&c->sq, lost, (size_t)n);
+        buf_append(&c->sq, line, len);
+        buf_puts(&c->sq, "\n");
+        c->lost = 0;
+}
+
+/* An "events" request: no reply but a first line, then the stream; no deadline any more. */
+static void conn_stream(struct ctl_conn *c, const char *command)
+{
+        c->stream = true;
+        c->server->n_streams++;
+        c->timer = sd_event_source_disable_unref(c->timer);
+        buf_printf(&c->sq, "{\"ok\":true,\"stream\":\"%s\"}\n", command);
+        if (c->sq.oom || stream_flush(c) < 0)
+                conn_free(c);
+}
+
 static void conn_process(struct ctl_conn *c, size_t line_len)
 {
         char line[CTL_REQUEST_MAX + 1];
@@ -294,6 +353,9 @@ static void conn_process(struct ctl_conn *c, size_t line_len)
                                  "control.admin_group (gid %u); uid %u may only read", command,
                                  (unsigned)c->server->admin_gid, (unsigned)c->peer.uid);
                 conn_set_error(c, "denied", msg);
+        } else if (ctl_command_streams(command)) {
+                conn_stream(c, command);
+                return;
         } else if (conn_answer(c, command, arg) < 0 && !c->out)
                 conn_set_error(c, "failed", strerror(ENOMEM));
         conn_reply(c);
@@ -304,6 +366,17 @@ static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *user
         struct ctl_conn *c = userdata;
         (void)src;
 
+        if (c->stream) {
+                /* The reader sends nothing more: input is read and dropped, EOF or an error ends it. */
+                char junk[256];
+                ssize_t n = 1;
+                if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                        while ((n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+                                ;
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || stream_flush(c) < 0)
+                        conn_free(c);
+                return 0;
+        }
         if (c->out) {
                 int r = conn_flush(c);
                 if (r != 0)
@@ -597,4 +670,25 @@ const struct ucred *ctl_server_peer(const struct ctl_server *s)
 size_t ctl_server_connections(const struct ctl_server *s)
 {
         return s ? s->n_conns : 0;
+}
+
+size_t ctl_server_streams(const struct ctl_server *s)
+{
+        return s ? s->n_streams : 0;
+}
+
+void ctl_server_publish(struct ctl_server *s, const char *line)
+{
+        size_t len = strlen(line);
+
+        if (!s || s->n_streams == 0)
+                return;
+        for (struct ctl_conn *c = s->conns, *next; c; c = next) {
+                next = c->next;
+                if (!c->stream)
+                        continue;
+                stream_queue(c, line, len);
+                if (c->sq.oom || stream_flush(c) < 0)
+                        conn_free(c);
+        }
 }

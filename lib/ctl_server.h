@@ -15,6 +15,7 @@
 #define CTL_MAX_CONNECTIONS 16
 #define CTL_ADMIN_RESERVED 4                    /* of those, only for admins: a reader never locks root out */
 #define CTL_MAX_PER_READER 4                    /* connections at once per uid that may only read */
+#define CTL_STREAM_MAX (64 * 1024)              /* bytes queued per "events" reader; more are lost, and counted */
 
 struct ctl_server;
 
@@ -43,3 +44,9 @@ struct ctl_server *ctl_server_free(struct ctl_server *s);
 const struct ucred *ctl_server_peer(const struct ctl_server *s);
 /* Connections open now. */
 size_t ctl_server_connections(const struct ctl_server *s);
+/* Connections following the "events" stream now (0: publishing costs nothing). */
+size_t ctl_server_streams(const struct ctl_server *s);
+/* Queues line (one JSON object, no newline) to every "events" connection, and writes what the socket
+ * takes now; never blocks. A reader whose queue would pass CTL_STREAM_MAX loses the line; once it has room
+ * again it first gets {"lost":N} with the number lost. Call on the loop. */
+void ctl_server_publish(struct ctl_server *s, const char *line);

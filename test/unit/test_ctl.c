@@ -1477,6 +1477,8 @@ START_TEST(test_ctl_failoverctl_with_daemon)
 }
 END_TEST
 
+static char *read_until(int fd, const char *want, double timeout_s);
+
 /* agent/control.c translates requests into events for the manager: a stand-in manager records them. */
 struct fake_manager {
         pthread_mutex_t lock;
@@ -1543,6 +1545,12 @@ START_TEST(test_ctl_drain_grammar_daemon)
         pthread_t th;
         ck_assert_int_eq(pthread_create(&th, NULL, loop_fn, e), 0);
 
+        /* A follower of the event stream (failoverctl events) sees what the daemon logs, in order. */
+        int ev = raw_connect(path);
+        ck_assert_int_eq(send(ev, "events\n", 7, MSG_NOSIGNAL), 7);
+        out = read_until(ev, "\n", 5);
+        free(out);
+
         out = raw_exchange(path, "drain wbe\n", 10);
         assert_contains(out, "\"code\":\"bad-request\"");
         free(out);
@@ -1574,6 +1582,13 @@ START_TEST(test_ctl_drain_grammar_daemon)
         ck_assert_int_eq(ctl_request(path, "drain", "--reason kernel upgrade", 2000, &r), 0);
         assert_contains(js(r, "message"), "drained: kernel upgrade: the shared addresses are withdrawn");
         json_object_put(r);
+        out = read_until(ev, "drain requested by uid 0: kernel upgrade", 5);
+        assert_contains(out, "{\"seq\":1,\"mono\":");
+        assert_contains(out, "\"level\":\"notice\",\"kind\":\"drain\",\"text\":\"drain requested by uid 0: service web: "
+                             "kernel upgrade\"}\n{\"seq\":2,");
+        assert_contains(out, "{\"seq\":4,");
+        free(out);
+        close(ev);
         pthread_mutex_lock(&fm.lock);
         ck_assert_int_eq(fm.n, 4);
         ck_assert_str_eq(fm.events[0], "service drain requested: web kernel upgrade");
@@ -1597,6 +1612,199 @@ START_TEST(test_ctl_drain_grammar_daemon)
 }
 END_TEST
 
+/* Publishes f->pub_n lines of about 200 bytes on the loop when pub_fd is written; pub_usec is how long. */
+struct pub {
+        struct ctl_server *srv;
+        int n;
+        int next;
+        uint64_t usec;
+};
+
+static int on_publish(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        struct pub *p = userdata;
+        uint64_t v;
+        char line[256], pad[180];
+        (void)src;
+        (void)revents;
+        if (read(fd, &v, sizeof(v)) != sizeof(v))
+                return 0;
+        memset(pad, 'x', sizeof(pad) - 1);
+        pad[sizeof(pad) - 1] = '\0';
+        double t0 = mono();
+        for (int i = 0; i < p->n; i++) {
+                snprintf(line, sizeof(line), "{\"seq\":%d,\"pad\":\"%s\"}", ++p->next, pad);
+                ctl_server_publish(p->srv, line);
+        }
+        p->usec = (uint64_t)((mono() - t0) * 1e6);
+        return 0;
+}
+
+/* Reads lines from fd until one contains want (or timeout_s); returns everything read, malloc'd. */
+static char *read_until(int fd, const char *want, double timeout_s)
+{
+        struct buf b;
+        double end = mono() + timeout_s;
+        buf_init(&b);
+        buf_puts(&b, "");
+        while (!strstr(b.data, want)) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                int left = (int)((end - mono()) * 1000);
+                ck_assert_msg(left > 0, "no \"%s\" within %.1f s; read %zu bytes", want, timeout_s, b.len);
+                if (poll(&p, 1, left) <= 0)
+                        continue;
+                char chunk[65536];
+                ssize_t n = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+                ck_assert_msg(n > 0 || errno == EAGAIN, "stream ended: %s", n == 0 ? "EOF" : strerror(errno));
+                if (n > 0)
+                        buf_append(&b, chunk, (size_t)n);
+        }
+        return buf_steal(&b);
+}
+
+/* failoverctl events: an ordered stream on the control socket; a reader that does not read never blocks the
+ * loop (its queue is bounded), and when it reads again it is told how many records it lost. */
+START_TEST(test_ctl_events_stream)
+{
+        struct fx f;
+        struct pub pub = { 0 };
+        sd_event_source *src = NULL;
+        char *out;
+
+        fx_setup(&f);
+        pub.srv = f.srv;
+        int pfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        ck_assert_int_ge(sd_event_add_io(f.e, &src, pfd, EPOLLIN, on_publish, &pub), 0);
+        fx_start(&f);
+
+        int fast = raw_connect(f.path), slow = raw_connect(f.path);
+        ck_assert_int_eq(send(fast, "events\n", 7, MSG_NOSIGNAL), 7);
+        ck_assert_int_eq(send(slow, "events\n", 7, MSG_NOSIGNAL), 7);
+        out = read_until(fast, "\n", 5);
+        ck_assert_str_eq(out, "{\"ok\":true,\"stream\":\"events\"}\n");
+        free(out);
+        out = read_until(slow, "\n", 5);
+        free(out);
+
+        /* In order, every one. */
+        uint64_t one = 1;
+        pub.n = 10;
+        ck_assert_int_eq(write(pfd, &one, sizeof(one)), (ssize_t)sizeof(one));
+        out = read_until(fast, "{\"seq\":10,", 5);
+        char *p = out;
+        for (int i = 1; i <= 10; i++) {
+                char want[32];
+                snprintf(want, sizeof(want), "{\"seq\":%d,", i);
+                ck_assert_msg((p = strstr(p, want)), "seq %d missing or out of order", i);
+        }
+        free(out);
+        out = read_until(slow, "{\"seq\":10,", 5);
+        free(out);
+
+        /* 3000 records (about 600 kB) in one go, more than a socket buffer and a queue hold: the loop goes on,
+         * the queues stay bounded, and each reader gets its records in order with every gap announced by
+         * {"lost":N} before the next record (the one that reads nothing is told when it reads again). */
+        pub.n = 3000;
+        ck_assert_int_eq(write(pfd, &one, sizeof(one)), (ssize_t)sizeof(one));
+        json_object *r = NULL;
+        double t0 = mono();
+        ck_assert_int_eq(ctl_request(f.path, "ping", NULL, 2000, &r), 0);
+        ck_assert(jok(r) && mono() - t0 < 1.0);
+        json_object_put(r);
+        /* Both read what reached them (until the server has nothing more for 300 ms), then one more record. */
+        char *head[2];
+        for (int k = 0; k < 2; k++) {
+                struct buf b;
+                buf_init(&b);
+                buf_puts(&b, "");
+                char chunk[65536];
+                struct pollfd pf = { .fd = k ? slow : fast, .events = POLLIN };
+                while (poll(&pf, 1, 300) > 0) {
+                        ssize_t n = recv(pf.fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+                        ck_assert_int_gt(n, 0);
+                        buf_append(&b, chunk, (size_t)n);
+                }
+                head[k] = buf_steal(&b);
+        }
+        ck_assert_msg(pub.usec < 500000, "publishing took %.1f ms", pub.usec / 1000.0);
+        uint64_t burst_usec = pub.usec;
+        pub.n = 1;
+        ck_assert_int_eq(write(pfd, &one, sizeof(one)), (ssize_t)sizeof(one));
+        int got[2] = { 0 };
+        long lost[2] = { 0 };
+        for (int k = 0; k < 2; k++) {
+                char *tail = read_until(k ? slow : fast, "{\"seq\":3011,", 20);
+                struct buf all;
+                buf_init(&all);
+                buf_printf(&all, "%s%s", head[k], tail);
+                free(head[k]);
+                free(tail);
+                out = buf_steal(&all);
+                int expect = 11;
+                for (char *q = out; (q = strchr(q, '{')); q++) {
+                        if (strncmp(q, "{\"lost\":", 8) == 0) {
+                                long n = strtol(q + 8, NULL, 10);
+                                ck_assert_int_gt(n, 0);
+                                lost[k] += n;
+                                expect += (int)n;
+                        } else if (strncmp(q, "{\"seq\":", 7) == 0) {
+                                ck_assert_msg(atoi(q + 7) == expect, "reader %d: seq %d where %d was due", k,
+                                              atoi(q + 7), expect);
+                                expect++;
+                                got[k]++;
+                        }
+                }
+                ck_assert_int_eq(expect, 3012);
+                ck_assert_int_eq(got[k] + lost[k], 3001);
+                free(out);
+        }
+        ck_assert_int_gt(lost[1], 0);
+        printf("events: 3000 records in one go to two readers: one got %d (lost %ld), the other %d (lost %ld; "
+               "%d kB queue each); publishing took %.1f ms\n", got[0], lost[0], got[1], lost[1], CTL_STREAM_MAX / 1024,
+               burst_usec / 1000.0);
+
+        ck_assert_uint_eq(ctl_server_streams(f.srv), 2);
+        close(slow);
+        close(fast);
+        for (int i = 0; i < 200 && ctl_server_streams(f.srv) > 0; i++)
+                usleep(10000);
+        ck_assert_uint_eq(ctl_server_streams(f.srv), 0);
+
+        /* failoverctl events --json prints each record as it comes and ends (0) when failoverd goes away. */
+        char *bin = ctl_bin(), *file = unit_write(f.dir, "events.out", "", 0600);
+        char *argv[] = { bin, "--socket", f.path, "events", "--json", NULL };
+        posix_spawn_file_actions_t fa;
+        ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
+        ck_assert_int_eq(posix_spawn_file_actions_addopen(&fa, 1, file, O_WRONLY | O_TRUNC, 0), 0);
+        struct spawn_call sc = { .fa = &fa, .argv = argv };
+        spawn_ctl(&sc, false, NULL, 0);
+        posix_spawn_file_actions_destroy(&fa);
+        for (int i = 0; i < 500 && ctl_server_streams(f.srv) == 0; i++)
+                usleep(10000);
+        ck_assert_uint_eq(ctl_server_streams(f.srv), 1);
+        pub.n = 2;
+        ck_assert_int_eq(write(pfd, &one, sizeof(one)), (ssize_t)sizeof(one));
+        char *text = NULL;
+        for (int i = 0; i < 500; i++, usleep(10000)) {
+                free(text);
+                text = NULL;
+                if (file_read(file, 1 << 20, &text, NULL) == 0 && strstr(text, "{\"seq\":3013,"))
+                        break;
+        }
+        ck_assert_msg(text && strncmp(text, "{\"seq\":3012,", 12) == 0 && strstr(text, "}\n{\"seq\":3013,"), "%s",
+                      text ? text : "(none)");
+        free(text);
+        fx_teardown(&f);
+        int status;
+        ck_assert_int_eq(waitpid(sc.pid, &status, 0), sc.pid);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        free(bin);
+        free(file);
+        src = sd_event_source_disable_unref(src);
+        close(pfd);
+}
+END_TEST
+
 Suite *ctl_suite(void)
 {
         Suite *s = suite_create("ctl");
@@ -1613,6 +1821,7 @@ Suite *ctl_suite(void)
         tcase_add_test(tc, test_ctl_peer_credentials);
         tcase_add_test(tc, test_ctl_read_and_admin_groups);
         tcase_add_test(tc, test_ctl_admin_slots);
+        tcase_add_test(tc, test_ctl_events_stream);
         tcase_add_test(tc, test_ctl_descriptors);
         suite_add_tcase(s, tc);
         tc = tcase_create("format");
