@@ -116,4 +116,22 @@ lab_lo_addr h1 del $V4
 wait_log h1 "shared address $V4 is not assigned to any local interface" 10
 assert_eq "$(json '[s["assigned"] for s in d["shared_ips"]]')" "[False, True]" "status shows it unassigned"
 CTL status | grep -q "not assigned\|NOT ASSIGNED\|unassigned\|not on any interface" || { CTL status; fail "status screen does not say it"; }
+say "a metrics file that cannot be written is logged once, not at every write"
+rm -f "$T/h1.prom"; mkdir "$T/h1.prom"         # the rename onto a directory fails at every write
+n0=$(wc -l < "$T/notify.out")
+for i in 1 2; do
+	CTL drain --reason "metrics test" | grep -q drained || fail "drain reply"
+	wait_until 10 "the drain's hook" '[ "$(wc -l < "$T/notify.out")" -ge $((n0 + 2 * i - 1)) ]' || fail "no hook for the drain"
+	CTL resume | grep -q resumed || fail "resume reply"
+	# The hook runs from the same publish as the metrics write: once it has, so has the write.
+	wait_until 10 "the resume's hook" '[ "$(wc -l < "$T/notify.out")" -ge $((n0 + 2 * i)) ]' || fail "no hook for the resume"
+done
+n=$(grep -c "cannot write $T/h1.prom" "$T/h1.log")
+echo "MEASURED metrics write failures logged over 4 state changes: $n"
+[ "$n" -eq 1 ] || fail "the failing metrics write was logged $n times, not once"
+rmdir "$T/h1.prom"
+CTL drain --reason "metrics test" | grep -q drained || fail "drain reply"
+wait_log h1 "$T/h1.prom written again" 10
+CTL resume >/dev/null
+ok "a failing metrics write: logged once, and once when it works again"
 ok "all done"
