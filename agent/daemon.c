@@ -1,5 +1,6 @@
 /* The manager: one sd-event loop owning signals, checks, the decision, the apply queue and systemd
  * notification; the watch and the control socket report to it through agent/events.h. */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,63 @@
 #include "outputs.h"
 #include "watch.h"
 
+static const char *const phase_names[_PHASE_MAX] = {
+        [PHASE_STARTING] = "starting",
+        [PHASE_STARTED] = "started",
+        [PHASE_READY] = "ready",
+        [PHASE_RELOADING] = "reloading",
+        [PHASE_STOPPING] = "stopping",
+        [PHASE_STOP_WITHDRAW] = "stop-withdraw",
+};
+
+/* from -> to; a phase going to itself is no change. Stopping is for good. */
+static const bool phase_allowed[_PHASE_MAX][_PHASE_MAX] = {
+        [PHASE_STARTING] = { [PHASE_STARTED] = true, [PHASE_STOPPING] = true },
+        [PHASE_STARTED] = { [PHASE_READY] = true, [PHASE_STOPPING] = true, [PHASE_STOP_WITHDRAW] = true },
+        [PHASE_READY] = { [PHASE_RELOADING] = true, [PHASE_STOPPING] = true, [PHASE_STOP_WITHDRAW] = true },
+        [PHASE_RELOADING] = { [PHASE_READY] = true, [PHASE_STOPPING] = true, [PHASE_STOP_WITHDRAW] = true },
+};
+
+const char *manager_phase_name(enum manager_phase p)
+{
+        return p >= 0 && p < _PHASE_MAX ? phase_names[p] : "?";
+}
+
+bool manager_phase_allowed(enum manager_phase from, enum manager_phase to)
+{
+        return from >= 0 && from < _PHASE_MAX && to >= 0 && to < _PHASE_MAX && phase_allowed[from][to];
+}
+
+static bool stopping(const struct manager *m)
+{
+        return m->phase == PHASE_STOPPING || m->phase == PHASE_STOP_WITHDRAW;
+}
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* The one place the manager's phase changes; the stop phases own the stop timer (their bound: the apply in
+ * flight, or it and the withdrawal, each within frr.timeout, below the unit's TimeoutStopSec). */
+static void set_phase(struct manager *m, enum manager_phase to, const char *reason)
+{
+        enum manager_phase from = m->phase;
+
+        if (from == to)
+                return;
+        assert(manager_phase_allowed(from, to));
+        log_info("manager: %s -> %s (%s)", phase_names[from], phase_names[to], reason);
+        m->phase = to;
+        if (to == PHASE_STOPPING || to == PHASE_STOP_WITHDRAW) {
+                double secs = to == PHASE_STOP_WITHDRAW ? 2 * m->conf->frr.timeout + 2 + m->conf->drain_delay
+                                                        : m->conf->frr.timeout + 2;
+                int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC, (uint64_t)(secs * 1e6),
+                                                   100000, on_stop_timeout, m);
+                if (r < 0) {
+                        log_err("cannot bound the stop with a timer: %s; stopping now", strerror(-r));
+                        sd_event_exit(m->event, 0);
+                }
+        }
+}
+
 void manager_snapshot(struct manager *m, struct snapshot *s)
 {
         memset(s, 0, sizeof(*s));
@@ -35,7 +93,7 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
         s->drained = drain_host(m->drain, &s->drain_reason);
         s->drain_save_error = drain_save_error(m->drain);
         s->reload_error = m->reload_error;
-        s->stopping = m->stopping;
+        s->stopping = stopping(m);
         s->queue = queue_state_name(m->queue.state);
         s->last_apply_error = m->queue.last_apply_error;
         s->last_apply_usec = m->queue.last_apply_usec;
@@ -48,7 +106,7 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
                         .conf = check_get_conf(m->checks[i]),
                 };
         s->n_checks = s->checks ? m->n_checks : 0;
-        services_snapshot(m, s);
+        services_snapshot(m->services, m->queue.applied == STATE_INVALID ? NULL : m->queue.applied_each, s);
         if (m->watch)
                 watch_snapshot(m->watch, s);
         if (m->addresses)
@@ -64,46 +122,67 @@ static void publish(struct manager *m, unsigned what)
         snapshot_clear(&s);
 }
 
+/* Publishes each service's change: its notify hook run, the metrics and STATUS=. */
+static void notify_changed(struct manager *m)
+{
+        for (size_t s = 0; s < services_count(m->services); s++) {
+                if (!services_take_changed(m->services, s))
+                        continue;
+                struct snapshot snap;
+                manager_snapshot(m, &snap);
+                if (s < snap.n_services) {
+                        const struct snapshot_service *v = &snap.services[s];
+                        snap.target = v->target;
+                        snap.previous = services_get(m->services, s)->previous;
+                        snap.reason = v->reason;
+                        snap.notify_service = v->name;
+                        snap.notify_role = v->conf->role;
+                }
+                outputs_publish(m->outputs, &snap, OUTPUT_NOTIFY);
+                snapshot_clear(&snap);
+        }
+}
+
+/* The headline the services decided: only the manager writes it. */
+static void set_headline(struct manager *m, enum fo_state best, const struct services_headline *h)
+{
+        snprintf(m->reason, sizeof(m->reason), "%s", h->reason);
+        if (best != m->target) {
+                m->previous = m->target;
+                m->target = best;
+        }
+        if (h->changed)
+                m->target_since = h->since;
+        m->transitions = h->transitions;
+}
+
 /* Decides every service (agent/services.c); a change is logged as old -> new (reason), handed to the apply
  * queue at once, then published. */
 static void evaluate(struct manager *m)
 {
         /* No decision before every check's first result (a reload or a drain may come earlier), and none
          * while stopping. */
-        if (!m->started || m->stopping) {
+        if (m->phase == PHASE_STARTING || stopping(m)) {
                 publish(m, OUTPUT_STATUS);
                 return;
         }
-        bool changed = services_evaluate(m);
+        struct services_headline h = { .target = m->target };
+        set_headline(m, services_evaluate(m->services, m->checks, m->n_checks, &h), &h);
         enum fo_state targets[CONF_MAX_SERVICES];
-        if (changed) {
-                services_targets(m, targets);
+        if (h.changed) {
+                services_targets(m->services, targets);
                 /* the fast path first: the hook and the metrics can wait a millisecond */
                 queue_decide_each(&m->queue, targets, m->target);
-                services_notify(m);
+                notify_changed(m);
         }
-        publish(m, changed ? OUTPUT_METRICS | OUTPUT_STATUS : OUTPUT_STATUS);
+        publish(m, h.changed ? OUTPUT_METRICS | OUTPUT_STATUS : OUTPUT_STATUS);
 }
 
-void manager_evaluate(struct manager *m)
+/* A failback delay or a flap hold ended. */
+static void on_services_due(struct services *ss, void *userdata)
 {
-        evaluate(m);
-}
-
-void manager_service_changed(struct manager *m, size_t s)
-{
-        struct snapshot snap;
-        manager_snapshot(m, &snap);
-        if (s < snap.n_services) {
-                const struct snapshot_service *v = &snap.services[s];
-                snap.target = v->target;
-                snap.previous = m->svc[s].previous;
-                snap.reason = v->reason;
-                snap.notify_service = v->name;
-                snap.notify_role = v->conf->role;
-        }
-        outputs_publish(m->outputs, &snap, OUTPUT_NOTIFY);
-        snapshot_clear(&snap);
+        (void)ss;
+        evaluate(userdata);
 }
 
 static bool all_checks_ran(const struct manager *m)
@@ -131,16 +210,17 @@ static void on_check(struct check *c, bool changed, void *userdata)
                 log_debug("check %s: %s%s%s", check_name(c), r->description, r->message[0] ? ": " : "",
                           r->message);
         }
-        if (!m->started) {
+        if (m->phase == PHASE_STARTING) {
                 /* Nothing is announced before every check has given its first result. */
                 if (!all_checks_ran(m))
                         return;
-                m->started = true;
+                set_phase(m, PHASE_STARTED, "every check has given its first result");
                 queue_owe_full(&m->queue);
         }
         /* An unchanged result changes nothing in STATUS= either ("checks N/M up" moves only with health):
          * rebuilding it per result cost more than a native check's own run. */
-        if (changed || m->target == STATE_INVALID)
+        /* start = "withdrawn" waits for rise passes in a row: each one counts, changed or not. */
+        if (changed || m->target == STATE_INVALID || services_gated(m->services))
                 evaluate(m);
 }
 
@@ -148,12 +228,11 @@ static int reload_commit(struct manager *m, struct conf *c);
 
 /* READY=1 once every check has reported and the first apply was tried, whatever its outcome (with bgpd
  * not running yet the queue waits for it, and STATUS= says so); after a reload, once its apply was tried. */
-static void apply_tried(struct manager *m)
+static void apply_tried(struct manager *m, const char *why)
 {
-        if (m->ready && !m->reloading)
+        if (m->phase != PHASE_STARTED && m->phase != PHASE_RELOADING)
                 return;
-        m->ready = true;
-        m->reloading = false;
+        set_phase(m, PHASE_READY, why);
         publish(m, OUTPUT_STATUS);
         sd_notify(0, "READY=1");
 }
@@ -162,7 +241,7 @@ static bool withdrawn_everywhere(const struct manager *m)
 {
         if (m->queue.applied == STATE_INVALID || m->queue.need_full)
                 return false;
-        for (size_t s = 0; s < m->n_svc && s < CONF_MAX_SERVICES; s++)
+        for (size_t s = 0; s < services_count(m->services) && s < CONF_MAX_SERVICES; s++)
                 if (m->queue.applied_each[s] != STATE_WITHDRAWN)
                         return false;
         return true;
@@ -172,10 +251,14 @@ static bool withdrawn_everywhere(const struct manager *m)
 static void stop_order(struct manager *m)
 {
         enum fo_state targets[CONF_MAX_SERVICES];
-        services_withdraw_all(m);
-        services_targets(m, targets);
+        enum fo_state best = services_withdraw_all(m->services);
+        if (best != m->target) {
+                m->previous = m->target;
+                m->target = best;
+        }
+        services_targets(m->services, targets);
         queue_decide_each(&m->queue, targets, m->target);
-        services_notify(m);
+        notify_changed(m);
         publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
 }
 
@@ -217,13 +300,20 @@ static void on_queue_ended(struct apply_queue *q, void *userdata)
         publish(m, OUTPUT_STATUS | OUTPUT_METRICS);
         if (m->watch)
                 watch_soon(m->watch);   /* status shows what bgpd does now */
-        if (m->stopping && m->stop_withdraw && !withdrawn_everywhere(m)) {
+        if (m->phase == PHASE_STOP_WITHDRAW && !withdrawn_everywhere(m)) {
+                if (q->state == QUEUE_BGPD_WAIT) {
+                        /* Nothing can be withdrawn from a bgpd that is not running: its routes are gone anyway. */
+                        queue_stop(q);
+                        log_warn("stopping: bgpd is down, nothing can be withdrawn");
+                        sd_event_exit(m->event, 0);
+                        return;
+                }
                 queue_apply_owed(q, "on_stop = withdraw");      /* or its retry, within the stop timer */
                 return;
         }
-        if (m->stopping) {
+        if (stopping(m)) {
                 queue_stop(q);
-                if (m->stop_withdraw) {
+                if (m->phase == PHASE_STOP_WITHDRAW) {
                         stop_withdrawn(m);
                         return;
                 }
@@ -238,7 +328,7 @@ static void on_queue_ended(struct apply_queue *q, void *userdata)
                 reload_commit(m, c);     /* READY=1 after the new configuration's apply */
                 return;
         }
-        apply_tried(m);
+        apply_tried(m, "an apply was tried");
         queue_apply_owed(q, "owed since the last apply began");
 }
 
@@ -277,9 +367,11 @@ static int reload_commit(struct manager *m, struct conf *c)
                 free(m->reload_error);
                 m->reload_error = strdup("cannot build the checks (out of memory?)");
                 conf_free(c);
-                m->reloading = false;
+                bool owed = m->phase == PHASE_RELOADING;
+                if (owed)
+                        set_phase(m, PHASE_READY, "reload failed");
                 publish(m, OUTPUT_STATUS);
-                if (m->ready)
+                if (owed)
                         sd_notify(0, "READY=1");
                 queue_apply_owed(&m->queue, "reload failed");
                 return r;
@@ -289,7 +381,7 @@ static int reload_commit(struct manager *m, struct conf *c)
         m->conf = c;
         if (drain_set_conf(m->drain, c) < 0)
                 log_err("reload: cannot keep the services' drains: out of memory");
-        if (services_rebuild(m, old) < 0)
+        if (services_rebuild(m->services, c) < 0)
                 log_err("reload: cannot keep the services' state: out of memory");
         queue_set_conf(&m->queue, c);
         if (m->control)
@@ -303,12 +395,16 @@ static int reload_commit(struct manager *m, struct conf *c)
         if (m->watch)
                 watch_set_conf(m->watch, c);
         conf_free(old);
-        if (!m->started && all_checks_ran(m))
-                m->started = true;
+        if (m->phase == PHASE_STARTING && all_checks_ran(m))
+                set_phase(m, PHASE_STARTED, "every check has given its first result");
         /* One full apply, to the state the new configuration decides. */
         queue_owe_full(&m->queue);
         evaluate(m);
         queue_request_full(&m->queue, false, "reload");
+        /* No apply could start (bgpd is away, or nothing is decided yet): the reload is done as far as it
+         * can be, and systemctl reload must not hang until bgpd is back. */
+        if (m->queue.state != QUEUE_APPLYING)
+                apply_tried(m, "reloaded; no apply can start now");
         return 0;
 }
 
@@ -318,15 +414,15 @@ int manager_reload(struct manager *m)
         struct conf *c = NULL;
         char buf[64];
 
-        if (m->stopping) {
+        if (stopping(m)) {
                 log_info("reload ignored: stopping");
                 return -ESHUTDOWN;
         }
         /* Before the first READY=1 a reload owes none of its own. */
-        if (m->ready) {
+        if (m->phase == PHASE_READY || m->phase == PHASE_RELOADING) {
                 snprintf(buf, sizeof(buf), "MONOTONIC_USEC=%llu", (unsigned long long)clock_mono_usec());
                 sd_notifyf(0, "RELOADING=1\n%s", buf);
-                m->reloading = true;
+                set_phase(m, PHASE_RELOADING, "reload requested");
         }
         log_info("reloading %s", m->conf_path);
 
@@ -348,8 +444,8 @@ int manager_reload(struct manager *m)
                 m->reload_error = strdup(msg);
                 diag_free(&d);
                 publish(m, OUTPUT_STATUS);
-                if (m->reloading && !m->pending_conf && !applying) {
-                        m->reloading = false;
+                if (m->phase == PHASE_RELOADING && !m->pending_conf && !applying) {
+                        set_phase(m, PHASE_READY, "reload refused");
                         sd_notify(0, "READY=1");
                 }
                 return r;
@@ -394,7 +490,7 @@ static int service_drain(struct manager *m, bool on, const char *detail)
 static void on_drain_order(void *userdata)
 {
         struct manager *m = userdata;
-        if (m->stopping && m->stop_withdraw)
+        if (m->phase == PHASE_STOP_WITHDRAW)
                 stop_order(m);
         else
                 evaluate(m);
@@ -487,7 +583,12 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         struct manager *m = userdata;
         (void)s;
         (void)usec;
-        log_err("the apply in flight did not end within frr.timeout: stopping anyway");
+        if (m->phase == PHASE_STOP_WITHDRAW && m->queue.state != QUEUE_APPLYING)
+                log_err("on_stop = \"withdraw\": not every service was withdrawn in time (apply queue %s%s%s): "
+                        "stopping anyway", queue_state_name(m->queue.state), m->queue.last_apply_error ? ": " : "",
+                        m->queue.last_apply_error ? m->queue.last_apply_error : "");
+        else
+                log_err("the %s in flight did not end within frr.timeout: stopping anyway", queue_apply_name(&m->queue));
         sd_event_exit(m->event, 0);
         return 0;
 }
@@ -502,18 +603,17 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 manager_reload(m);
                 return 0;
         }
-        if (m->stopping) {
+        if (stopping(m)) {
                 log_info("%s: already stopping, once the apply in flight is done", sig);
                 return 0;
         }
-        m->stopping = true;
         sd_notify(0, "STOPPING=1");
         m->pending_conf = conf_free(m->pending_conf);
-        if (m->conf->on_stop_withdraw && m->started && m->target != STATE_INVALID) {
+        if (m->conf->on_stop_withdraw && m->phase != PHASE_STARTING && m->target != STATE_INVALID) {
                 /* on_stop = "withdraw": the traffic moves off before the process exits. Bounded by two applies
                  * (the one in flight and the withdrawal), below the unit's TimeoutStopSec. */
                 double secs = 2 * m->conf->frr.timeout + 2 + m->conf->drain_delay;
-                m->stop_withdraw = true;
+                set_phase(m, PHASE_STOP_WITHDRAW, sig);
                 log_info("%s: withdrawing every service before exiting (on_stop = \"withdraw\"%s, at most %.0f s)",
                          sig, m->conf->drain_delay > 0 ? ", demoted for drain_delay first" : "", secs);
                 /* The unit's TimeoutStopSec covers two applies; a drain_delay gets systemd's extension. */
@@ -521,27 +621,24 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                         sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu", (unsigned long long)((secs + 5) * 1e6));
                 drain_stop(m->drain);
                 stop_order(m);
-                int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
-                                                   (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);
-                if (r < 0)
-                        sd_event_exit(m->event, 0);
-                else if (m->queue.state != QUEUE_APPLYING && withdrawn_everywhere(m))
+                if (m->queue.state != QUEUE_APPLYING && withdrawn_everywhere(m)) {
                         stop_withdrawn(m);
+                } else if (m->queue.state == QUEUE_BGPD_WAIT) {
+                        queue_stop(&m->queue);
+                        log_warn("stopping: bgpd is down, nothing can be withdrawn");
+                        sd_event_exit(m->event, 0);
+                }
                 return 0;
         }
+        set_phase(m, PHASE_STOPPING, sig);
         queue_stop(&m->queue);
         if (m->queue.state == QUEUE_APPLYING) {
                 /* SIGKILLing vtysh or frr-reload.py mid-way could leave one address family switched and the
                  * other not: the apply finishes first. Each of its steps is bounded by frr.timeout; the
                  * deadline covers the one in flight (the unit's TimeoutStopSec is above it). */
-                double secs = m->conf->frr.timeout + 2;
                 log_info("%s: stopping once the %s in flight is done (at most %.0f s); the announcement stays "
-                         "as it is", sig, queue_apply_name(&m->queue), secs);
+                         "as it is", sig, queue_apply_name(&m->queue), m->conf->frr.timeout + 2);
                 publish(m, OUTPUT_STATUS);
-                int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
-                                                   (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);
-                if (r < 0)
-                        sd_event_exit(m->event, 0);
                 return 0;
         }
         log_info("%s: stopping; the announcement stays as it is", sig);
@@ -557,6 +654,8 @@ int manager_init(struct manager *m, const char *path)
         memset(m, 0, sizeof(*m));
         m->target = m->previous = STATE_INVALID;
         m->conf_path = strdup(path);
+        if (!m->conf_path)
+                return -ENOMEM;
         m->sink = (struct agent_sink){
                 .userdata = m,
                 .report = sink_report,
@@ -582,6 +681,11 @@ int manager_init(struct manager *m, const char *path)
         if (r < 0)
                 return r;
         drain_on_order(m->drain, on_drain_order, m);
+        r = services_new(m->event, m->drain, on_services_due, m, &m->services);
+        if (r >= 0)
+                r = services_rebuild(m->services, m->conf);
+        if (r < 0)
+                return r;
         queue_init(&m->queue, m->event, m->conf, on_queue_ended, m);
         r = outputs_new(m->event, &m->outputs);
         if (r < 0)
@@ -626,15 +730,12 @@ int manager_start(struct manager *m)
                  m->conf->n_shared_ips, m->conf->n_shared_ips == 1 ? "" : "es", m->conf->n_checks,
                  m->conf->n_checks == 1 ? "" : "s");
         sd_notify(0, "STATUS=starting: running every check once");
-        int r = services_rebuild(m, NULL);
-        if (r < 0)
-                return r;
-        r = build_checks(m, NULL, m->conf);
+        int r = build_checks(m, NULL, m->conf);
         if (r < 0)
                 return r;
         if (m->n_checks == 0) {
                 /* No checks at all: always healthy. */
-                m->started = true;
+                set_phase(m, PHASE_STARTED, "no checks");
                 queue_owe_full(&m->queue);
                 evaluate(m);
         }
@@ -652,7 +753,7 @@ void manager_done(struct manager *m)
         m->pending_conf = conf_free(m->pending_conf);
         free_checks(m);
         m->drain = drain_free(m->drain);
-        services_done(m);
+        m->services = services_free(m->services);
         m->conf = conf_free(m->conf);
         free(m->conf_path);
         free(m->reload_error);

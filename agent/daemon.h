@@ -22,6 +22,21 @@ struct drain;
 struct outputs;
 struct watch;
 
+/* The manager's life (agent/daemon.c's set_phase(): every change logged, the allowed ones in a table). */
+enum manager_phase {
+        PHASE_STARTING,         /* not every check has given its first result: nothing decided */
+        PHASE_STARTED,          /* deciding; READY=1 once the first apply was tried */
+        PHASE_READY,            /* READY=1 sent */
+        PHASE_RELOADING,        /* RELOADING=1 sent: READY=1 owed once the reload's apply was tried */
+        PHASE_STOPPING,         /* SIGTERM: exits once the apply in flight is done (stop_timer bounds it) */
+        PHASE_STOP_WITHDRAW,    /* on_stop = "withdraw": exits once every service is withdrawn in bgpd */
+        _PHASE_MAX,
+};
+
+const char *manager_phase_name(enum manager_phase p);
+/* Whether the manager may go from one phase to the other (a unit test walks the table). */
+bool manager_phase_allowed(enum manager_phase from, enum manager_phase to);
+
 struct manager {
         sd_event *event;
         char *conf_path;
@@ -35,18 +50,12 @@ struct manager {
         struct addresses *addresses;    /* addresses = "manage" (agent/addresses.c); NULL otherwise */
         unsigned stop_reads;            /* addresses_on_stop = "remove": bgpd reads since the withdrawal was in */
 
-        bool started;                   /* every check has given its first result */
-        bool ready;                     /* READY=1 sent: checks in and the first apply tried */
-        bool reloading;                 /* READY=1 owed after the reload's apply attempt */
-        bool stopping;                  /* SIGTERM: exits once the apply in flight is done */
-        sd_event_source *stop_timer;    /* the bound on that wait */
+        enum manager_phase phase;
+        sd_event_source *stop_timer;    /* lives as long as PHASE_STOPPING or PHASE_STOP_WITHDRAW */
         struct conf *pending_conf;      /* a valid reload waiting for the apply in flight */
         char *reload_error;
 
-        struct svc_rt *svc;             /* per conf->services[i] (agent/services.c) */
-        size_t n_svc;
-        sd_event_source *svc_timer;     /* a failback delay or flap hold ends */
-        bool stop_withdraw;             /* on_stop = "withdraw": stopping once every service is withdrawn */
+        struct services *services;      /* per conf->services[i] (agent/services.c) */
 
         enum fo_state target;           /* the best state of any service: the host's headline */
         enum fo_state previous;
@@ -72,7 +81,3 @@ int manager_reload(struct manager *m);
 int manager_report(struct manager *m, enum agent_event ev, const char *detail);
 /* The state every output renders; the caller clears it. */
 void manager_snapshot(struct manager *m, struct snapshot *s);
-/* Decides every service again (agent/services.c's timers). */
-void manager_evaluate(struct manager *m);
-/* Publishes service s's change: its notify hook run, the metrics and STATUS=. */
-void manager_service_changed(struct manager *m, size_t s);

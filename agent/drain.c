@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "check.h"
 #include "clock.h"
 #include "drain.h"
 #include "file.h"
@@ -383,6 +385,18 @@ static void on_check_done(struct proc *p, struct proc_result *r, void *userdata)
 
 static void run_check(struct drain *d)
 {
+        char why[CHECK_MESSAGE_MAX + 1];
+
+        /* It runs as root: the rule the checks and the notify hook get (failoverd --check refuses the same).
+         * Not run means no "yes": drained services stay demoted. */
+        if (geteuid() == 0 && check_script_secure(d->conf->drain_check[0], why, sizeof(why)) < 0) {
+                if (d->peer != 0)
+                        log_warn("drain check %s: not run, insecure script: %s; drained services stay demoted",
+                                 d->conf->drain_check[0], why);
+                d->peer = 0;
+                d->next_check_usec = clock_mono_usec() + (uint64_t)(d->conf->bgp.poll_interval * 1e6);
+                return;
+        }
         struct proc_opts o = {
                 .argv = d->conf->drain_check,
                 .timeout_usec = (uint64_t)(d->conf->checks.timeout * 1e6),
@@ -433,7 +447,8 @@ static void reschedule(struct drain *d)
         } else if (d->conf->drain_check && !d->check) {
                 if (d->next_check_usec <= now)
                         run_check(d);
-                else if (!next || d->next_check_usec < next)
+                /* Not started (refused, or the spawn failed): the next try is due then. */
+                if (!d->check && (!next || d->next_check_usec < next))
                         next = d->next_check_usec;
         }
         d->order_timer = sd_event_source_disable_unref(d->order_timer);

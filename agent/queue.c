@@ -1,4 +1,5 @@
 /* The apply queue: one state machine, one transition function, every transition logged. */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -423,4 +424,46 @@ bool queue_busy(const struct apply_queue *q)
 void queue_owe_full(struct apply_queue *q)
 {
         q->need_full = true;
+}
+
+enum queue_state queue_get_state(const struct apply_queue *q)
+{
+        return q->state;
+}
+
+enum fo_state queue_applied(const struct apply_queue *q)
+{
+        return q->applied;
+}
+
+enum apply_kind queue_apply_kind(const struct apply_queue *q)
+{
+        return q->apply_kind;
+}
+
+uint64_t queue_attempts(const struct apply_queue *q)
+{
+        return q->attempts;
+}
+
+uint64_t queue_probes(const struct apply_queue *q)
+{
+        return q->probes;
+}
+
+unsigned queue_retry_ms(const struct apply_queue *q)
+{
+        return q->retry_ms;
+}
+
+const char *queue_last_error(const struct apply_queue *q)
+{
+        return q->last_apply_error;
+}
+
+void queue_use_vty_path(struct apply_queue *q, const char *path)
+{
+        int n = snprintf(q->vty_path, sizeof(q->vty_path), "%s", path);
+        assert(n > 0 && (size_t)n < sizeof(q->vty_path));
+        q->vty_path_fixed = true;
 }

@@ -93,6 +93,21 @@ void queue_stop(struct apply_queue *q);
 /* An apply is in flight, waiting or owed. */
 bool queue_busy(const struct apply_queue *q);
 
+/* Read-only accessors, for the status and for tests. */
+enum queue_state queue_get_state(const struct apply_queue *q);
+/* What FRR was last verified to run; STATE_INVALID: unknown. */
+enum fo_state queue_applied(const struct apply_queue *q);
+/* The kind of the apply in flight, or of the last one. */
+enum apply_kind queue_apply_kind(const struct apply_queue *q);
+uint64_t queue_attempts(const struct apply_queue *q);
+uint64_t queue_probes(const struct apply_queue *q);
+/* The current back-off of retry-wait, 0 outside it. */
+unsigned queue_retry_ms(const struct apply_queue *q);
+/* Why the last apply failed, or NULL. */
+const char *queue_last_error(const struct apply_queue *q);
+/* For tests: bgpd's vty socket somewhere else than frr.pathspace says. */
+void queue_use_vty_path(struct apply_queue *q, const char *path);
+
 /* 0 when something listens on bgpd's vty socket (also with a full backlog: busy, not gone); -ENOENT or
  * -ECONNREFUSED when bgpd is not running. One non-blocking connect. */
 int queue_probe_bgpd(const char *path);

@@ -1,6 +1,7 @@
 /* The bgpd watch: sessions, restarts, drift and shared addresses, read from bgpd's vty socket each poll and
  * reported to the manager as events (agent/events.h); it never changes the apply state itself. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,9 +41,8 @@ struct watch {
         char **outputs;                 /* vtysh fallback: replies so far */
         size_t step;
         bool vtysh_mode;                /* FAILOVERD_WATCH=vtysh: read bgpd through vtysh children */
-        bool known;                     /* bgpd has answered (or refused) at least once */
-        bool reachable;
-        bool busy;                      /* the last poll got no whole answer, but bgpd did not go away */
+        enum watch_bgpd bgpd;           /* what the last poll found (set_bgpd()) */
+        enum watch_bgpd busy_from;      /* WATCH_BGPD_BUSY: what it was before */
         uint64_t busy_total;            /* such polls since the start */
         char busy_why[64];
         long pid;
@@ -65,6 +65,56 @@ struct watch {
         bool paths_fixed;               /* set by watch_use_paths(): not derived from frr.pathspace */
 };
 
+static const char *const bgpd_names[_WATCH_BGPD_MAX] = {
+        [WATCH_BGPD_UNKNOWN] = "unknown",
+        [WATCH_BGPD_UP] = "up",
+        [WATCH_BGPD_BUSY] = "busy",
+        [WATCH_BGPD_GONE] = "gone",
+};
+
+/* Once known, never unknown again; the rest goes either way. */
+static const bool bgpd_allowed[_WATCH_BGPD_MAX][_WATCH_BGPD_MAX] = {
+        [WATCH_BGPD_UNKNOWN] = { [WATCH_BGPD_UP] = true, [WATCH_BGPD_BUSY] = true, [WATCH_BGPD_GONE] = true },
+        [WATCH_BGPD_UP] = { [WATCH_BGPD_BUSY] = true, [WATCH_BGPD_GONE] = true },
+        [WATCH_BGPD_BUSY] = { [WATCH_BGPD_UP] = true, [WATCH_BGPD_GONE] = true },
+        [WATCH_BGPD_GONE] = { [WATCH_BGPD_UP] = true, [WATCH_BGPD_BUSY] = true },
+};
+
+const char *watch_bgpd_name(enum watch_bgpd b)
+{
+        return b >= 0 && b < _WATCH_BGPD_MAX ? bgpd_names[b] : "?";
+}
+
+bool watch_bgpd_allowed(enum watch_bgpd from, enum watch_bgpd to)
+{
+        return from >= 0 && from < _WATCH_BGPD_MAX && to >= 0 && to < _WATCH_BGPD_MAX && bgpd_allowed[from][to];
+}
+
+/* The one place bgpd's state changes. */
+static void set_bgpd(struct watch *w, enum watch_bgpd to, const char *reason)
+{
+        if (w->bgpd == to)
+                return;
+        assert(watch_bgpd_allowed(w->bgpd, to));
+        log_info("bgpd: %s -> %s (%s)", bgpd_names[w->bgpd], bgpd_names[to], reason);
+        if (to == WATCH_BGPD_BUSY)
+                w->busy_from = w->bgpd;
+        w->bgpd = to;
+}
+
+/* bgpd has answered (or refused) at least once. */
+static bool known(const struct watch *w)
+{
+        return w->bgpd == WATCH_BGPD_UP || w->bgpd == WATCH_BGPD_GONE ||
+               (w->bgpd == WATCH_BGPD_BUSY && w->busy_from != WATCH_BGPD_UNKNOWN);
+}
+
+/* It answered wholly the last time it answered at all. */
+static bool reachable(const struct watch *w)
+{
+        return w->bgpd == WATCH_BGPD_UP || (w->bgpd == WATCH_BGPD_BUSY && w->busy_from == WATCH_BGPD_UP);
+}
+
 static void report(struct watch *w, enum agent_event ev, const char *detail)
 {
         w->sink.report(w->sink.userdata, ev, detail);
@@ -78,9 +128,12 @@ static void set_paths(struct watch *w)
 
         if (w->paths_fixed)
                 return;
-        if (vtysock_path(ps, "bgpd", w->socket_path, sizeof(w->socket_path)) < 0)
-                w->socket_path[0] = '\0';
-        snprintf(w->pid_path, sizeof(w->pid_path), "/var/run/frr%s%s/bgpd.pid", *ps ? "/" : "", ps);
+        if (vtysock_path(ps, "bgpd", w->socket_path, sizeof(w->socket_path)) < 0 ||
+            vtysock_pid_path(ps, "bgpd", w->pid_path, sizeof(w->pid_path)) < 0) {
+                /* frr.pathspace is validated short: this cannot happen */
+                log_err("frr.pathspace %s: bgpd's paths are too long", ps);
+                w->socket_path[0] = w->pid_path[0] = '\0';
+        }
 }
 
 static long read_pid(const struct watch *w)
@@ -150,7 +203,7 @@ static enum bgpd_announcement announcement_of(const struct watch *w, size_t i, s
 
         *n_to = 0;
         why[0] = '\0';
-        if (!w->known || !w->reachable || !w->running_valid)
+        if (!known(w) || !reachable(w) || !w->running_valid)
                 return ANNOUNCE_UNKNOWN;
         return bgpd_announcement_of(running_find(w, prefix) != NULL, table_find(w, prefix), w->conf->bgp.route_servers,
                                     &w->peers, n_to, why, len);
@@ -183,14 +236,14 @@ static void update_peers(struct watch *w, struct bgpd_status *now)
                         est++;
                 if (up && !was)
                         log_peer(LOG_NOTICE, *rs, "route server %s: session up%s", *rs,
-                                 w->known ? "" : " (found established)");
-                else if (!up && (was || !w->known))
+                                 known(w) ? "" : " (found established)");
+                else if (!up && (was || !known(w)))
                         log_peer(was ? LOG_WARNING : LOG_INFO, *rs, "route server %s: session %s (%s)%s%s", *rs,
                                  was ? "down" : "not established", n ? n->state : "not configured",
                                  n && n->last_reset[0] ? ", last reset: " : "", n ? n->last_reset : "");
         }
         size_t total = strv_len(w->conf->bgp.route_servers);
-        if (est == 0 && total && (w->established > 0 || !w->known) && w->sink.applied(w->sink.userdata) != STATE_INVALID)
+        if (est == 0 && total && (w->established > 0 || !known(w)) && w->sink.applied(w->sink.userdata) != STATE_INVALID)
                 log_warn("no route-server session is established: this host's announcement reaches nobody");
         w->established = est;
         bgpd_status_clear(&w->peers);
@@ -331,21 +384,19 @@ static void read_answer(struct watch *w, char **out)
         struct bgpd_status st = { 0 };
         long pid = read_pid(w);
 
-        if (w->busy)
+        bool was_busy = w->bgpd == WATCH_BGPD_BUSY;
+        if (was_busy)
                 log_notice("bgpd answers again after %llu slow poll%s in all (pid %ld%s)",
                            (unsigned long long)w->busy_total, w->busy_total == 1 ? "" : "s", pid,
                            pid && pid == w->pid ? ", unchanged: not a restart" : "");
-        w->busy = false;
-        if (w->known && !w->reachable) {
+        if (known(w) && !reachable(w)) {
                 log_notice("bgpd answers again: full apply");
-                w->reachable = true;
                 report(w, EVENT_BGPD_BACK, "bgpd answers again");
-        } else if (w->known && w->pid && pid && pid != w->pid) {
+        } else if (known(w) && w->pid && pid && pid != w->pid) {
                 log_notice("bgpd restarted (pid %ld -> %ld): full apply", w->pid, pid);
                 report(w, EVENT_BGPD_RESTARTED, "bgpd restarted");
         }
         w->pid = pid;
-        w->reachable = true;
 
         if (bgpd_parse_neighbors(out[1], &st) == 0)
                 update_peers(w, &st);
@@ -356,7 +407,7 @@ static void read_answer(struct watch *w, char **out)
         bgpd_running_clear(&w->running);
         w->running_valid = bgpd_parse_running(out[3], w->conf->bgp.asn, &w->running) == 0;
         read_table(w, w->cmds + N_WATCH_FIXED, out + N_WATCH_FIXED, w->n_cmds - N_WATCH_FIXED);
-        w->known = true;
+        set_bgpd(w, WATCH_BGPD_UP, was_busy ? "a whole answer again" : "a whole answer");
         reconcile(w);
 }
 
@@ -364,11 +415,11 @@ static void read_answer(struct watch *w, char **out)
  * unchanged, so nothing is re-applied; a restart shows as a refused connection or a new pid. */
 static void mark_busy(struct watch *w, const char *why)
 {
-        if (!w->busy)
+        if (w->bgpd != WATCH_BGPD_BUSY)
                 log_warn("bgpd is busy (%s): not a restart, nothing re-applied; retrying", why);
         else
                 log_info("bgpd is still busy (%s)", why);
-        w->busy = true;
+        set_bgpd(w, WATCH_BGPD_BUSY, why);
         w->busy_total++;
         snprintf(w->busy_why, sizeof(w->busy_why), "%s", why);
 }
@@ -376,11 +427,9 @@ static void mark_busy(struct watch *w, const char *why)
 /* bgpd's socket is missing or refuses (or vtysh could not reach it): bgpd is not running. */
 static void mark_gone(struct watch *w, const char *why)
 {
-        if (!w->known || w->reachable)
+        if (!known(w) || reachable(w))
                 log_warn("bgpd unreachable: %s", why);
-        w->known = true;
-        w->reachable = false;
-        w->busy = false;
+        set_bgpd(w, WATCH_BGPD_GONE, why);
         w->established = 0;
         w->running_valid = false;
         report(w, EVENT_BGPD_GONE, why);
@@ -540,13 +589,16 @@ static void schedule(struct watch *w)
         uint64_t usec = (uint64_t)(w->conf->bgp.poll_interval * 1e6);
         /* While bgpd is away, knock often (a refused connect costs nothing): it gets its config back
          * within a quarter second of answering. */
-        if (w->known && !w->reachable && usec > 250000)
+        if (known(w) && !reachable(w) && usec > 250000)
                 usec = 250000;
         /* A busy bgpd is asked again soon, but not hammered. */
-        if (w->busy && usec > 1000000)
+        if (w->bgpd == WATCH_BGPD_BUSY && usec > 1000000)
                 usec = 1000000;
         if (!w->timer) {
-                sd_event_add_time_relative(w->event, &w->timer, CLOCK_MONOTONIC, usec, 10000, on_timer, w);
+                int r = sd_event_add_time_relative(w->event, &w->timer, CLOCK_MONOTONIC, usec, 10000, on_timer, w);
+                if (r < 0)
+                        log_err("cannot arm the bgpd watch's timer: %s; bgpd is not watched until the next reload",
+                                strerror(-r));
                 return;
         }
         sd_event_source_set_time_relative(w->timer, usec);
@@ -587,19 +639,22 @@ void watch_set_conf(struct watch *w, const struct conf *c)
         w->assigned = (free(w->assigned), NULL);
         w->assigned_known = false;
         check_addresses(w, true);
+        if (!w->timer)
+                schedule(w);    /* arming it failed before */
 }
 
 void watch_use_paths(struct watch *w, const char *vty_socket, const char *pid_file)
 {
-        snprintf(w->socket_path, sizeof(w->socket_path), "%s", vty_socket);
-        snprintf(w->pid_path, sizeof(w->pid_path), "%s", pid_file);
+        int a = snprintf(w->socket_path, sizeof(w->socket_path), "%s", vty_socket);
+        int b = snprintf(w->pid_path, sizeof(w->pid_path), "%s", pid_file);
+        assert(a > 0 && (size_t)a < sizeof(w->socket_path) && b > 0 && (size_t)b < sizeof(w->pid_path));
         w->paths_fixed = true;
         w->pid = read_pid(w);
 }
 
 bool watch_withdrawal_sent(const struct watch *w)
 {
-        if (!w->reachable || w->busy || !w->running_valid)
+        if (w->bgpd != WATCH_BGPD_UP || !w->running_valid)
                 return false;
         for (size_t i = 0; i < w->conf->n_shared_ips; i++) {
                 const char *p = w->conf->shared_ips[i].text;
@@ -618,9 +673,9 @@ void watch_snapshot(const struct watch *w, struct snapshot *s)
         const struct conf *c = w->conf;
         size_t nrs = strv_len(c->bgp.route_servers);
 
-        s->bgpd_known = w->known;
-        s->bgpd_reachable = w->reachable;
-        s->bgpd_busy = w->busy;
+        s->bgpd_known = known(w);
+        s->bgpd_reachable = reachable(w);
+        s->bgpd_busy = w->bgpd == WATCH_BGPD_BUSY;
         s->bgpd_busy_why = w->busy_why;
         s->bgpd_slow_polls = w->busy_total;
         s->revalidations = w->revalidate_total;
@@ -640,7 +695,7 @@ void watch_snapshot(const struct watch *w, struct snapshot *s)
         s->n_prefixes = s->prefixes ? c->n_shared_ips : 0;
         for (size_t i = 0; s->peers && i < nrs; i++) {
                 s->peers[i].address = c->bgp.route_servers[i];
-                s->peers[i].peer = w->reachable ? bgpd_find_peer(&w->peers, c->bgp.route_servers[i]) : NULL;
+                s->peers[i].peer = reachable(w) ? bgpd_find_peer(&w->peers, c->bgp.route_servers[i]) : NULL;
         }
         s->n_peers = s->peers ? nrs : 0;
 }

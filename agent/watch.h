@@ -10,6 +10,19 @@
 
 struct watch;
 
+/* bgpd as the watch last found it (one set function in watch.c logs each change). */
+enum watch_bgpd {
+        WATCH_BGPD_UNKNOWN,     /* not polled yet, or only busy so far */
+        WATCH_BGPD_UP,          /* the last poll got a whole answer */
+        WATCH_BGPD_BUSY,        /* no whole answer, but bgpd did not go away: nothing re-applied */
+        WATCH_BGPD_GONE,        /* its socket is missing or refuses */
+        _WATCH_BGPD_MAX,
+};
+
+const char *watch_bgpd_name(enum watch_bgpd b);
+/* Whether the watch may go from one state to the other (a unit test walks the table). */
+bool watch_bgpd_allowed(enum watch_bgpd from, enum watch_bgpd to);
+
 /* c must stay valid until watch_set_conf() or watch_free(); sink is copied. The first poll comes after
  * bgp.poll_interval. */
 int watch_new(sd_event *e, const struct conf *c, const struct agent_sink *sink, struct watch **ret);

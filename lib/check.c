@@ -226,6 +226,10 @@ int check_conf_refusals(const struct conf *c, struct diag *d)
                 diag_add(d, DIAG_ERROR, "notify %s: insecure script, it would not run: %s", c->notify[0], why);
                 n++;
         }
+        if (c->drain_check && geteuid() == 0 && check_script_secure(c->drain_check[0], why, sizeof(why)) < 0) {
+                diag_add(d, DIAG_ERROR, "drain_check %s: insecure script, it would not run: %s", c->drain_check[0], why);
+                n++;
+        }
         return n;
 }
 

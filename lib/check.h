@@ -69,6 +69,6 @@ int check_script_secure(const char *path, char *why, size_t whylen);
  * with why and *what ("insecure configuration", "insecure script", "insecure CA file"), or -errno when the
  * script or command cannot be examined. */
 int check_conf_secure(const struct check_conf *cc, char *why, size_t whylen, const char **what);
-/* failoverd --check: one error in d for each check check_conf_secure() refuses and for a notify program that
- * fails check_script_secure() (it runs as root). Returns how many. */
+/* failoverd --check: one error in d for each check check_conf_secure() refuses and for a notify or drain_check
+ * program that fails check_script_secure() (they run as root). Returns how many. */
 int check_conf_refusals(const struct conf *c, struct diag *d);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "vtysock.h"
 
 #define MAX_CMDS 256
@@ -43,18 +44,21 @@ void vtysock_set_run_dir(const char *dir)
         run_dir = dir ? dir : "/var/run/frr";
 }
 
-int vtysock_path(const char *pathspace, const char *daemon, char *out, size_t len)
+static int run_path(const char *pathspace, const char *daemon, const char *ext, char *out, size_t len)
 {
-        int n = pathspace && *pathspace ? snprintf(out, len, "%s/%s/%s.vty", run_dir, pathspace, daemon)
-                                        : snprintf(out, len, "%s/%s.vty", run_dir, daemon);
+        int n = pathspace && *pathspace ? snprintf(out, len, "%s/%s/%s.%s", run_dir, pathspace, daemon, ext)
+                                        : snprintf(out, len, "%s/%s.%s", run_dir, daemon, ext);
         return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static uint64_t mono_usec(void)
+int vtysock_path(const char *pathspace, const char *daemon, char *out, size_t len)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+        return run_path(pathspace, daemon, "vty", out, len);
+}
+
+int vtysock_pid_path(const char *pathspace, const char *daemon, char *out, size_t len)
+{
+        return run_path(pathspace, daemon, "pid", out, len);
 }
 
 static void complete(struct vtysock *q, int error)
@@ -93,7 +97,7 @@ static int consume(struct vtysock *q)
         if (b->len < 4 || b->data[b->len - 4] != '\0' || b->data[b->len - 3] != '\0' || b->data[b->len - 2] != '\0')
                 return 0;
         q->status[q->cur] = (unsigned char)b->data[b->len - 1];
-        q->answered[q->cur] = mono_usec();
+        q->answered[q->cur] = clock_mono_usec();
         b->len -= 4;
         b->data[b->len] = '\0';
         q->cur++;

@@ -19,7 +19,10 @@ typedef void (*vtysock_done_fn)(struct vtysock *q, int error, char **outputs, co
 
 /* The socket path of a daemon: /var/run/frr[/PATHSPACE]/DAEMON.vty. */
 int vtysock_path(const char *pathspace, const char *daemon, char *out, size_t len);
-/* Another directory than /var/run/frr for vtysock_path() (unit tests' fake servers); NULL restores it. */
+/* Its pid file: /var/run/frr[/PATHSPACE]/DAEMON.pid. These two are the only place FRR's run directory is
+ * named. */
+int vtysock_pid_path(const char *pathspace, const char *daemon, char *out, size_t len);
+/* Another directory than /var/run/frr for both (unit tests' fake servers); NULL restores it. */
 void vtysock_set_run_dir(const char *dir);
 
 /* Sends cmds (NULL-terminated, at most 256) one after the other on one connection and calls done once; the

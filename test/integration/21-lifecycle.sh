@@ -28,11 +28,9 @@ lab_failoverd_conf h1 primary "$DIR" |
 start_notify_listener
 # Lines of the notify log after line $1 matching $2, waiting up to $3 s.
 wait_notify_after() {
-	local from=$1 pat=$2 secs=${3:-10} i=0
-	while ! tail -n +"$((from + 1))" "$T/notify.log" | grep -qE "$pat"; do
-		i=$((i + 1)); [ $i -gt $((secs * 20)) ] && { cat "$T/notify.log"; fail "no '$pat' from sd_notify after ${secs}s"; }
-		sleep 0.05
-	done
+	local from=$1 pat=$2 secs=${3:-10}
+	wait_until "$secs" "'$pat' from sd_notify after line $from" 'tail -n +"$((from + 1))" "$T/notify.log" | grep -qE "$pat"' ||
+		{ cat "$T/notify.log"; fail "no '$pat' from sd_notify after ${secs}s"; }
 }
 
 say "(a) SIGHUP before the first check result"
@@ -55,7 +53,7 @@ ok "the decision and READY=1 come with the first results"
 expect_best $V4 "h1 65000:1" 20
 
 say "(b) a reload drops notify while the hook of the old configuration still runs"
-for _ in $(seq 200); do [ -s "$T/hook.log" ] && break; sleep 0.05; done
+wait_until 10 "the hook's first line" '[ -s "$T/hook.log" ]' || true
 assert_eq "$(cat "$T/hook.log")" primary "the hook runs for the start decision"
 rm "$DIR/second"
 cp "$T/base.conf" "$T/h1.conf"

@@ -31,10 +31,8 @@ wait_log h1 'route server 2001:db8:f0::1: session up'
 say "status --json"
 # "announced" means bgpd has sent the path to a route server, which the watch reads at its next poll
 # (every 2 s) after the sessions came up: wait for it.
-for _ in $(seq 100); do
-	[ "$(json '[s["announced"] for s in d["shared_ips"]]')" = "[True, True]" ] && break
-	sleep 0.2
-done
+announced() { [ "$(json '[s["announced"] for s in d["shared_ips"]]')" = "[True, True]" ]; }
+wait_until 20 "both shared addresses announced in status --json" announced 0.2 || true
 assert_eq "$(json 'd["state"], d["role"], d["drained"], d["bgpd"]["established"], d["bgpd"]["total"]')" \
 	"primary primary False 2 2" "state, role, drained, sessions"
 assert_eq "$(json '[c["name"]+":"+c["health"] for c in d["checks"]]')" "['flag:up']" "checks"
@@ -46,7 +44,8 @@ grep -q "PRIMARY" "$T/status.txt" && grep -q "route servers: 2/2 established" "$
 
 say "metrics textfile"
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$T/h1.prom"; }
-for i in $(seq 50); do [ "$(metric 'failoverd_state{state="primary"}')" = 1 ] && break; sleep 0.1; done
+metric_is() { [ "$(metric "$1")" = "$2" ]; }
+wait_until 5 "failoverd_state primary in the metrics file" 'metric_is "failoverd_state{state=\"primary\"}" 1' 0.1 || true
 assert_eq "$(metric 'failoverd_state{state="primary"}')" 1 "failoverd_state primary"
 assert_eq "$(metric 'failoverd_route_servers_established')" 2 "failoverd_route_servers_established"
 grep -q '^# TYPE failoverd_transitions_total counter' "$T/h1.prom" || fail "metric families lack TYPE"
@@ -59,8 +58,7 @@ expect_best $V4 "h1 65000:1" 10
 echo "MEASURED hand drift reverted at both route servers after $(ms_since "$t0") ms (poll 2 s)"
 say "hand drift: a route-map swapped by hand is reverted"
 lab_vtysh h1 "configure terminal" "router bgp 65001" "address-family ipv6 unicast" "network $V6 route-map secondary" >/dev/null
-for i in $(seq 100); do [ "$(grep -c 'drift:' "$T/h1.log")" -ge 2 ] && break; sleep 0.1; done
-[ "$(grep -c 'drift:' "$T/h1.log")" -ge 2 ] || fail "route-map swap not noticed"
+wait_until 10 "a second drift: line" '[ "$(grep -c "drift:" "$T/h1.log")" -ge 2 ]' 0.1 || fail "route-map swap not noticed"
 expect_best $V6 "h1 65000:1" 10
 
 say "drain, restart, still drained, resume"
@@ -84,8 +82,8 @@ seq = [json.loads(l)["seq"] for l in open(sys.argv[1]) if l.startswith("{\"seq\"
 assert seq == list(range(seq[0], seq[0] + len(seq))), seq' "$T/events.json" || fail "event records out of order"
 ok "failoverctl events: drain, state and apply records in order ($(grep -c '"seq"' "$T/events.json") records)"
 assert_eq "$(json 'd["drained"], d["drain_reason"], d["state"]')" "True kernel upgrade withdrawn" "drained in status"
-metric_ok=0; for i in $(seq 50); do [ "$(metric 'failoverd_state{state="withdrawn"}')" = 1 ] && { metric_ok=1; break; }; sleep 0.1; done
-[ $metric_ok = 1 ] || fail "metrics did not follow the state"
+wait_until 5 "failoverd_state withdrawn in the metrics file" 'metric_is "failoverd_state{state=\"withdrawn\"}" 1' 0.1 ||
+	fail "metrics did not follow the state"
 ok "metrics follow: failoverd_state{state=\"withdrawn\"} 1, drained $(metric failoverd_drained)"
 kill -TERM "$PID_h1"; wait "$PID_h1" || true
 rc=0; wait $EVENTS || rc=$?
@@ -99,7 +97,7 @@ CTL resume | grep -q resumed || fail "resume reply"
 expect_best $V4 "h1 65000:1" 10
 
 say "notify hook environment"
-for i in $(seq 50); do grep -q 'withdrawn primary primary \[all checks up\]' "$T/notify.out" && break; sleep 0.1; done
+wait_until 5 "the resume's notification" 'grep -q "withdrawn primary primary \[all checks up\]" "$T/notify.out"' 0.1 || true
 cat "$T/notify.out"
 grep -q '^none primary primary \[all checks up\]$' "$T/notify.out" || fail "no start notification"
 grep -q '^primary withdrawn primary \[drained: kernel upgrade\]$' "$T/notify.out" || fail "no drain notification"
@@ -125,12 +123,11 @@ kill -TERM "$PID_h1"; wait "$PID_h1" || true
 applies=$(grep -c 'full apply: primary in effect' "$T/h1.log")
 FAILOVERD_WATCH=vtysh start_failoverd h1
 # The start's own full apply would restore the line without calling it drift: wait for it first.
-for i in $(seq 100); do [ "$(grep -c 'full apply: primary in effect' "$T/h1.log")" -gt "$applies" ] && break; sleep 0.1; done
+wait_until 10 "the start's full apply" '[ "$(grep -c "full apply: primary in effect" "$T/h1.log")" -gt "$applies" ]' 0.1 || true
 expect_best $V4 "h1 65000:1" 20
 n=$(grep -c 'drift:' "$T/h1.log")
 lab_vtysh h1 "configure terminal" "router bgp 65001" "address-family ipv4 unicast" "no network $V4" >/dev/null
-for i in $(seq 100); do [ "$(grep -c 'drift:' "$T/h1.log")" -gt "$n" ] && break; sleep 0.1; done
-[ "$(grep -c 'drift:' "$T/h1.log")" -gt "$n" ] || fail "vtysh watch did not notice drift"
+wait_until 10 "a new drift: line" '[ "$(grep -c "drift:" "$T/h1.log")" -gt "$n" ]' 0.1 || fail "vtysh watch did not notice drift"
 expect_best $V4 "h1 65000:1" 10
 
 say "a shared address on no interface"
@@ -138,4 +135,22 @@ lab_lo_addr h1 del $V4
 wait_log h1 "shared address $V4 is not assigned to any local interface" 10
 assert_eq "$(json '[s["assigned"] for s in d["shared_ips"]]')" "[False, True]" "status shows it unassigned"
 CTL status | grep -q "not assigned\|NOT ASSIGNED\|unassigned\|not on any interface" || { CTL status; fail "status screen does not say it"; }
+say "a metrics file that cannot be written is logged once, not at every write"
+rm -f "$T/h1.prom"; mkdir "$T/h1.prom"         # the rename onto a directory fails at every write
+n0=$(wc -l < "$T/notify.out")
+for i in 1 2; do
+	CTL drain --reason "metrics test" | grep -q drained || fail "drain reply"
+	wait_until 10 "the drain's hook" '[ "$(wc -l < "$T/notify.out")" -ge $((n0 + 2 * i - 1)) ]' || fail "no hook for the drain"
+	CTL resume | grep -q resumed || fail "resume reply"
+	# The hook runs from the same publish as the metrics write: once it has, so has the write.
+	wait_until 10 "the resume's hook" '[ "$(wc -l < "$T/notify.out")" -ge $((n0 + 2 * i)) ]' || fail "no hook for the resume"
+done
+n=$(grep -c "cannot write $T/h1.prom" "$T/h1.log")
+echo "MEASURED metrics write failures logged over 4 state changes: $n"
+[ "$n" -eq 1 ] || fail "the failing metrics write was logged $n times, not once"
+rmdir "$T/h1.prom"
+CTL drain --reason "metrics test" | grep -q drained || fail "drain reply"
+wait_log h1 "$T/h1.prom written again" 10
+CTL resume >/dev/null
+ok "a failing metrics write: logged once, and once when it works again"
 ok "all done"

@@ -53,7 +53,7 @@ start_failoverd h2
 expect_best $V4 "h1 65000:1" 30
 expect_best $V6 "h1 65000:1" 30
 CTL() { "$FAILOVERCTL" -c "$T/h1.conf" "$@"; }
-for i in $(seq 100); do CTL checks 2>/dev/null | grep -q 'HTTP 200' && break; sleep 0.1; done
+wait_until 10 "HTTP 200 in failoverctl checks" 'CTL checks 2>/dev/null | grep -q "HTTP 200"' 0.1 || true
 CTL checks >"$T/checks.out"
 cat "$T/checks.out"
 grep -q 'web-http.*HTTP 200' "$T/checks.out" || fail "failoverctl checks does not show the http check's HTTP 200"

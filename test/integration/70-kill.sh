@@ -39,12 +39,10 @@ start() { ip netns exec "$(lab_ns h1)" "$FAILOVERD" -v -c "$T/h1.conf" >> "$T/h1
 ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 # Waits for a line matching $2 in the log after line $1 (or for the daemon to die).
 wait_log_after() {
-	local from=$1 pat=$2 end=$((SECONDS + ${3:-120}))
-	while ! tail -n +"$((from + 1))" "$T/h1.log" | grep -qE "$pat"; do
-		kill -0 "$DPID" 2>/dev/null || return 0
-		[ $SECONDS -lt $end ] || fail "no '$pat' in the log after ${3:-120} s"
-		sleep 0.01
-	done
+	local from=$1 pat=$2
+	wait_until "${3:-120}" "'$pat' in the log after line $from, or the daemon's end" \
+		'tail -n +"$((from + 1))" "$T/h1.log" | grep -qE "$pat" || ! kill -0 "$DPID" 2>/dev/null' 0.01 ||
+		fail "no '$pat' in the log after ${3:-120} s"
 }
 
 say "$KILLS kills, 0-600 ms into the full apply of a start or 0-300 ms into the apply of a state change"
@@ -96,7 +94,7 @@ echo "MEASURED temporary files left in $CONFDIR after $kills kills: $stray ($(fi
 
 say "restart: converges to the state the checks decide"
 # The killed daemons' orphaned vtysh / frr-reload.py calls finish (each is bounded by frr.timeout).
-for _ in $(seq 600); do pgrep -f "(vtysh -N|--pathspace) $PS( |\$)" > /dev/null || break; sleep 0.1; done
+wait_until 60 "the orphaned vtysh / frr-reload.py calls to end" '! pgrep -f "(vtysh -N|--pathspace) $PS( |\$)" > /dev/null' 0.1 || true
 ! pgrep -f "(vtysh -N|--pathspace) $PS( |\$)" > /dev/null || fail "orphaned vtysh / frr-reload.py still running after 60 s"
 set_flag h1 2; start
 expect_best $V4 none 20

@@ -59,7 +59,7 @@ wait_log h1 'fast path to demoted started' 20
 kill -KILL "$(bgpd_pid)"
 ok "bgpd killed while the fast path waited for its answer"
 wait_log h1 'primary -> demoted'
-for _ in $(seq 100); do [ "$(cut -d' ' -f3 "/proc/$(bgpd_pid)/stat" 2>/dev/null || echo X)" != S ] && break; sleep 0.05; done
+wait_until 5 "bgpd to be gone" '[ "$(cut -d" " -f3 "/proc/$(bgpd_pid)/stat" 2>/dev/null || echo X)" != S ]' || true
 cmp -s "$CONF" "$T/render.primary" || cmp -s "$CONF" "$T/render.demoted" || fail "frr.conf is neither rendering"
 ok "frr.conf is a whole rendering (old or new) after bgpd died"
 t1=$(now)
@@ -122,11 +122,9 @@ MON=$!
 PIDS+=($MON)
 n0=$(grep -c 'primary in effect' "$T/h1.log" || true)
 set_flag h1 0
-for i in $(seq 600); do [ "$(grep -c 'primary in effect' "$T/h1.log" || true)" -gt "$n0" ] && break; sleep 0.1; done
-for i in $(seq 300); do
-	"$FAILOVERCTL" -c "$T/h1.conf" status > "$T/status" 2>&1 && grep -q "^  $V4 .*NOT ANNOUNCED" "$T/status" && break
-	sleep 0.1
-done
+wait_until 60 "primary in effect" '[ "$(grep -c "primary in effect" "$T/h1.log" || true)" -gt "$n0" ]' 0.1 || true
+wait_until 30 "status to say $V4 is NOT ANNOUNCED" \
+	'"$FAILOVERCTL" -c "$T/h1.conf" status > "$T/status" 2>&1 && grep -q "^  $V4 .*NOT ANNOUNCED" "$T/status"' 0.1 || true
 grep "^  $V4 " "$T/status" || true
 grep -q "^  $V4 .*NOT ANNOUNCED" "$T/status" || { cat "$T/status"; fail "status does not say $V4 is not announced while zebra is down"; }
 ok "re-announced while zebra is down: status says configured but NOT ANNOUNCED"

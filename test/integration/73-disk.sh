@@ -28,11 +28,9 @@ ok "frr.conf written to the tmpfs"
 applied_count() { grep -c 'in effect' "$T/h1.log" || true; }
 # Waits until NODE's log has more than N lines matching a pattern.
 wait_more() {
-	local node=$1 pat=$2 n=$3 secs=${4:-15} i=0
-	while [ "$(grep -cE "$pat" "$T/$node.log" || true)" -le "$n" ]; do
-		i=$((i + 1)); [ $i -gt $((secs * 20)) ] && { tail -20 "$T/$node.log"; fail "no new '$pat' in $node's log after ${secs}s"; }
-		sleep 0.05
-	done
+	local node=$1 pat=$2 n=$3 secs=${4:-15}
+	wait_until "$secs" "more than $n '$pat' in $node's log" '[ "$(grep -cE "$pat" "$T/$node.log" || true)" -gt "$n" ]' ||
+		{ tail -20 "$T/$node.log"; fail "no new '$pat' in $node's log after ${secs}s"; }
 }
 
 say "(a) disk full: the check fails (withdrawn)"

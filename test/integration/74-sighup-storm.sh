@@ -53,8 +53,8 @@ ok "still running"
 expect_best $NEW "h1 65000:1" 30
 expect_best $V4 "h1 65000:1" 10
 CONF_FILE=$(lab_host_conf h1 frr_config)
-for _ in $(seq 100); do cmp -s "$CONF_FILE" "$T/render.good2" && break; sleep 0.1; done
-cmp -s "$CONF_FILE" "$T/render.good2" || fail "frr.conf is not the rendering of the last valid config"
+wait_until 10 "frr.conf to be the last valid rendering" 'cmp -s "$CONF_FILE" "$T/render.good2"' 0.1 ||
+	fail "frr.conf is not the rendering of the last valid config"
 ok "the last valid configuration is in effect (its new prefix announced, frr.conf its rendering)"
 grep -q 'reload failed, keeping the running configuration' "$T/h1.log" || fail "no broken config was refused"
 sleep 2

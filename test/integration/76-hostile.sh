@@ -28,40 +28,13 @@ calls_clean() {
 	! grep -v -E '^(CALL [0-9]+|ARG .*)$' "$T/vtysh.calls" && ! grep -q injected "$T/vtysh.calls"
 }
 
-say "(a) injection through config values: refused at start, before any vtysh call"
-inject() {   # NAME SED-EXPRESSION (applied to good.conf)
-	sed "$2" "$T/good.conf" > "$T/bad-$1.conf"
-	grep -q injected "$T/bad-$1.conf" || fail "$1: the edit did not apply"
-}
-inject hostname 's|^hostname = .*|hostname = "h1\\nrouter bgp 65099 injected";|'
-inject community 's|^bgp = {|bgp = { communities = { primary = "65000:1\\nline vty injected"; };|'
-inject route-server 's|route_servers = \["|route_servers = ["2001:db8:f0::9\\n neighbor injected remote-as 1", "|'
-inject router-id 's|router_id = "\([^"]*\)"|router_id = "\1\\ninjected"|'
-inject pathspace 's|pathspace = "\([^"]*\)"|pathspace = "\1\\ninjected"|'
-inject extra 's|^frr = {|frr = { extra = "/tmp/x\\ninjected";|'
-inject config-path 's|^  config = "\([^"]*\)"|  config = "\1\\ninjected"|'
-inject shared-ip 's|shared_ips = \[|shared_ips = ["198.51.100.11/32\\n network 203.0.113.1/32 injected", |'
-sed -e 's|route_servers = .*|neighbor_pattern = "2001:db8:%d:34::%d\\ninjected";|' -e 's|^role = .*|&\ndatacenter = 4;|' \
-	"$T/good.conf" > "$T/bad-pattern.conf"
-for f in "$T"/bad-*.conf; do
-	rc=0; ip netns exec "$(lab_ns h1)" "$FAILOVERD" -c "$f" > "$T/out" 2>&1 || rc=$?
-	[ $rc = 1 ] || { cat "$T/out"; fail "$(basename "$f"): failoverd exited $rc, expected 1"; }
-	grep -qE '\[error\]|error: ' "$T/out" || fail "$(basename "$f"): no error message"
-done
-[ ! -e "$T/vtysh.calls" ] || fail "vtysh was called: $(head -5 "$T/vtysh.calls")"
-ok "$(ls "$T"/bad-*.conf | wc -l) configurations with injected lines refused at start; vtysh never called"
-# The default host name is the system's: a newline in it (sethostname takes any bytes) is refused too.
-sed '/^hostname = /d' "$T/good.conf" > "$T/nohost.conf"
-# hostname(1) refuses such a name; sethostname(2) does not.
-rc=0; ip netns exec "$(lab_ns h1)" unshare --uts python3 -c '
-import ctypes, os, sys
-n = b"h1\nrouter bgp 1 injected"
-if ctypes.CDLL(None, use_errno=True).sethostname(n, len(n)) != 0: sys.exit("sethostname failed")
-os.execv(sys.argv[1], sys.argv[1:])' "$FAILOVERD" -c "$T/nohost.conf" --render > "$T/out" 2>&1 || rc=$?
-[ $rc = 1 ] && grep -q 'system host name is not valid' "$T/out" || { cat "$T/out"; fail "a system host name with a newline was accepted (exit $rc)"; }
-ok "a system host name with a newline is refused"
+# (a) injection through config values at start: test/unit/test_hostile.c (test_injection_refused_by_daemon,
+# test_system_hostname_injection_refused) runs the daemon on each value without FRR. Here one of them
+# reaches a running daemon by SIGHUP.
+sed 's|^hostname = .*|hostname = "h1\\nrouter bgp 65099 injected";|' "$T/good.conf" > "$T/bad-hostname.conf"
+grep -q injected "$T/bad-hostname.conf" || fail "hostname: the edit did not apply"
 
-say "(a') the same values by SIGHUP to a running daemon: refused, never reach vtysh"
+say "(a') an injected value by SIGHUP to a running daemon: refused, never reaches vtysh"
 # Planted in FRR's directory as the frr user could: links from the names failoverd used to write and
 # remove there (issue 11), and an editor's swap file. None may make root write, chown or unlink elsewhere.
 CONFDIR=$(lab_host_conf h1 frr_confdir)
@@ -83,8 +56,8 @@ ok "full apply with links planted in FRR's directory: nothing written or removed
 for f in "$T"/bad-*.conf; do
 	n=$(grep -c 'reload failed' "$T/h1.log" || true)
 	cp "$f" "$T/h1.conf"; kill -HUP "$PID_h1"
-	for _ in $(seq 100); do [ "$(grep -c 'reload failed' "$T/h1.log")" -gt "$n" ] && break; sleep 0.05; done
-	[ "$(grep -c 'reload failed' "$T/h1.log")" -gt "$n" ] || fail "$(basename "$f") was not refused on SIGHUP"
+	wait_until 5 "a refused reload of $(basename "$f")" '[ "$(grep -c "reload failed" "$T/h1.log")" -gt "$n" ]' ||
+		fail "$(basename "$f") was not refused on SIGHUP"
 done
 set_flag h1 2; expect_best $V4 none 10; set_flag h1 0; expect_best $V4 "h1 65000:1" 10
 calls=$(grep -c '^CALL' "$T/vtysh.calls")
@@ -127,8 +100,7 @@ say "(c) the control socket"
 start_failoverd h1
 RUNDIR=$(lab_host_conf h1 runtime_dir)
 SOCK=$RUNDIR/control
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-[ -S "$SOCK" ] || fail "no control socket at $SOCK"
+wait_until 5 "the control socket" '[ -S "$SOCK" ]' || fail "no control socket at $SOCK"
 wait_log h1 'primary in effect' 90
 # Let nobody reach the socket's directory, so that only the socket's own checks stand in the way.
 d=$RUNDIR; while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
@@ -239,8 +211,8 @@ ok "the socket's group reads but may not drain: $(cat "$T/out")"
 sed 's|^runtime_directory = .*|&\ncontrol = { read_group = "nogroup"; admin_group = "adm"; };|' "$T/good.conf" > "$T/h1.conf"
 grep -q 'admin_group = "adm"' "$T/h1.conf" || fail "config edit failed"
 kill -HUP "$PID_h1"
-for _ in $(seq 200); do [ "$(stat -c %a "$SOCK")" = 666 ] && break; sleep 0.05; done
-[ "$(stat -c %a "$SOCK")" = 666 ] || fail "the socket did not open up to the credential check (mode $(stat -c %a "$SOCK"))"
+wait_until 10 "the socket's mode 666" '[ "$(stat -c %a "$SOCK")" = 666 ]' ||
+	fail "the socket did not open up to the credential check (mode $(stat -c %a "$SOCK"))"
 for cmd in drain resume reload; do
 	rc=0; as_member nogroup "$FAILOVERCTL" -s "$SOCK" $cmd > "$T/out" 2>&1 || rc=$?
 	[ $rc = 4 ] && grep -q "permission denied: $cmd needs root, the daemon's user or control.admin_group" "$T/out" ||

@@ -111,7 +111,8 @@ lab_start h1 --no-config
 expect_best $V4 "h1 65000:1" 40
 ok "announced again once the real bgpd answers"
 # A leak stays; what was in flight during the garbage is gone once all is quiet again.
-for _ in $(seq 30); do fd2=$(fds); [ "$fd2" -le $((base + 1)) ] && break; done
+# fds samples for 2 s or more: wait_until needs no pause of its own.
+wait_until 60 "failoverd's descriptors back to $base (+1)" 'fd2=$(fds); [ "$fd2" -le $((base + 1)) ]' 0 || true
 echo "MEASURED failoverd descriptors: $base before the garbage, $fd2 after it"
 [ "$fd2" -le $((base + 1)) ] || { ls -l "/proc/$PID_h1/fd"; fail "descriptors grew from $base to $fd2"; }
 ok "no descriptor left behind by the garbage"

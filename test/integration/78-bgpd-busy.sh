@@ -78,26 +78,22 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOS
 	FAKE=$!
-	for _ in $(seq 200); do [ -s "$T/fake.$1" ] && break; sleep 0.05; done
-	[ -s "$T/fake.$1" ] || fail "the fake did not start"
+	local mode=$1
+	wait_until 10 "the fake bgpd ($mode)" '[ -s "$T/fake.$mode" ]' || fail "the fake did not start"
 	mv -f "$SOCK.fake" "$SOCK"
 }
 
 # Waits until the log has more than N lines matching an extended regex.
 wait_count() {
-	local pat=$1 n=$2 i=0
-	until [ "$(grep -cE "$pat" "$T/h1.log" || true)" -gt "$n" ]; do
-		i=$((i + 1)); [ $i -gt 1200 ] && fail "no new '$pat' in the log after 60 s"
-		sleep 0.05
-	done
+	local pat=$1 n=$2
+	wait_until 60 "more than $n '$pat' in the log" '[ "$(grep -cE "$pat" "$T/h1.log" || true)" -gt "$n" ]' ||
+		fail "no new '$pat' in the log after 60 s"
 }
 # Waits until failoverctl status (text) matches an extended regex.
 wait_status() {
-	local pat=$1 secs=${2:-60} i=0
-	until CTL status > "$T/status" 2>&1 && grep -qE "$pat" "$T/status"; do
-		i=$((i + 1)); [ $i -gt $((secs * 10)) ] && { cat "$T/status"; fail "status never matched '$pat'"; }
-		sleep 0.1
-	done
+	local pat=$1 secs=${2:-60}
+	wait_until "$secs" "failoverctl status to match '$pat'" 'CTL status > "$T/status" 2>&1 && grep -qE "$pat" "$T/status"' 0.1 ||
+		{ cat "$T/status"; fail "status never matched '$pat'"; }
 }
 
 for mode in stall backlog; do
@@ -126,11 +122,8 @@ ok "slow polls counted: $(grep '^failoverd_bgpd_slow_polls_total' "$T/metrics.pr
 say "(chunks) the replies come in 512-byte chunks, 5 ms apart"
 f0=$(fulls); n0=$(grep -c 'bgpd is \(still \)\?busy' "$T/h1.log" || true)
 start_fake chunks
-for _ in $(seq 200); do
-	read -r _ r _ _ < "$T/fake.chunks" 2>/dev/null || r=0
-	[ "${r:-0}" -ge 40 ] && break
-	sleep 0.1
-done
+replies() { local r; read -r _ r _ _ < "$T/fake.chunks" 2>/dev/null || r=0; [ "${r:-0}" -ge "$1" ]; }
+wait_until 20 "40 replies through the chunking fake" 'replies 40' 0.1 || true
 read -r _ r _ cut < "$T/fake.chunks"
 [ "$r" -ge 40 ] || fail "only $r replies went through the chunking fake"
 [ "$cut" = 0 ] || fail "failoverd hung up in the middle of $cut replies"

@@ -38,11 +38,9 @@ start() { ip netns exec "$(lab_ns h1)" "$FAILOVERD" -v -c "$T/h1.conf" >> "$T/h1
 ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 # Waits for a line matching $2 in the log after line $1.
 wait_log_after() {
-	local from=$1 pat=$2 end=$((SECONDS + ${3:-120}))
-	while ! tail -n +"$((from + 1))" "$T/h1.log" | grep -qE "$pat"; do
-		[ $SECONDS -lt $end ] || fail "no '$pat' in the log after ${3:-120} s"
-		sleep 0.01
-	done
+	local from=$1 pat=$2
+	wait_until "${3:-120}" "'$pat' in the log after line $from" 'tail -n +"$((from + 1))" "$T/h1.log" | grep -qE "$pat"' 0.01 ||
+		fail "no '$pat' in the log after ${3:-120} s"
 }
 # Waits until both route servers hear state $1 for both address families (h1's path: community and
 # prepending, or none).

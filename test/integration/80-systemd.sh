@@ -28,7 +28,7 @@ NSPAWN= CPID=
 container_down() {
 	if [ -n "$NSPAWN" ] && kill -0 "$NSPAWN" 2>/dev/null; then
 		kill -TERM "$NSPAWN" 2>/dev/null || true         # nspawn asks the container's systemd to power off
-		for _ in $(seq 300); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 0.1; done
+		wait_until 30 "systemd-nspawn to end" '! kill -0 "$NSPAWN" 2>/dev/null' 0.1 || true
 		kill -KILL "$NSPAWN" 2>/dev/null || true
 		wait "$NSPAWN" 2>/dev/null || true
 	fi
@@ -42,14 +42,15 @@ cx() { nsenter -t "$CPID" -m -u -i -p -n -- env -i PATH=/usr/sbin:/usr/bin:/sbin
 prop() { cx systemctl show -P "$2" "$1"; }
 # Waits until a command inside the container succeeds.
 wait_cx() {
-	local secs=$1 what=$2 i; shift 2
-	for ((i = 0; i < secs * 10; i++)); do cx "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	fail "waited ${secs}s for $what"
+	local secs=$1 what=$2; shift 2
+	local -a cmd=("$@")
+	wait_until "$secs" "$what" 'cx "${cmd[@]}" >/dev/null 2>&1' 0.1 || fail "waited ${secs}s for $what"
 }
 jctl() { cx journalctl --no-pager -o cat "$@"; }
 wait_journal() {
-	local secs=$1 pat=$2 i; shift 2
-	for ((i = 0; i < secs * 4; i++)); do jctl "$@" 2>/dev/null | grep -qE "$pat" && return 0; sleep 0.25; done
+	local secs=$1 pat=$2; shift 2
+	local -a args=("$@")
+	wait_until "$secs" "'$pat' in journalctl $*" 'jctl "${args[@]}" 2>/dev/null | grep -qE "$pat"' 0.25 && return 0
 	jctl "$@" | tail -20
 	fail "no '$pat' in journalctl $* after ${secs}s"
 }
@@ -71,12 +72,13 @@ SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 systemd-nspawn --register=no --keep-unit -D "
 	-b --console=read-only </dev/null >"$T/nspawn.log" 2>&1 &
 NSPAWN=$!
 # ps exits 1 until nspawn has forked its child: under pipefail that must not end the test.
-for _ in $(seq 600); do
+container_systemd() {
 	CPID=$(ps -o pid= --ppid "$NSPAWN" 2>/dev/null | head -1 | tr -d ' ' || true)
-	[ -n "$CPID" ] && [ "$(cat "/proc/$CPID/comm" 2>/dev/null)" = systemd ] && break
+	[ -n "$CPID" ] && [ "$(cat "/proc/$CPID/comm" 2>/dev/null)" = systemd ] && return 0
 	kill -0 "$NSPAWN" 2>/dev/null || { cat "$T/nspawn.log"; fail "systemd-nspawn exited"; }
-	CPID=; sleep 0.1
-done
+	CPID=; return 1
+}
+wait_until 60 "systemd as the container's PID 1" container_systemd 0.1 || true
 [ -n "$CPID" ] || fail "no systemd in the container"
 wait_cx 120 "systemd to finish booting" sh -c 'systemctl is-system-running --wait; systemctl is-system-running | grep -qE "running|degraded"'
 ok "systemd $(cx systemctl --version | head -1 | cut -d' ' -f2) is PID 1 (host pid $CPID); $(cx sh -c '[ -x /bin/kill ] || echo "no /bin/kill (no procps)"')"
@@ -201,8 +203,8 @@ ms=$(withdraw_ms crash_loop)
 echo "MEASURED unit crash-looping (Restart=always, RestartSec=2) -> h2 best at both route servers (fall 1): $ms ms"
 wait_journal 10 'check crash: failed \(unit auto-restart\)' -u failoverd
 ups=$(jctl -u failoverd | grep -c 'withdrawn -> primary' || true)
-for _ in $(seq 200); do [ "$(prop fo-crash NRestarts)" -ge 3 ] && break; sleep 0.1; done
-[ "$(prop fo-crash NRestarts)" -ge 3 ] || fail "fo-crash restarted only $(prop fo-crash NRestarts) times in 20 s"
+wait_until 20 "fo-crash to restart 3 times" '[ "$(prop fo-crash NRestarts)" -ge 3 ]' 0.1 ||
+	fail "fo-crash restarted only $(prop fo-crash NRestarts) times in 20 s"
 st=$(prop fo-crash ActiveState)
 [ "$st" != failed ] || fail "fo-crash ended in failed: the loop was meant to hide behind auto-restart"
 expect_best $V4 "h2 65000:2" 2
@@ -241,8 +243,8 @@ expect_best $V4 "h1 65000:1" 30
 n0=$(prop failoverd NRestarts); pid=$(prop failoverd MainPID)
 cx sh -c "kill -STOP $pid"    # the shell's kill: a minbase root has no /bin/kill
 t0=$(date +%s%N)
-for _ in $(seq 600); do [ "$(prop failoverd NRestarts)" -gt "$n0" ] && break; sleep 0.1; done
-[ "$(prop failoverd NRestarts)" -gt "$n0" ] || fail "NRestarts did not grow within 60 s of SIGSTOP"
+wait_until 60 "NRestarts to grow" '[ "$(prop failoverd NRestarts)" -gt "$n0" ]' 0.1 ||
+	fail "NRestarts did not grow within 60 s of SIGSTOP"
 echo "MEASURED SIGSTOP to restart by the watchdog (WatchdogSec=10s): $(ms "$t0") ms"
 wait_cx 60 "failoverd active again" sh -c '[ "$(systemctl show -P ActiveState failoverd)" = active ]'
 [ "$(prop failoverd MainPID)" != "$pid" ] || fail "same MainPID after the watchdog"

@@ -30,7 +30,7 @@ with open(sys.argv[2], "a") as f:
         f.write("%.3f %s\n" % (time.time(), m.replace("\n", " | "))); f.flush()
 ' "$T/notify.sock" "$T/notify.log" </dev/null >/dev/null 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do [ -S "$T/notify.sock" ] && break; sleep 0.02; done
+wait_until 2 "the notify listener's socket" '[ -S "$T/notify.sock" ]' 0.02 || true
 # The largest gap (seconds) between WATCHDOG=1 in [FROM, TO], counting from FROM and up to TO.
 max_gap() {
 	awk -v from="$1" -v to="$2" '/WATCHDOG=1/ && $1 >= from && $1 <= to { if ($1 - last > m) m = $1 - last; last = $1 }
@@ -67,8 +67,7 @@ set_flag h1 2
 wait_log h1 'primary -> withdrawn' 10
 expect_best $V4 none 20
 ok "the fast path ran (bgpd withdrew) although frr.conf cannot be synced"
-for _ in $(seq 200); do grep -q ' fsync ' "$T/stall.log" 2>/dev/null && break; sleep 0.05; done
-grep -q ' fsync ' "$T/stall.log" || fail "frr.conf was never synced"
+wait_until 10 "frr.conf's fsync" 'grep -q " fsync " "$T/stall.log" 2>/dev/null' || fail "frr.conf was never synced"
 sock=$(grep -o 'runtime_directory = "[^"]*' "$T/h1.conf" | cut -d'"' -f2)/control
 out=$("$FAILOVERCTL" --socket "$sock" status 2>&1) ||
 	fail "failoverctl status failed while the disk hung: $out"
@@ -96,7 +95,7 @@ echo "MEASURED disk back to withdrawn in effect: $(ms_since "$t2") ms"
 fconf=$(grep -o 'config = "[^"]*' "$T/h1.conf" | head -1 | cut -d'"' -f2)
 cmp -s "$fconf" "$T/render.withdrawn" || fail "frr.conf is not the withdrawn rendering"
 sdir=$(grep -o 'state_directory = "[^"]*' "$T/h1.conf" | cut -d'"' -f2)
-for _ in $(seq 100); do [ -f "$sdir/drain" ] && break; sleep 0.05; done
+wait_until 5 "the drain file" '[ -f "$sdir/drain" ]' || true
 grep -qx 'disk test' "$sdir/drain" || fail "the drain file does not hold the reason"
 ok "frr.conf and the drain file are on disk once it answers"
 

@@ -36,7 +36,8 @@ now() { date +%s.%N; }
 # wait_until SECS WHAT COND [INTERVAL]: evaluates the shell condition COND (a string, evaluated in the
 # caller's scope each time, so quote it with '...') every INTERVAL seconds (0.05) until it holds: returns 0.
 # After SECS seconds of wall clock it says "timeout: waited SECS s for WHAT" and returns 1, so the caller's
-# own assertion (`|| fail "..."`) still names what was wrong. Strict mode does not apply inside COND.
+# own assertion (`|| fail "..."`) still names what was wrong. Strict mode does not apply inside COND, and
+# $1, $2, ... in COND are wait_until's own: copy the caller's into named variables first.
 wait_until() {
 	# Prefixed names: COND sees the caller's variables, not these.
 	local _wu_secs=$1 _wu_what=$2 _wu_cond=$3 _wu_every=${4:-0.05} _wu_end

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -156,6 +157,17 @@ START_TEST(test_drain_order_check)
         /* It is not any more: demoted again while the drain lasts. */
         free(unit_write(dir, "peer", "2\n", 0644));
         ck_assert(run_until(e, d, DRAIN_DEMOTE, 5) >= 0);
+        /* A check anyone may rewrite is not run as root, and its silence is no "yes". */
+        free(unit_write(dir, "peer", "0\n", 0644));
+        if (geteuid() == 0) {
+                ck_assert_int_eq(chmod(script, 0777), 0);
+                t0 = clock_mono_usec();
+                while (clock_mono_usec() - t0 < 600000)
+                        sd_event_run(e, 20000);
+                ck_assert_int_eq(drain_phase(d, 0), DRAIN_DEMOTE);
+                ck_assert_int_eq(chmod(script, 0755), 0);
+                ck_assert(run_until(e, d, DRAIN_WITHDRAW, 5) >= 0);
+        }
         d = drain_free(d);
         conf_free(c);
         sd_event_unref(e);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -273,6 +274,122 @@ static void check_in_daemon(const char *path)
                       "failoverd --check -c %s: status %#x", path, st);
 }
 
+/* Runs argv (argv[0] a path) with stdout and stderr into out_path, killed after 20 s; returns the wait status. */
+static int run_bounded(char *const argv[], const char *out_path)
+{
+        extern char **environ;
+        size_t n = 0;
+        while (environ[n])
+                n++;
+        char **env = calloc(n + 2, sizeof(char *));
+        ck_assert_ptr_nonnull(env);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (strncmp(environ[i], "LSAN_OPTIONS=", 13) != 0)
+                        env[k++] = environ[i];
+        env[k++] = "LSAN_OPTIONS=suppressions=" TEST_DIR "/fuzz/lsan.supp";
+        posix_spawn_file_actions_t fa;
+        ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
+        ck_assert_int_eq(posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+        ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, 1, 2), 0);
+        pid_t pid;
+        ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, env), 0);
+        posix_spawn_file_actions_destroy(&fa);
+        free(env);
+        int st = 0;
+        for (int i = 0; i < 2000 && waitpid(pid, &st, WNOHANG) == 0; i++)
+                usleep(10000);
+        if (waitpid(pid, &st, WNOHANG) == 0) {
+                kill(pid, SIGKILL);
+                ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+                ck_abort_msg("%s ran for 20 s: it should have refused its configuration", argv[0]);
+        }
+        return st;
+}
+
+/* The daemon itself (not only conf_load) refuses each injected value at start, with an error, before any
+ * vtysh call: frr.vtysh is a recorder that would leave a file. Moved here from the FRR lab (76-hostile):
+ * nothing of FRR is needed to show that nothing reaches it. */
+START_TEST(test_injection_refused_by_daemon)
+{
+        const char *bin = getenv("FAILOVERD_BIN");
+        char *dir = unit_tmpdir();
+        char text[2048], calls[600], recorder[700], cd[600], out_path[600];
+
+        snprintf(calls, sizeof(calls), "%s/vtysh.calls", dir);
+        snprintf(recorder, sizeof(recorder), "#!/bin/sh\necho \"$@\" >> %s\nexit 0\n", calls);
+        char *vtysh = unit_write(dir, "vtysh", recorder, 0755);
+        snprintf(cd, sizeof(cd), "%s/conf.d", dir);
+        ck_assert_int_eq(mkdir(cd, 0755), 0);
+        snprintf(out_path, sizeof(out_path), "%s/out", dir);
+        /* The injections above set bgp and frr themselves: vtysh and config go in a second frr group only where
+         * they do not, so each file is exactly one hostile value away from a valid one. */
+        for (size_t i = 0; i < sizeof(injections) / sizeof(injections[0]); i++) {
+                bool has_frr = strstr(injections[i].setting, "frr = {") != NULL;
+                snprintf(text, sizeof(text),
+                         "role = \"primary\";\nshared_ips = [\"198.51.100.10\"];\n"
+                         "checks = { directory = \"%s\"; };\nruntime_directory = \"%s/run\";\n"
+                         "state_directory = \"%s/state\";\n%s\n%s%s%s%s%s\n",
+                         cd, dir, dir, injections[i].setting, has_frr ? "" : "frr = { vtysh = \"", has_frr ? "" : vtysh,
+                         has_frr ? "" : "\"; config = \"", has_frr ? "" : dir, has_frr ? "" : "/frr.conf\"; };");
+                if (!strstr(injections[i].setting, "bgp = {"))
+                        strncat(text, "bgp = { route_servers = [\"2001:db8:f0::1\"]; };\n", sizeof(text) - strlen(text) - 1);
+                char *conf = unit_write(dir, "failoverd.conf", text, 0644);
+                char *argv[] = { (char *)(bin ? bin : BUILD_DIR "/failoverd"), "-c", conf, NULL };
+                int st = run_bounded(argv, out_path);
+                char *out = slurp(out_path, NULL);
+                ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: status %#x, expected exit 1:\n%s",
+                              injections[i].setting, st, out);
+                ck_assert_msg(strstr(out, injections[i].key) && (strstr(out, "error") || strstr(out, "[error]")),
+                              "%s: no error naming %s:\n%s", injections[i].setting, injections[i].key, out);
+                ck_assert_msg(access(calls, F_OK) != 0, "%s: vtysh was called", injections[i].setting);
+                free(out);
+                free(conf);
+        }
+        free(vtysh);
+        unit_rmrf(dir);
+        free(dir);
+}
+END_TEST
+
+/* The default host name is the system's, and sethostname(2) takes any bytes (hostname(1) refuses them): a
+ * system host name with a newline is refused too. Needs a UTS namespace (root); skipped without. */
+START_TEST(test_system_hostname_injection_refused)
+{
+        static const char script[] =
+                "import ctypes, os, sys\n"
+                "n = b'h1\\nrouter bgp 1 injected'\n"
+                "if ctypes.CDLL(None, use_errno=True).sethostname(n, len(n)) != 0: sys.exit('sethostname failed')\n"
+                "os.execv(sys.argv[1], sys.argv[1:])\n";
+        const char *bin = getenv("FAILOVERD_BIN");
+        char *dir = unit_tmpdir();
+        char text[1024], cd[600], out_path[600];
+
+        if (geteuid() != 0 || access("/usr/bin/unshare", X_OK) != 0 || access("/usr/bin/python3", X_OK) != 0) {
+                fprintf(stderr, "test_system_hostname_injection_refused: skipped (needs root, unshare, python3)\n");
+                unit_rmrf(dir);
+                free(dir);
+                return;
+        }
+        snprintf(cd, sizeof(cd), "%s/conf.d", dir);
+        ck_assert_int_eq(mkdir(cd, 0755), 0);
+        snprintf(out_path, sizeof(out_path), "%s/out", dir);
+        snprintf(text, sizeof(text), "role = \"primary\";\nshared_ips = [\"198.51.100.10\"];\n"
+                 "checks = { directory = \"%s\"; };\nbgp = { route_servers = [\"2001:db8:f0::1\"]; };\n", cd);
+        char *conf = unit_write(dir, "failoverd.conf", text, 0644);
+        char *argv[] = { "/usr/bin/unshare", "--uts", "/usr/bin/python3", "-I", "-c", (char *)script,
+                         (char *)(bin ? bin : BUILD_DIR "/failoverd"), "-c", conf, "--render", NULL };
+        int st = run_bounded(argv, out_path);
+        char *out = slurp(out_path, NULL);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1 && strstr(out, "system host name is not valid"),
+                      "a system host name with a newline: status %#x:\n%s", st, out);
+        free(out);
+        free(conf);
+        unit_rmrf(dir);
+        free(dir);
+}
+END_TEST
+
 START_TEST(test_regressions_replayed)
 {
         static const char *const kinds[] = { "conf", "bgpd" };
@@ -338,6 +455,8 @@ Suite *hostile_suite(void)
         tcase_set_timeout(t, 120);
         tcase_add_loop_test(t, test_injection_rejected, 0, (int)(sizeof(injections) / sizeof(injections[0])));
         tcase_add_test(t, test_shared_ip_injection_rejected);
+        tcase_add_test(t, test_injection_refused_by_daemon);
+        tcase_add_test(t, test_system_hostname_injection_refused);
         tcase_add_test(t, test_validators_refuse_line_breaks);
         tcase_add_loop_test(t, test_fixtures_cross_and_truncated, 0, sizeof(frr_dirs) / sizeof(frr_dirs[0]));
         tcase_add_test(t, test_regressions_replayed);

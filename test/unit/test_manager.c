@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,7 +105,7 @@ static bool settle(struct fixture *f, double secs)
 {
         double end = now_s() + secs;
         while (now_s() < end) {
-                if (f->m.queue.state == QUEUE_IDLE && !queue_busy(&f->m.queue))
+                if (queue_get_state(&f->m.queue) == QUEUE_IDLE && !queue_busy(&f->m.queue))
                         return true;
                 ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
         }
@@ -121,9 +122,9 @@ static void run_for(struct fixture *f, double secs)
 static void run_until_state(struct fixture *f, enum queue_state st, double secs)
 {
         double end = now_s() + secs;
-        while (f->m.queue.state != st && now_s() < end)
+        while (queue_get_state(&f->m.queue) != st && now_s() < end)
                 ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
-        ck_assert_msg(f->m.queue.state == st, "queue is %s, not %s", queue_state_name(f->m.queue.state),
+        ck_assert_msg(queue_get_state(&f->m.queue) == st, "queue is %s, not %s", queue_state_name(queue_get_state(&f->m.queue)),
                       queue_state_name(st));
 }
 
@@ -134,8 +135,9 @@ static void link_fake(struct fixture *f, const char *name)
         ck_assert_int_eq(symlink(TEST_DIR "/unit/fake-frr", p), 0);
 }
 
-/* A manager on a fresh configuration, bgpd up and running nothing, started: its first full apply done. */
-static void setup(struct fixture *f)
+/* A manager on a fresh configuration (extra, when given, replaces the role and shared_ips lines), bgpd up
+ * and running nothing, started: its first full apply done. */
+static void setup_with(struct fixture *f, const char *extra)
 {
         sigset_t mask;
 
@@ -145,7 +147,30 @@ static void setup(struct fixture *f)
         path_of(f->sock, sizeof(f->sock), f->dir, "bgpd.vty");
         link_fake(f, "vtysh");
         link_fake(f, "frr-reload.py");
-        write_conf(f, "primary");
+        if (extra) {
+                char text[3000], ext[1500] = "", dir[200];
+                /* @D@ in extra is the fixture's directory; checks.d holds a check "ok" that always passes */
+                path_of(dir, sizeof(dir), f->dir, "checks.d");
+                ck_assert_int_eq(mkdir(dir, 0755), 0);
+                free(unit_write(dir, "ok.conf", "command = [\"/bin/true\"];\n", 0644));
+                for (const char *p = extra; *p;) {
+                        if (strncmp(p, "@D@", 3) == 0) {
+                                snprintf(ext + strlen(ext), sizeof(ext) - strlen(ext), "%s", f->dir);
+                                p += 3;
+                        } else {
+                                snprintf(ext + strlen(ext), sizeof(ext) - strlen(ext), "%c", *p++);
+                        }
+                }
+                extra = ext;
+                snprintf(text, sizeof(text),
+                         "%s\nbgp = { route_servers = [\"192.0.2.1\"]; };\n"
+                         "frr = { config = \"%s/frr.conf\"; vtysh = \"%s/vtysh\"; reload = \"%s/frr-reload.py\"; timeout = 10; };\n"
+                         "runtime_directory = \"%s/run\";\nstate_directory = \"%s/state\";\n",
+                         extra, f->dir, f->dir, f->dir, f->dir, f->dir);
+                free(unit_write(f->dir, "failoverd.conf", text, 0644));
+        } else {
+                write_conf(f, "primary");
+        }
         path_of(f->conf, sizeof(f->conf), f->dir, "failoverd.conf");
         sigemptyset(&mask);
         sigaddset(&mask, SIGHUP);
@@ -156,12 +181,18 @@ static void setup(struct fixture *f)
         log_set_level(LOG_INFO);
         bgpd_up(f);
         ck_assert_int_eq(manager_init(&f->m, f->conf), 0);
-        snprintf(f->m.queue.vty_path, sizeof(f->m.queue.vty_path), "%s", f->sock);
-        f->m.queue.vty_path_fixed = true;
+        queue_use_vty_path(&f->m.queue, f->sock);
         ck_assert_int_eq(manager_start(&f->m), 0);
-        ck_assert_msg(settle(f, 20), "the first apply did not settle: %s", queue_state_name(f->m.queue.state));
-        ck_assert_int_eq(f->m.queue.applied, STATE_PRIMARY);
+        if (extra)
+                return;
+        ck_assert_msg(settle(f, 20), "the first apply did not settle: %s", queue_state_name(queue_get_state(&f->m.queue)));
+        ck_assert_int_eq(queue_applied(&f->m.queue), STATE_PRIMARY);
         ck_assert_int_eq(count_calls(f, "frr-reload.py "), 1);
+}
+
+static void setup(struct fixture *f)
+{
+        setup_with(f, NULL);
 }
 
 static void teardown(struct fixture *f)
@@ -178,9 +209,9 @@ START_TEST(test_manager_first_apply_is_full)
         struct fixture f;
         setup(&f);
         ck_assert_int_eq(f.m.target, STATE_PRIMARY);
-        ck_assert_uint_eq(f.m.queue.attempts, 1);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 1);
         ck_assert_int_eq(count_calls(&f, "vtysh -C "), 1);     /* dry run first */
-        ck_assert_ptr_null(f.m.queue.last_apply_error);
+        ck_assert_ptr_null(queue_last_error(&f.m.queue));
         teardown(&f);
 }
 END_TEST
@@ -192,17 +223,17 @@ START_TEST(test_manager_coalesces_decisions)
         setup(&f);
         put(&f, "slow", "0.3");
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, "test"), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FAST);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FAST);
         for (int i = 0; i < 5; i++) {
                 ck_assert_int_eq(manager_report(&f.m, i % 2 ? EVENT_DRAIN_REQUESTED : EVENT_RESUME_REQUESTED, NULL), 0);
-                ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+                ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
         }
         ck_assert_int_eq(f.m.target, STATE_PRIMARY);
         ck_assert_uint_eq(f.m.transitions, 7);          /* start, then six decisions */
         ck_assert(settle(&f, 20));
-        ck_assert_uint_eq(f.m.queue.attempts, 3);       /* the first, the one in flight, one for the last */
-        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 3);       /* the first, the one in flight, one for the last */
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         ck_assert_int_eq(count_calls(&f, "configure terminal"), 2);
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 1);
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), -EALREADY);
@@ -221,22 +252,147 @@ START_TEST(test_manager_retries_with_backoff)
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
         unsigned seen[8];
         size_t n = 0;
-        while (f.m.queue.state != QUEUE_IDLE && now_s() < t0 + 20) {
-                if (f.m.queue.state == QUEUE_RETRY_WAIT && (n == 0 || seen[n - 1] != f.m.queue.retry_ms) && n < 8)
-                        seen[n++] = f.m.queue.retry_ms;
+        while (queue_get_state(&f.m.queue) != QUEUE_IDLE && now_s() < t0 + 20) {
+                if (queue_get_state(&f.m.queue) == QUEUE_RETRY_WAIT && (n == 0 || seen[n - 1] != queue_retry_ms(&f.m.queue)) && n < 8)
+                        seen[n++] = queue_retry_ms(&f.m.queue);
                 ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
         }
         double took = now_s() - t0;
-        ck_assert_int_eq(f.m.queue.state, QUEUE_IDLE);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_IDLE);
         ck_assert_uint_eq(n, 3);
         ck_assert_uint_eq(seen[0], 500);
         ck_assert_uint_eq(seen[1], 1000);
         ck_assert_uint_eq(seen[2], 2000);
         ck_assert_msg(took >= 3.5, "three back-offs took %.2f s", took);
-        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
-        ck_assert_uint_eq(f.m.queue.retry_ms, 0);
-        ck_assert_ptr_null(f.m.queue.last_apply_error);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
+        ck_assert_uint_eq(queue_retry_ms(&f.m.queue), 0);
+        ck_assert_ptr_null(queue_last_error(&f.m.queue));
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);  /* the retries were full applies */
+        teardown(&f);
+}
+END_TEST
+
+/* The manager's phases: the table of allowed changes, walked. Stopping is for good; every phase is
+ * reachable from starting. */
+START_TEST(test_manager_phase_table)
+{
+        static const char *const allowed[] = {
+                "starting>started", "starting>stopping", "started>ready", "started>stopping",
+                "started>stop-withdraw", "ready>reloading", "ready>stopping", "ready>stop-withdraw",
+                "reloading>ready", "reloading>stopping", "reloading>stop-withdraw", NULL,
+        };
+        bool reach[_PHASE_MAX] = { [PHASE_STARTING] = true };
+        for (int from = 0; from < _PHASE_MAX; from++) {
+                ck_assert_str_ne(manager_phase_name(from), "?");
+                for (int to = 0; to < _PHASE_MAX; to++) {
+                        char pair[64];
+                        bool want = false;
+                        snprintf(pair, sizeof(pair), "%s>%s", manager_phase_name(from), manager_phase_name(to));
+                        for (const char *const *a = allowed; *a; a++)
+                                want |= strcmp(*a, pair) == 0;
+                        ck_assert_msg(manager_phase_allowed(from, to) == want, "%s", pair);
+                }
+        }
+        ck_assert_str_eq(manager_phase_name(_PHASE_MAX), "?");
+        for (int pass = 0; pass < _PHASE_MAX; pass++)
+                for (int from = 0; from < _PHASE_MAX; from++)
+                        for (int to = 0; reach[from] && to < _PHASE_MAX; to++)
+                                reach[to] |= manager_phase_allowed(from, to);
+        for (int p = 0; p < _PHASE_MAX; p++)
+                ck_assert_msg(reach[p], "%s unreachable", manager_phase_name(p));
+}
+END_TEST
+
+/* start = "withdrawn" lets go by itself once every check has passed rise times (issue 20): each pass
+ * counts, not only a change of health. */
+START_TEST(test_manager_start_withdrawn_lets_go)
+{
+        struct fixture f;
+        setup_with(&f, "services = ( { name = \"web\"; role = \"primary\"; shared_ips = [\"198.51.100.10\"];\n"
+                       "  start = \"withdrawn\"; checks = [\"ok\"]; } );\n"
+                       "checks = { directory = \"@D@/checks.d\"; interval = 0.2; rise = 3; };\n");
+        double end = now_s() + 10;
+        while (f.m.target != STATE_WITHDRAWN && now_s() < end)
+                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+        ck_assert_int_eq(f.m.target, STATE_WITHDRAWN);
+        ck_assert_ptr_nonnull(strstr(services_get(f.m.services, 0)->reason, "start: withdrawn until"));
+        double t0 = now_s();
+        while (f.m.target != STATE_PRIMARY && now_s() < t0 + 5)
+                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+        ck_assert_msg(f.m.target == STATE_PRIMARY, "still %s after 5 s: %s", state_name(f.m.target), services_get(f.m.services, 0)->reason);
+        ck_assert(settle(&f, 20));
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
+        teardown(&f);
+}
+END_TEST
+
+/* A datagram socket standing in for systemd's NOTIFY_SOCKET. */
+static int notify_socket(struct fixture *f)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        ck_assert_int_ge(fd, 0);
+        path_of(sa.sun_path, sizeof(sa.sun_path), f->dir, "notify");
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+        return fd;
+}
+
+/* Appends what was sent to the notify socket so far to log. */
+static void notify_read(int fd, char *log, size_t len)
+{
+        char msg[512];
+        ssize_t n;
+        while ((n = recv(fd, msg, sizeof(msg) - 1, 0)) > 0) {
+                msg[n] = '\0';
+                snprintf(log + strlen(log), len - strlen(log), "%s|", msg);
+        }
+}
+
+/* A reload while bgpd is down sends READY=1 at once (issue 20): under systemd `systemctl reload` would
+ * otherwise hang until bgpd is back. */
+START_TEST(test_manager_reload_bgpd_down_ready)
+{
+        struct fixture f;
+        char log[4096] = "";
+        setup(&f);
+        int fd = notify_socket(&f);
+        bgpd_down(&f);
+        ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
+        run_until_state(&f, QUEUE_BGPD_WAIT, 20);
+        write_conf(&f, "secondary");
+        ck_assert_int_eq(manager_report(&f.m, EVENT_RELOAD_REQUESTED, NULL), 0);
+        double end = now_s() + 3;
+        while (!strstr(log, "READY=1") && now_s() < end) {
+                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+                notify_read(fd, log, sizeof(log));
+        }
+        ck_assert_msg(strstr(log, "RELOADING=1") && strstr(log, "READY=1") > strstr(log, "RELOADING=1"),
+                      "notify: %s", log);
+        ck_assert_int_eq(f.m.phase, PHASE_READY);
+        ck_assert_int_eq(f.m.conf->role, ROLE_SECONDARY);
+        unsetenv("NOTIFY_SOCKET");
+        close(fd);
+        teardown(&f);
+}
+END_TEST
+
+/* on_stop = "withdraw" with bgpd down exits promptly, not after 2 x frr.timeout + 2 s (issue 20). */
+START_TEST(test_manager_stop_withdraw_bgpd_down)
+{
+        struct fixture f;
+        setup_with(&f, "role = \"primary\";\nshared_ips = [\"198.51.100.10\"];\non_stop = \"withdraw\";\n"
+                       "checks = { directory = \"@D@/none\"; };\n");
+        ck_assert(settle(&f, 20));
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
+        bgpd_down(&f);
+        double t0 = now_s();
+        ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
+        while (sd_event_get_state(f.m.event) != SD_EVENT_FINISHED && now_s() < t0 + 8)
+                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+        ck_assert_int_eq(sd_event_get_state(f.m.event), SD_EVENT_FINISHED);
+        ck_assert_msg(now_s() - t0 < 5, "stopped after %.1f s", now_s() - t0);      /* frr.timeout is 10 */
+        ck_assert_int_eq(f.m.phase, PHASE_STOP_WITHDRAW);
         teardown(&f);
 }
 END_TEST
@@ -251,19 +407,19 @@ START_TEST(test_manager_reannounce_is_queued)
         ck_assert(!queue_busy(&f.m.queue));
         put(&f, "slow", "0.3");
         ck_assert_int_eq(manager_report(&f.m, EVENT_PREFIX_STUCK, "198.51.100.10/32"), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_REANNOUNCE);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_REANNOUNCE);
         ck_assert_str_eq(queue_apply_name(&f.m.queue), "re-announce");
-        ck_assert_uint_eq(f.m.queue.attempts, 2);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 2);
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, "test"), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_REANNOUNCE);        /* the decision waits */
-        ck_assert_uint_eq(f.m.queue.attempts, 2);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_REANNOUNCE);        /* the decision waits */
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 2);
         run_until_state(&f, QUEUE_IDLE, 20);
         ck_assert(settle(&f, 20));
-        ck_assert_uint_eq(f.m.queue.attempts, 3);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FAST);
-        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 3);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FAST);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
         /* the re-announce's one call: the statement removed and entered again, in that order */
         ck_assert_int_eq(count_calls(&f, "-c no network 198.51.100.10/32 -c network 198.51.100.10/32 route-map "), 1);
         teardown(&f);
@@ -279,10 +435,10 @@ START_TEST(test_manager_decision_ends_backoff)
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
         run_until_state(&f, QUEUE_RETRY_WAIT, 10);
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FULL);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FULL);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         teardown(&f);
 }
 END_TEST
@@ -295,21 +451,21 @@ START_TEST(test_manager_reload_during_apply)
         put(&f, "slow", "0.3");
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), -EALREADY);
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
         write_conf(&f, "secondary");
         ck_assert_int_eq(manager_report(&f.m, EVENT_RELOAD_REQUESTED, NULL), 0);
         ck_assert_ptr_nonnull(f.m.pending_conf);
         ck_assert_int_eq(f.m.conf->role, ROLE_PRIMARY);          /* not yet: the apply points into it */
-        ck_assert_uint_eq(f.m.queue.attempts, 2);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 2);
         ck_assert(settle(&f, 20));
         ck_assert_ptr_null(f.m.pending_conf);
         ck_assert_int_eq(f.m.conf->role, ROLE_SECONDARY);
-        ck_assert_uint_eq(f.m.queue.attempts, 3);
+        ck_assert_uint_eq(queue_attempts(&f.m.queue), 3);
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
-        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);    /* still drained */
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);    /* still drained */
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_SECONDARY);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_SECONDARY);
         teardown(&f);
 }
 END_TEST
@@ -321,11 +477,11 @@ static void full_apply_after(enum agent_event ev)
         setup(&f);
         put(&f, "running", "withdrawn\n");              /* what a restarted bgpd (or a hand edit) runs */
         ck_assert_int_eq(manager_report(&f.m, ev, "test"), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FULL);
-        ck_assert_int_eq(f.m.queue.applied, STATE_INVALID);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FULL);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_INVALID);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
         teardown(&f);
 }
@@ -351,24 +507,24 @@ START_TEST(test_manager_waits_for_bgpd)
         bgpd_down(&f);
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
         run_until_state(&f, QUEUE_BGPD_WAIT, 10);
-        ck_assert_ptr_nonnull(f.m.queue.last_apply_error);
+        ck_assert_ptr_nonnull(queue_last_error(&f.m.queue));
         int calls = count_calls(&f, "vtysh") + count_calls(&f, "frr-reload.py");
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRIFT_SEEN, NULL), 0);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_GONE, "refused"), 0);
         run_for(&f, 1.5);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_BGPD_WAIT);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);
         ck_assert_int_eq(count_calls(&f, "vtysh") + count_calls(&f, "frr-reload.py"), calls);
-        ck_assert_uint_ge(f.m.queue.probes, 4);
+        ck_assert_uint_ge(queue_probes(&f.m.queue), 4);
         bgpd_up(&f);
         double t0 = now_s();
         run_until_state(&f, QUEUE_APPLYING, 2);
         ck_assert_msg(now_s() - t0 < 0.5, "the apply went out %.2f s after the socket answered", now_s() - t0);
-        ck_assert_int_eq(f.m.queue.apply_kind, APPLY_FULL);
+        ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FULL);
         /* The watch's "bgpd answers again" that follows is the same news: no second full apply. */
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_PRIMARY);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
         teardown(&f);
 }
@@ -384,17 +540,17 @@ START_TEST(test_manager_gone_during_backoff)
         run_until_state(&f, QUEUE_RETRY_WAIT, 10);
         bgpd_down(&f);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_GONE, "refused"), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_BGPD_WAIT);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);
         int calls = count_calls(&f, "vtysh");
         run_for(&f, 1.2);                                      /* past the 0.5 s retry */
         ck_assert_int_eq(count_calls(&f, "vtysh"), calls);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_BGPD_WAIT);   /* the socket still refuses */
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);   /* the socket still refuses */
         bgpd_up(&f);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
-        ck_assert_int_eq(f.m.queue.state, QUEUE_APPLYING);
+        ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_APPLYING);
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
         teardown(&f);
 }
 END_TEST
@@ -407,10 +563,10 @@ START_TEST(test_manager_readback_mismatch)
         put(&f, "refuse", "");                         /* the fast path's network command is refused */
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
         run_until_state(&f, QUEUE_RETRY_WAIT, 10);
-        ck_assert_ptr_nonnull(strstr(f.m.queue.last_apply_error, "% Unknown command"));
+        ck_assert_ptr_nonnull(strstr(queue_last_error(&f.m.queue), "% Unknown command"));
         drop(&f, "refuse");
         ck_assert(settle(&f, 20));
-        ck_assert_int_eq(f.m.queue.applied, STATE_WITHDRAWN);
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
         ck_assert_int_eq(count_calls(&f, "frr-reload.py "), 2);
         teardown(&f);
 }
@@ -523,6 +679,10 @@ Suite *manager_suite(void)
         tcase_add_test(tc, test_manager_retries_with_backoff);
         tcase_add_test(tc, test_manager_decision_ends_backoff);
         tcase_add_test(tc, test_manager_reannounce_is_queued);
+        tcase_add_test(tc, test_manager_phase_table);
+        tcase_add_test(tc, test_manager_start_withdrawn_lets_go);
+        tcase_add_test(tc, test_manager_reload_bgpd_down_ready);
+        tcase_add_test(tc, test_manager_stop_withdraw_bgpd_down);
         tcase_add_test(tc, test_manager_reload_during_apply);
         tcase_add_test(tc, test_manager_drift_full_apply);
         tcase_add_test(tc, test_manager_bgpd_restart_full_apply);

@@ -219,11 +219,26 @@ START_TEST(test_watch_reports_events)
 }
 END_TEST
 
+/* The watch's bgpd states: the table walked. Once known, never unknown again; every other change goes. */
+START_TEST(test_watch_bgpd_table)
+{
+        for (int from = 0; from < _WATCH_BGPD_MAX; from++) {
+                ck_assert_str_ne(watch_bgpd_name(from), "?");
+                for (int to = 0; to < _WATCH_BGPD_MAX; to++)
+                        ck_assert_msg(watch_bgpd_allowed(from, to) == (from != to && to != WATCH_BGPD_UNKNOWN),
+                                      "%s -> %s", watch_bgpd_name(from), watch_bgpd_name(to));
+        }
+        ck_assert_str_eq(watch_bgpd_name(_WATCH_BGPD_MAX), "?");
+        ck_assert(!watch_bgpd_allowed(WATCH_BGPD_UP, _WATCH_BGPD_MAX));
+}
+END_TEST
+
 Suite *watch_suite(void)
 {
         Suite *s = suite_create("watch");
         TCase *tc = tcase_create("watch");
         tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_watch_bgpd_table);
         tcase_add_test(tc, test_watch_reports_events);
         suite_add_tcase(s, tc);
         return s;
