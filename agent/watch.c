@@ -237,10 +237,13 @@ static void update_peers(struct watch *w, struct bgpd_status *now)
                 if (up && !was)
                         log_peer(LOG_NOTICE, *rs, "route server %s: session up%s", *rs,
                                  known(w) ? "" : " (found established)");
-                else if (!up && (was || !known(w)))
+                else if (!up && (was || !known(w))) {
+                        char why[256];
+                        bgpd_peer_why(n, why, sizeof(why));     /* BFD down, no TCP session, the last reset */
                         log_peer(was ? LOG_WARNING : LOG_INFO, *rs, "route server %s: session %s (%s)%s%s", *rs,
                                  was ? "down" : "not established", n ? n->state : "not configured",
-                                 n && n->last_reset[0] ? ", last reset: " : "", n ? n->last_reset : "");
+                                 why[0] ? ": " : "", why);
+                }
         }
         size_t total = strv_len(w->conf->bgp.route_servers);
         if (est == 0 && total && (w->established > 0 || !known(w)) && w->sink.applied(w->sink.userdata) != STATE_INVALID)

@@ -60,6 +60,8 @@ echo "MEASURED silent primary replaced at both route servers, IPv4 and IPv6 (BFD
 ((worst <= 1000)) || fail "replaced after $worst ms, more than 1 s"
 wait_until 10 "h1's status to say BFD down" 'rs_field why | grep -q "BFD down"' || fail "h1 why: $(rs_field why)"
 ok "h1's status: $(rs_field why)"
+wait_log h1 'route server 2001:db8:f0::1: session down \([A-Za-z]+\): BFD down' 10
+ok "h1's log: $(grep -m1 'session down' "$T/h1.log")"
 wait_until 10 "h1's bfd_up metric 0" 'grep -q "^failoverd_route_server_bfd_up{peer=\"2001:db8:f0::1\"} 0$" "$T/h1.prom"' ||
 	{ cat "$T/h1.prom"; fail "no failoverd_route_server_bfd_up 0"; }
 ok "metrics: failoverd_route_server_bfd_up 0"
