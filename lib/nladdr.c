@@ -200,7 +200,23 @@ static ssize_t recv_kernel(struct nladdr_sock *s)
                 return 0;
         if (msg.msg_flags & MSG_TRUNC)
                 return -EMSGSIZE;
+        if (!nladdr_datagram_ok(s->buf, (size_t)n))
+                return -EBADMSG;
         return n;
+}
+
+bool nladdr_datagram_ok(const void *buf, size_t n)
+{
+        size_t off = 0;
+        while (n - off >= sizeof(struct nlmsghdr)) {
+                const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)buf + off);
+                /* Aligned, as the kernel pads each message: libmnl walks attributes up to the aligned end. */
+                if (h->nlmsg_len < sizeof(struct nlmsghdr) || h->nlmsg_len > n - off ||
+                    NLMSG_ALIGN(h->nlmsg_len) > n - off)
+                        return false;
+                off += NLMSG_ALIGN(h->nlmsg_len);
+        }
+        return true;
 }
 
 struct run {

@@ -36,6 +36,12 @@ int nladdr_build(void *buf, size_t size, int type, uint32_t seq, int ifindex, co
 /* Parses an RTM_NEWADDR or RTM_DELADDR. 0, -ENOMSG for any other message, -EBADMSG for a malformed one. */
 int nladdr_parse(const struct nlmsghdr *nlh, struct nladdr_msg *out);
 
+/* Whether every message of a datagram of n bytes, padded to its alignment, lies within it. libmnl 1.0.4's
+ * mnl_nlmsg_ok() compares nlmsg_len as a signed int (a length above 2^31 walks mnl_cb_run() out of the buffer)
+ * and mnl_attr_parse() reads up to the aligned end of a message (found by test/fuzz/fuzz_nladdr.c); only the
+ * kernel's datagrams are read, but they are checked first all the same. */
+bool nladdr_datagram_ok(const void *buf, size_t n);
+
 /* A netlink route socket: for requests, or (subscribe) for the kernel's address notifications, both
  * non-blocking and close-on-exec. */
 struct nladdr_sock;

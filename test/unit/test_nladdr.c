@@ -1,6 +1,7 @@
 /* Unit tests for lib/nladdr.c: the form FRR needs, message building and parsing, and the sockets against the
  * kernel in a network namespace of the test's own. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <poll.h>
@@ -92,6 +93,55 @@ START_TEST(test_nladdr_build_parse)
         struct nlmsghdr *nlh = (struct nlmsghdr *)(void *)buf;
         struct nladdr_msg m;
         ck_assert_int_eq(nladdr_parse(nlh, &m), -ENOMSG);
+}
+END_TEST
+
+static int walk_cb(const struct nlmsghdr *nlh, void *userdata)
+{
+        struct nladdr_msg m;
+        (void)userdata;
+        (void)nladdr_parse(nlh, &m);
+        return MNL_CB_OK;
+}
+
+/* Datagrams libmnl would walk out of the buffer (test/fuzz/fuzz_nladdr.c found them) are refused first; every
+ * input the fuzzer once crashed on (test/fixtures/regress/nladdr) goes through the reader's path. */
+START_TEST(test_nladdr_hostile_datagrams)
+{
+        static char buf[8192] __attribute__((aligned(8)));
+        struct nladdr a = form("198.51.100.10");
+        int len = nladdr_build(buf, sizeof(buf), RTM_NEWADDR, 1, 1, &a);
+        struct nlmsghdr *nlh = (struct nlmsghdr *)(void *)buf;
+        ck_assert(nladdr_datagram_ok(buf, (size_t)len));
+        ck_assert(nladdr_datagram_ok(buf, 0));
+        nlh->nlmsg_len = 0xffff0028;                    /* negative as libmnl's int */
+        ck_assert(!nladdr_datagram_ok(buf, (size_t)len));
+        nlh->nlmsg_len = (unsigned)len + 1;             /* beyond the datagram */
+        ck_assert(!nladdr_datagram_ok(buf, (size_t)len));
+        nlh->nlmsg_len = (unsigned)len - 1;             /* its padding beyond the datagram */
+        ck_assert(!nladdr_datagram_ok(buf, (size_t)len - 1));
+        nlh->nlmsg_len = 8;                             /* shorter than its own header */
+        ck_assert(!nladdr_datagram_ok(buf, (size_t)len));
+
+        DIR *d = opendir(TEST_DIR "/fixtures/regress/nladdr");
+        struct dirent *e;
+        size_t n = 0;
+        ck_assert_ptr_nonnull(d);
+        while ((e = readdir(d))) {
+                char path[1024];
+                if (e->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), TEST_DIR "/fixtures/regress/nladdr/%s", e->d_name);
+                FILE *f = fopen(path, "rb");
+                ck_assert_ptr_nonnull(f);
+                size_t got = fread(buf, 1, sizeof(buf), f);
+                fclose(f);
+                if (nladdr_datagram_ok(buf, got))
+                        mnl_cb_run(buf, got, 0, 0, walk_cb, NULL);
+                n++;
+        }
+        closedir(d);
+        ck_assert_uint_ge(n, 2);
 }
 END_TEST
 
@@ -202,6 +252,7 @@ Suite *nladdr_suite(void)
         TCase *tc = tcase_create("core");
         tcase_add_test(tc, test_nladdr_form);
         tcase_add_test(tc, test_nladdr_build_parse);
+        tcase_add_test(tc, test_nladdr_hostile_datagrams);
         tcase_add_test(tc, test_nladdr_netns);
         suite_add_tcase(s, tc);
         return s;
