@@ -116,6 +116,19 @@ lab_lo_addr h1 del $V4
 wait_log h1 "shared address $V4 is not assigned to any local interface" 10
 assert_eq "$(json '[s["assigned"] for s in d["shared_ips"]]')" "[False, True]" "status shows it unassigned"
 CTL status | grep -q "not assigned\|NOT ASSIGNED\|unassigned\|not on any interface" || { CTL status; fail "status screen does not say it"; }
+
+say "an IPv6 address as /128 on lo: bgpd announces nothing, failoverd says so"
+lab_lo_addr h1 del 2001:db8:e001:1b8c::1/64
+lab_lo_addr h1 add 2001:db8:e001:1b8c::1/128
+wait_log h1 "shared address $V6: only 2001:db8:e001:1b8c::1/128 on lo is inside it" 10
+wait_until 10 "status shows $V6 unassigned" '[ "$(json "[s[\"assigned\"] for s in d[\"shared_ips\"]]")" = "[False, False]" ]' ||
+	fail "status shows $(json '[s["assigned"] for s in d["shared_ips"]]'), not both unassigned"
+wait_until 10 "metrics count 2 unassigned" '[ "$(metric failoverd_shared_addresses_unassigned)" = 2 ]' ||
+	fail "metrics: $(metric failoverd_shared_addresses_unassigned) unassigned, not 2"
+lab_lo_addr h1 del 2001:db8:e001:1b8c::1/128
+lab_lo_addr h1 add 2001:db8:e001:1b8c::1/64
+wait_log h1 "shared address $V6 is assigned again" 10
+ok "a /128 inside the /64 counts as not assigned: log, status and metrics say it"
 say "a metrics file that cannot be written is logged once, not at every write"
 rm -f "$T/h1.prom"; mkdir "$T/h1.prom"         # the rename onto a directory fails at every write
 n0=$(wc -l < "$T/notify.out")
