@@ -211,7 +211,8 @@ static int target_args(const char *cmd, int argc, char **argv, struct buf *wire_
         return EXIT_OK;
 }
 
-/* failoverctl events --json: each record as failoverd sent it (valid JSON, control characters escaped). */
+/* failoverctl events --json: each line as failoverd sent it, {"ok":true,"stream":"events"} first (then the
+ * reader is following), valid JSON with control characters escaped. */
 static int print_event_json(const char *line, void *userdata)
 {
         (void)userdata;
@@ -225,9 +226,9 @@ static int print_event(const char *line, void *userdata)
         struct buf b, esc;
         (void)userdata;
 
-        if (!o || !json_object_is_type(o, json_type_object)) {
+        if (!o || !json_object_is_type(o, json_type_object) || json_object_object_get_ex(o, "stream", NULL)) {
                 json_object_put(o);
-                return 0;
+                return 0;       /* the stream's opening line */
         }
         buf_init(&b);
         buf_init(&esc);

@@ -211,9 +211,9 @@ int ctl_stream(const char *path, const char *command, int timeout_ms, int (*line
                                         goto out;
                                 }
                                 json_object_put(o);
-                        } else if ((r = line(in.data, userdata)) != 0) {
-                                goto out;
                         }
+                        if ((r = line(in.data, userdata)) != 0)
+                                goto out;
                         size_t used = (size_t)(nl - in.data) + 1;
                         memmove(in.data, nl + 1, in.len - used);
                         in.len -= used;

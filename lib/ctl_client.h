@@ -15,8 +15,8 @@
  * on the socket), -ETIMEDOUT, -EINVAL / -EMSGSIZE (bad request, not sent), -EBADMSG (reply is not a JSON
  * object), or another -errno. */
 int ctl_request(const char *path, const char *command, const char *arg, int timeout_ms, json_object **reply);
-/* Follows a stream command ("events"): connects, sends it, and calls line() for every line that follows
- * (without its newline) until the daemon closes (0), line() returns non-zero (that value), or an error
+/* Follows a stream command ("events"): connects, sends it, and calls line() for every line, the daemon's
+ * {"ok":true,"stream":...} first (each without its newline), until the daemon closes (0), line() returns non-zero (that value), or an error
  * (-errno). timeout_ms bounds the connect and the first answer only. When the daemon refuses, *reply holds
  * its answer and the return is 0 (-EACCES for a refusal of the caller's credentials), as ctl_request(). */
 int ctl_stream(const char *path, const char *command, int timeout_ms, int (*line)(const char *text, void *userdata),

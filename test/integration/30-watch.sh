@@ -62,13 +62,32 @@ wait_until 10 "a second drift: line" '[ "$(grep -c "drift:" "$T/h1.log")" -ge 2 
 expect_best $V6 "h1 65000:1" 10
 
 say "drain, restart, still drained, resume"
+# failoverctl events follows it all: the drain, the state change with its fields, the apply; it ends with
+# the daemon.
+CTL events --json > "$T/events.json" 2>&1 &
+EVENTS=$!
+for _ in $(seq 200); do grep -q '"stream":"events"' "$T/events.json" && break; sleep 0.05; done
+grep -q '"stream":"events"' "$T/events.json" || { cat "$T/events.json"; fail "failoverctl events did not start"; }
 CTL drain --reason "kernel upgrade" | grep -q drained || fail "drain reply"
 expect_best $V4 "h2 65000:2" 10
+for _ in $(seq 100); do grep -q '"kind":"apply"' "$T/events.json" && break; sleep 0.05; done
+grep -q '"kind":"drain","text":"drain requested by uid 0: kernel upgrade"' "$T/events.json" ||
+	{ cat "$T/events.json"; fail "no drain record on the event stream"; }
+grep -q '"kind":"state","fields":{"state":"withdrawn","previous":"primary","service":"default"},"text":"primary -> withdrawn' \
+	"$T/events.json" || { cat "$T/events.json"; fail "no state record on the event stream"; }
+grep -q '"kind":"apply"' "$T/events.json" || { cat "$T/events.json"; fail "no apply record on the event stream"; }
+/usr/bin/python3 -c '
+import json, sys
+seq = [json.loads(l)["seq"] for l in open(sys.argv[1]) if l.startswith("{\"seq\"")]
+assert seq == list(range(seq[0], seq[0] + len(seq))), seq' "$T/events.json" || fail "event records out of order"
+ok "failoverctl events: drain, state and apply records in order ($(grep -c '"seq"' "$T/events.json") records)"
 assert_eq "$(json 'd["drained"], d["drain_reason"], d["state"]')" "True kernel upgrade withdrawn" "drained in status"
 wait_until 5 "failoverd_state withdrawn in the metrics file" 'metric_is "failoverd_state{state=\"withdrawn\"}" 1' 0.1 ||
 	fail "metrics did not follow the state"
 ok "metrics follow: failoverd_state{state=\"withdrawn\"} 1, drained $(metric failoverd_drained)"
 kill -TERM "$PID_h1"; wait "$PID_h1" || true
+rc=0; wait $EVENTS || rc=$?
+assert_eq $rc 0 "failoverctl events ends with failoverd"
 start_failoverd h1
 wait_log h1 'drained since before this start: kernel upgrade'
 sleep 2
