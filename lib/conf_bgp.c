@@ -403,6 +403,15 @@ void conf_parse_bgp(const struct conf_ctx *x, const config_setting_t *g, struct 
                          "cannot be used together with bgp.route_servers (line %u)", config_setting_source_line(rs));
                 return;
         }
+        if (rs && c->bgp.profile != PROFILE_LINODE) {
+                conf_err(x, DIAG_ERROR, rs, "bgp.route_servers", NULL, "is Linode's form: with profile \"%s\" list the "
+                         "peers in bgp.neighbors", profile_names[c->bgp.profile]);
+                no_route_servers(c);
+                return;
+        }
+        if (c->bgp.profile == PROFILE_VULTR && !c->bgp.password && !config_setting_get_member(g, "password_file"))
+                conf_err(x, DIAG_WARNING, prof, "bgp.profile", profile_names[c->bgp.profile],
+                         "no bgp.password_file: Vultr's sessions need the BGP password from the portal");
         if (list && config_setting_type(list) != CONFIG_TYPE_LIST && config_setting_type(list) != CONFIG_TYPE_ARRAY) {
                 conf_err(x, DIAG_ERROR, list, "bgp.neighbors", NULL,
                          "must be a list: neighbors = ( { address = ...; ... }, ... )");

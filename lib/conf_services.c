@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "conf_checks.h"
 #include "conf_read.h"
 #include "conf_services.h"

@@ -233,6 +233,12 @@ START_TEST(test_profiles)
         ck_assert_int_eq(c->bgp.peers[1].remote_as, 64515);
         ck_assert_int_eq(c->bgp.peers[1].multihop, 2);
         ck_assert_int_eq(c->bgp.preference, PREFER_PREPEND);
+        /* Vultr gives every account a BGP password: a warning without one. */
+        ck_assert_ptr_nonnull(diag_find(&d, "bgp.profile: \"vultr\": no bgp.password_file: Vultr's sessions need the "
+                                           "BGP password from the portal"));
+        one_error("bgp = { profile = \"vultr\"; asn = 65500; route_servers = [\"192.0.2.1\"]; };",
+                  "failoverd.conf:4: bgp.route_servers: is Linode's form: with profile \"vultr\" list the peers in "
+                  "bgp.neighbors");
         one_ok("bgp = { profile = \"vultr\"; asn = 65500; multihop = 3; preference = \"med\"; };");
         ck_assert_int_eq(c->bgp.peers[0].multihop, 3);
         ck_assert_int_eq(c->bgp.preference, PREFER_MED);
