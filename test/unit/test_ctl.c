@@ -1612,13 +1612,17 @@ START_TEST(test_ctl_drain_grammar_daemon)
 }
 END_TEST
 
-/* Publishes f->pub_n lines of about 200 bytes on the loop when pub_fd is written; pub_usec is how long. */
+/* The test thread asks the loop's thread for N records of about 200 bytes by writing N to an eventfd: writes
+ * that arrive together add up, so no count is shared between the threads and none is lost or doubled. */
 struct pub {
         struct ctl_server *srv;
-        int n;
-        int next;
-        uint64_t usec;
+        int next;               /* the last seq published; the loop's thread's alone */
 };
+
+static void publish(int pfd, uint64_t n)
+{
+        ck_assert_int_eq(write(pfd, &n, sizeof(n)), (ssize_t)sizeof(n));
+}
 
 static int on_publish(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
@@ -1631,12 +1635,10 @@ static int on_publish(sd_event_source *src, int fd, uint32_t revents, void *user
                 return 0;
         memset(pad, 'x', sizeof(pad) - 1);
         pad[sizeof(pad) - 1] = '\0';
-        double t0 = mono();
-        for (int i = 0; i < p->n * (int)v; i++) {       /* writes that came together count each */
+        for (uint64_t i = 0; i < v; i++) {
                 snprintf(line, sizeof(line), "{\"seq\":%d,\"pad\":\"%s\"}", ++p->next, pad);
                 ctl_server_publish(p->srv, line);
         }
-        p->usec = (uint64_t)((mono() - t0) * 1e6);
         return 0;
 }
 
@@ -1687,9 +1689,7 @@ START_TEST(test_ctl_events_stream)
         free(out);
 
         /* In order, every one. */
-        uint64_t one = 1;
-        pub.n = 10;
-        ck_assert_int_eq(write(pfd, &one, sizeof(one)), (ssize_t)sizeof(one));
+        publish(pfd, 10);
         out = read_until(fast, "{\"seq\":10,", 5);
         char *p = out;
         for (int i = 1; i <= 10; i++) {
@@ -1704,17 +1704,14 @@ START_TEST(test_ctl_events_stream)
         /* 3000 records (about 600 kB) in one go, more than a socket buffer and a queue hold: the loop goes on,
          * the queues stay bounded, and each reader gets its records in order with every gap announced by
          * {"lost":N} before the next record (the one that reads nothing is told when it reads again). */
-        pub.n = 3000;
-        ck_assert_int_eq(write(pfd, &one, sizeof(one)), (ssize_t)sizeof(one));
+        publish(pfd, 3000);
+        /* A loop that waited for a reader would never answer; how fast it publishes is make bench's business. */
         json_object *r = NULL;
-        double t0 = mono();
-        ck_assert_int_eq(ctl_request(f.path, "ping", NULL, 2000, &r), 0);
-        ck_assert(jok(r) && mono() - t0 < 1.0);
+        ck_assert_int_eq(ctl_request(f.path, "ping", NULL, 30000, &r), 0);
+        ck_assert(jok(r));
         json_object_put(r);
         /* The readers read again; one more record at a time is published until both have one after the
          * burst (a record published while a reader's queue is still full is lost too, and counted). */
-        ck_assert_msg(pub.usec < 500000, "publishing took %.1f ms", pub.usec / 1000.0);
-        uint64_t burst_usec = pub.usec;
         struct buf acc[2];
         int extra = 0;
         buf_init(&acc[0]);
@@ -1723,8 +1720,7 @@ START_TEST(test_ctl_events_stream)
         buf_puts(&acc[1], "");
         for (bool seen[2] = { false, false }; !(seen[0] && seen[1]);) {
                 ck_assert_int_lt(++extra, 100);
-                pub.n = 1;
-                ck_assert_int_eq(write(pfd, &one, sizeof(one)), (ssize_t)sizeof(one));
+                publish(pfd, 1);
                 char want[32];
                 snprintf(want, sizeof(want), "{\"seq\":%d,", 3010 + extra);
                 for (int k = 0; k < 2; k++) {
@@ -1765,8 +1761,7 @@ START_TEST(test_ctl_events_stream)
         }
         ck_assert_int_gt(lost[1], 0);
         printf("events: 3000 records in one go to two readers: one got %d (lost %ld), the other %d (lost %ld; "
-               "%d kB queue each); publishing took %.1f ms\n", got[0], lost[0], got[1], lost[1], CTL_STREAM_MAX / 1024,
-               burst_usec / 1000.0);
+               "%d kB queue each)\n", got[0], lost[0], got[1], lost[1], CTL_STREAM_MAX / 1024);
 
         ck_assert_uint_eq(ctl_server_streams(f.srv), 2);
         close(slow);
@@ -1787,8 +1782,7 @@ START_TEST(test_ctl_events_stream)
         for (int i = 0; i < 500 && ctl_server_streams(f.srv) == 0; i++)
                 usleep(10000);
         ck_assert_uint_eq(ctl_server_streams(f.srv), 1);
-        pub.n = 2;
-        ck_assert_int_eq(write(pfd, &one, sizeof(one)), (ssize_t)sizeof(one));
+        publish(pfd, 2);
         char *text = NULL;
         for (int i = 0; i < 500; i++, usleep(10000)) {
                 free(text);
