@@ -20,6 +20,7 @@
 #include "failoverd.h"
 #include "log.h"
 #include "outputs.h"
+#include "timer.h"
 #include "watch.h"
 
 static const char *const phase_names[_PHASE_MAX] = {
@@ -70,8 +71,7 @@ static void set_phase(struct manager *m, enum manager_phase to, const char *reas
         if (to == PHASE_STOPPING || to == PHASE_STOP_WITHDRAW) {
                 double secs = to == PHASE_STOP_WITHDRAW ? 2 * m->conf->frr.timeout + 2 + m->conf->drain_delay
                                                         : m->conf->frr.timeout + 2;
-                int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC, (uint64_t)(secs * 1e6),
-                                                   100000, on_stop_timeout, m);
+                int r = timer_arm(m->event, &m->stop_timer, (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);
                 if (r < 0) {
                         log_err("cannot bound the stop with a timer: %s; stopping now", strerror(-r));
                         sd_event_exit(m->event, 0);
