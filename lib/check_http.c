@@ -9,7 +9,7 @@
 
 #include <curl/curl.h>
 
-#include "check_native_kind.h"
+#include "check_native_internal.h"
 
 #define BODY_MAX (64 * 1024)
 #define LIBCURL "libcurl.so.4"
