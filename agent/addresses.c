@@ -11,6 +11,7 @@
 #include "log.h"
 #include "nladdr.h"
 #include "snapshot.h"
+#include "timer.h"
 
 struct managed {
         struct nladdr a;
@@ -127,8 +128,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
                 log_err("cannot read the addresses of lo (rtnetlink dump): %s", strerror(-r));
         else
                 reconcile(a);
-        sd_event_source_set_time_relative(s, a->period_usec);
-        sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        (void)s;
+        if (timer_arm(a->event, &a->timer, a->period_usec, 0, on_timer, a) < 0)
+                log_err("cannot arm the timer of the next dump of lo's addresses; following notifications only");
         return 0;
 }
 
@@ -201,7 +203,7 @@ int addresses_new(sd_event *e, const struct conf *c, struct addresses **ret)
         r = sd_event_add_io(e, &a->io, nladdr_sock_fd(a->sub), EPOLLIN, on_io, a);
         if (r < 0)
                 goto fail;
-        r = sd_event_add_time_relative(e, &a->timer, CLOCK_MONOTONIC, a->period_usec, 0, on_timer, a);
+        r = timer_arm(e, &a->timer, a->period_usec, 0, on_timer, a);
         if (r < 0)
                 goto fail;
         r = sync_dump(a);
@@ -280,8 +282,7 @@ int addresses_remove_later(struct addresses *a, uint64_t delay_usec, void (*done
                 return -EALREADY;
         a->removed = done;
         a->removed_userdata = userdata;
-        return sd_event_add_time_relative(a->event, &a->remove_timer, CLOCK_MONOTONIC, delay_usec, 1000,
-                                          on_remove_timer, a);
+        return timer_arm(a->event, &a->remove_timer, delay_usec, 1000, on_remove_timer, a);
 }
 
 void addresses_snapshot(const struct addresses *a, struct snapshot *s)

@@ -20,6 +20,7 @@
 #include "failoverd.h"
 #include "log.h"
 #include "outputs.h"
+#include "timer.h"
 #include "watch.h"
 
 static const char *const phase_names[_PHASE_MAX] = {
@@ -70,8 +71,7 @@ static void set_phase(struct manager *m, enum manager_phase to, const char *reas
         if (to == PHASE_STOPPING || to == PHASE_STOP_WITHDRAW) {
                 double secs = to == PHASE_STOP_WITHDRAW ? 2 * m->conf->frr.timeout + 2 + m->conf->drain_delay
                                                         : m->conf->frr.timeout + 2;
-                int r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC, (uint64_t)(secs * 1e6),
-                                                   100000, on_stop_timeout, m);
+                int r = timer_arm(m->event, &m->stop_timer, (uint64_t)(secs * 1e6), 100000, on_stop_timeout, m);
                 if (r < 0) {
                         log_err("cannot bound the stop with a timer: %s; stopping now", strerror(-r));
                         sd_event_exit(m->event, 0);
@@ -292,6 +292,31 @@ static void stop_withdrawn(struct manager *m)
         stop_exit(m);
 }
 
+static void stop_exit_bgpd_down(void *userdata)
+{
+        struct manager *m = userdata;
+        m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
+        sd_event_exit(m->event, 0);
+}
+
+/* on_stop = "withdraw" with bgpd down: nothing can be withdrawn, and nothing is announced either (its BGP
+ * sessions closed with it; the frr.conf failoverd writes has no graceful restart, so the route servers drop
+ * its paths then). addresses_on_stop = "remove" goes on without a read of bgpd, after the same settle. */
+static void stop_bgpd_down(struct manager *m)
+{
+        queue_stop(&m->queue);
+        if (!m->addresses || !m->conf->addresses_remove) {
+                log_warn("stopping: bgpd is down, nothing can be withdrawn");
+                stop_exit_bgpd_down(m);
+                return;
+        }
+        log_warn("stopping: bgpd is down, nothing can be withdrawn or is announced; the shared addresses leave lo");
+        if (addresses_remove_later(m->addresses, ADDRESSES_SETTLE_USEC, stop_exit_bgpd_down, m) >= 0)
+                return;
+        addresses_remove_all(m->addresses);
+        stop_exit_bgpd_down(m);
+}
+
 /* The queue's attempt ended: publish, then the stop or the reload that waited for it, else the next apply. */
 static void on_queue_ended(struct apply_queue *q, void *userdata)
 {
@@ -302,10 +327,7 @@ static void on_queue_ended(struct apply_queue *q, void *userdata)
                 watch_soon(m->watch);   /* status shows what bgpd does now */
         if (m->phase == PHASE_STOP_WITHDRAW && !withdrawn_everywhere(m)) {
                 if (q->state == QUEUE_BGPD_WAIT) {
-                        /* Nothing can be withdrawn from a bgpd that is not running: its routes are gone anyway. */
-                        queue_stop(q);
-                        log_warn("stopping: bgpd is down, nothing can be withdrawn");
-                        sd_event_exit(m->event, 0);
+                        stop_bgpd_down(m);
                         return;
                 }
                 queue_apply_owed(q, "on_stop = withdraw");      /* or its retry, within the stop timer */
@@ -624,9 +646,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 if (m->queue.state != QUEUE_APPLYING && withdrawn_everywhere(m)) {
                         stop_withdrawn(m);
                 } else if (m->queue.state == QUEUE_BGPD_WAIT) {
-                        queue_stop(&m->queue);
-                        log_warn("stopping: bgpd is down, nothing can be withdrawn");
-                        sd_event_exit(m->event, 0);
+                        stop_bgpd_down(m);
                 }
                 return 0;
         }

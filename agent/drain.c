@@ -253,12 +253,20 @@ struct drain *drain_free(struct drain *d)
         size_t n = 1;
         for (size_t i = 0; i < d->n_svc && n < sizeof(all) / sizeof(all[0]); i++)
                 all[n++] = d->svc[i];
+        d->changed = NULL;              /* its owner is going away */
+        d->order_timer = sd_event_source_disable_unref(d->order_timer);
+        d->check = proc_free(d->check);
+        /* The loop has ended: a request that came while a save was in flight ("dirty") is saved again on a
+         * loop of our own that never runs; file_job_finish() waits on the job itself, bounded as the first. */
+        sd_event *own = NULL;
+        if (sd_event_new(&own) >= 0) {
+                sd_event_unref(d->event);
+                d->event = own;
+        }
         for (size_t i = 0; i < n; i++)
                 for (int k = 0; all[i] && all[i]->job && k < 3; k++)
                         if (!file_job_finish(all[i]->job, 10000))
                                 all[i]->job = NULL;     /* cancelled: the disk did not answer in 10 s */
-        d->order_timer = sd_event_source_disable_unref(d->order_timer);
-        d->check = proc_free(d->check);
         for (size_t i = 0; i < d->n_svc; i++)
                 one_free(d->svc[i]);
         free(d->svc);

@@ -18,7 +18,8 @@ typedef void (*drain_changed_fn)(struct drain *d, void *userdata);
  * before this start holds at once. c must stay valid until drain_set_conf() or drain_free(). 0 or -errno;
  * on error *ret is NULL. */
 int drain_new(sd_event *e, const struct conf *c, drain_changed_fn changed, void *userdata, struct drain **ret);
-/* Waits (bounded) for drain files still being written: a drain already answered reaches the disk. */
+/* Waits (bounded, on the loop's end) for drain files still being written and for the save owed after them:
+ * the last drain or resume answered reaches the disk. */
 struct drain *drain_free(struct drain *d);
 /* A reload: services that keep their name keep their drain; a new service's drain file is read. */
 int drain_set_conf(struct drain *d, const struct conf *c);

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "log.h"
 #include "queue.h"
+#include "timer.h"
 #include "vtysock.h"
 
 #define RETRY_MIN_MS 500
@@ -61,13 +62,8 @@ static int on_probe(sd_event_source *s, uint64_t usec, void *userdata);
 
 static void arm(struct apply_queue *q, sd_event_source **src, uint64_t usec, sd_event_time_handler_t fn)
 {
-        if (!*src) {
-                if (sd_event_add_time_relative(q->event, src, CLOCK_MONOTONIC, usec, 10000, fn, q) < 0)
-                        log_err("apply queue: cannot add a timer; waiting for the next event");
-                return;
-        }
-        sd_event_source_set_time_relative(*src, usec);
-        sd_event_source_set_enabled(*src, SD_EVENT_ONESHOT);
+        if (timer_arm(q->event, src, usec, 10000, fn, q) < 0)
+                log_err("apply queue: cannot arm a timer; waiting for the next event");
 }
 
 /* The one place the state changes. A state's timer lives exactly as long as the state. */
@@ -271,8 +267,8 @@ static int on_probe(sd_event_source *s, uint64_t usec, void *userdata)
 
         q->probes++;
         if (queue_probe_bgpd(q->vty_path) < 0) {
-                sd_event_source_set_time_relative(s, PROBE_MS * 1000);
-                sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                assert(s == q->probe_timer);
+                arm(q, &q->probe_timer, PROBE_MS * 1000, on_probe);
                 return 0;
         }
         q->need_full = true;            /* a bgpd that was gone runs nothing of ours */

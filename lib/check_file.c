@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "check_native_kind.h"
+#include "check_native_internal.h"
 #include "file.h"
 #include "proc.h"
 

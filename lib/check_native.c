@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "check_native_kind.h"
+#include "check_native_internal.h"
 #include "proc.h"
 
 #define TIMER_ACCURACY_USEC 1000ULL

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "check_native_kind.h"
+#include "check_native_internal.h"
 
 #define REPLY_MAX 4096
 

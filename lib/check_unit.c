@@ -7,7 +7,7 @@
 
 #include <systemd/sd-bus.h>
 
-#include "check_native_kind.h"
+#include "check_native_internal.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_UNIT_IFACE "org.freedesktop.systemd1.Unit"

@@ -73,9 +73,11 @@ wait_until $((DELAY + 15)) "h1's path gone from both route servers" '! kill -0 "
 	fail "poller: $(cat "$T/order.drain")"
 dm=$(ms_to drain DEMOTED "$t0") gone=$(ms_to drain GONE "$t0")
 echo "MEASURED drain -> demoted at both route servers: ${dm:-never} ms; -> withdrawn from both: ${gone:-never} ms (drain_delay ${DELAY} s)"
-[ -n "$dm" ] && [ "$dm" -lt 2000 ] || fail "h1 was not seen demoted at both route servers first (${dm:-never} ms)"
-[ -n "$gone" ] && [ "$gone" -ge $((DELAY * 1000)) ] && [ "$gone" -lt $((DELAY * 1000 + 3000)) ] ||
-	fail "withdrawn ${gone:-never} ms after the drain, expected drain_delay ($DELAY s) and a little more"
+# The order is the test; how quickly is MEASURED (and bounded by the wait above), not asserted: CI's two
+# cores are loaded. Demoted at both route servers first, withdrawn no sooner than drain_delay after that.
+[ -n "$dm" ] && [ -n "$gone" ] && [ "$dm" -lt "$gone" ] ||
+	fail "h1 was not seen demoted at both route servers before the withdrawal (${dm:-never} ms, ${gone:-never} ms)"
+[ "$gone" -ge $((DELAY * 1000)) ] || fail "withdrawn ${gone} ms after the drain, before drain_delay ($DELAY s)"
 ok "demoted at ${dm} ms, withdrawn at ${gone} ms"
 expect_best $V4 "h2 65000:2" 5
 wait_log h1 'primary -> demoted \(draining: demoted, withdrawn in'
@@ -112,7 +114,8 @@ assert_eq "$rc" 0 "h1 exit status"
 wait_until 10 "the poller" '! kill -0 "$POLL" 2>/dev/null' || fail "poller: $(cat "$T/order.stop")"
 dm=$(ms_to stop DEMOTED "$t0") gone=$(ms_to stop GONE "$t0")
 echo "MEASURED SIGTERM -> demoted at both route servers: ${dm:-never} ms; -> withdrawn from both: ${gone:-never} ms"
-[ -n "$dm" ] && [ "$dm" -lt 2000 ] || fail "stop: h1 was not seen demoted first (${dm:-never} ms)"
-[ -n "$gone" ] && [ "$gone" -ge $((DELAY * 1000)) ] || fail "stop: withdrawn after ${gone:-never} ms, before drain_delay"
+[ -n "$dm" ] && [ -n "$gone" ] && [ "$dm" -lt "$gone" ] ||
+	fail "stop: h1 was not seen demoted before the withdrawal (${dm:-never} ms, ${gone:-never} ms)"
+[ "$gone" -ge $((DELAY * 1000)) ] || fail "stop: withdrawn after ${gone} ms, before drain_delay"
 ok "stop: demoted at ${dm} ms, withdrawn at ${gone} ms"
 wait_log h1 'stopping: every service is withdrawn in bgpd' 1

@@ -72,7 +72,7 @@ START_TEST(test_drain_order_delay)
         ck_assert(drain_demote_left(d, 0) > 0.3);
         ck_assert(run_until(e, d, DRAIN_WITHDRAW, 5) >= 0);
         double took = (clock_mono_usec() - t0) / 1e6;
-        ck_assert_msg(took >= 0.4 && took < 3, "withdrawn after %.3f s, drain_delay 0.4", took);
+        ck_assert_msg(took >= 0.4, "withdrawn after %.3f s, before drain_delay 0.4", took);
         ck_assert_int_ge(order_calls, 1);
         ck_assert(drain_demote_left(d, 0) == 0);
         /* Resume, drain again: the delay counts from the new drain. */

@@ -1,11 +1,19 @@
 /* Unit tests for the manager and its apply queue (agent/daemon.c, agent/queue.c) with a stand-in vtysh and
  * frr-reload.py (test/unit/fake-frr) and a listening socket standing in for bgpd's vty socket: coalescing
- * of decisions, retries and back-off, a reload during an apply, drift, bgpd restarted or gone. */
+ * of decisions, retries and back-off, a reload during an apply, drift, bgpd restarted or gone. The queue's
+ * and the manager's timers run on the fake clock of agent/timer.c: a back-off is waited for by moving it,
+ * never by sleeping (real time only bounds a wait for a child). */
 #include <errno.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +24,9 @@
 #include "daemon.h"
 #include "file.h"
 #include "log.h"
+#include "nladdr.h"
+#include "timer.h"
+#include "watch.h"
 #include "unit.h"
 
 struct fixture {
@@ -100,30 +111,48 @@ static double now_s(void)
         return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Runs the loop until the queue is idle with nothing owed, or secs pass. */
+#define STEP_USEC 10000     /* the fake clock's step: below every timer of the queue */
+
+/* Moves the fake clock on by usec, a step at a time, running whatever falls due at each. */
+static void fake_for(struct fixture *f, uint64_t usec)
+{
+        for (uint64_t t = 0; t < usec; t += STEP_USEC) {
+                timer_fake_advance(STEP_USEC);
+                int r;
+                while ((r = sd_event_run(f->m.event, 0)) > 0)
+                        ;
+                ck_assert_int_ge(r, 0);
+        }
+}
+
+/* One turn of the loop. A queue waiting on its own timer (a back-off, bgpd's socket) gets the fake clock
+ * moved on a step; anything else (a child running) is waited for. */
+static void turn(struct fixture *f)
+{
+        enum queue_state st = queue_get_state(&f->m.queue);
+        if (st == QUEUE_RETRY_WAIT || st == QUEUE_BGPD_WAIT)
+                fake_for(f, STEP_USEC);
+        else
+                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
+}
+
+/* Runs the loop until the queue is idle with nothing owed, or secs pass (real time: a bound, not a wait). */
 static bool settle(struct fixture *f, double secs)
 {
         double end = now_s() + secs;
         while (now_s() < end) {
                 if (queue_get_state(&f->m.queue) == QUEUE_IDLE && !queue_busy(&f->m.queue))
                         return true;
-                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
+                turn(f);
         }
         return false;
-}
-
-static void run_for(struct fixture *f, double secs)
-{
-        double end = now_s() + secs;
-        while (now_s() < end)
-                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
 }
 
 static void run_until_state(struct fixture *f, enum queue_state st, double secs)
 {
         double end = now_s() + secs;
         while (queue_get_state(&f->m.queue) != st && now_s() < end)
-                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
+                turn(f);
         ck_assert_msg(queue_get_state(&f->m.queue) == st, "queue is %s, not %s", queue_state_name(queue_get_state(&f->m.queue)),
                       queue_state_name(st));
 }
@@ -179,6 +208,7 @@ static void setup_with(struct fixture *f, const char *extra)
         sigaddset(&mask, SIGCHLD);
         ck_assert_int_eq(sigprocmask(SIG_BLOCK, &mask, NULL), 0);
         log_set_level(LOG_INFO);
+        timer_fake_start();
         bgpd_up(f);
         ck_assert_int_eq(manager_init(&f->m, f->conf), 0);
         queue_use_vty_path(&f->m.queue, f->sock);
@@ -202,6 +232,7 @@ static void teardown(struct fixture *f)
                 close(f->listener);
         unit_rmrf(f->dir);
         free(f->dir);
+        timer_fake_stop();
 }
 
 START_TEST(test_manager_first_apply_is_full)
@@ -248,22 +279,23 @@ START_TEST(test_manager_retries_with_backoff)
         struct fixture f;
         setup(&f);
         put(&f, "fail", "3");
-        double t0 = now_s();
+        double end = now_s() + 20;
+        uint64_t t0 = timer_fake_now();
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
         unsigned seen[8];
         size_t n = 0;
-        while (queue_get_state(&f.m.queue) != QUEUE_IDLE && now_s() < t0 + 20) {
+        while (queue_get_state(&f.m.queue) != QUEUE_IDLE && now_s() < end) {
                 if (queue_get_state(&f.m.queue) == QUEUE_RETRY_WAIT && (n == 0 || seen[n - 1] != queue_retry_ms(&f.m.queue)) && n < 8)
                         seen[n++] = queue_retry_ms(&f.m.queue);
-                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+                turn(&f);
         }
-        double took = now_s() - t0;
+        double took = (timer_fake_now() - t0) / 1e6;
         ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_IDLE);
         ck_assert_uint_eq(n, 3);
         ck_assert_uint_eq(seen[0], 500);
         ck_assert_uint_eq(seen[1], 1000);
         ck_assert_uint_eq(seen[2], 2000);
-        ck_assert_msg(took >= 3.5, "three back-offs took %.2f s", took);
+        ck_assert_msg(took >= 3.5, "three back-offs took %.2f s", took);       /* on the fake clock */
         ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
         ck_assert_uint_eq(queue_retry_ms(&f.m.queue), 0);
         ck_assert_ptr_null(queue_last_error(&f.m.queue));
@@ -362,13 +394,15 @@ START_TEST(test_manager_reload_bgpd_down_ready)
         run_until_state(&f, QUEUE_BGPD_WAIT, 20);
         write_conf(&f, "secondary");
         ck_assert_int_eq(manager_report(&f.m, EVENT_RELOAD_REQUESTED, NULL), 0);
-        double end = now_s() + 3;
+        double end = now_s() + 20;
+        uint64_t t0 = timer_fake_now();
         while (!strstr(log, "READY=1") && now_s() < end) {
                 ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
                 notify_read(fd, log, sizeof(log));
         }
         ck_assert_msg(strstr(log, "RELOADING=1") && strstr(log, "READY=1") > strstr(log, "RELOADING=1"),
                       "notify: %s", log);
+        ck_assert_uint_eq(timer_fake_now(), t0);       /* at once: bgpd is still down */
         ck_assert_int_eq(f.m.phase, PHASE_READY);
         ck_assert_int_eq(f.m.conf->role, ROLE_SECONDARY);
         unsetenv("NOTIFY_SOCKET");
@@ -386,13 +420,266 @@ START_TEST(test_manager_stop_withdraw_bgpd_down)
         ck_assert(settle(&f, 20));
         ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         bgpd_down(&f);
-        double t0 = now_s();
+        double end = now_s() + 20;
+        uint64_t t0 = timer_fake_now();
         ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
-        while (sd_event_get_state(f.m.event) != SD_EVENT_FINISHED && now_s() < t0 + 8)
-                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+        while (sd_event_get_state(f.m.event) != SD_EVENT_FINISHED && now_s() < end)
+                turn(&f);
         ck_assert_int_eq(sd_event_get_state(f.m.event), SD_EVENT_FINISHED);
-        ck_assert_msg(now_s() - t0 < 5, "stopped after %.1f s", now_s() - t0);      /* frr.timeout is 10 */
+        double took = (timer_fake_now() - t0) / 1e6;
+        ck_assert_msg(took < 5, "stopped after %.1f s", took);      /* frr.timeout is 10; the fake clock */
         ck_assert_int_eq(f.m.phase, PHASE_STOP_WITHDRAW);
+        teardown(&f);
+}
+END_TEST
+
+/* ---- the stop with addresses_on_stop = "remove": in a network namespace of the test's own ---- */
+
+#define FIXTURES TEST_DIR "/fixtures/frr/"
+
+/* bgpd on the vty socket for the watch: it shows what the stand-in vtysh made it "run" (DIR/running). */
+struct fake_bgpd {
+        char dir[200], path[100];
+        int listen_fd;
+        pthread_t thread;
+        atomic_int stop;
+};
+
+static bool bgpd_withdrawn(const char *dir)
+{
+        char p[300], *text = NULL;
+        snprintf(p, sizeof(p), "%s/running", dir);
+        bool w = file_read(p, 4096, &text, NULL) < 0 || strncmp(text, "withdrawn", 9) == 0;
+        free(text);
+        return w;
+}
+
+static char *answer_to(struct fake_bgpd *b, const char *cmd)
+{
+        const char *name = "";
+        bool w = bgpd_withdrawn(b->dir);
+        char *text = NULL;
+        if (strcmp(cmd, "show bgp neighbors json") == 0)
+                name = FIXTURES "host-neighbors-established.json";
+        else if (strcmp(cmd, "show bgp summary json") == 0)
+                name = FIXTURES "host-summary-established.json";
+        else if (strcmp(cmd, "show running-config") == 0)
+                name = w ? FIXTURES "host-running-config-withdrawn.txt" : FIXTURES "host-running-config-primary.txt";
+        else if (strncmp(cmd, "show bgp ipv4 unicast ", 22) == 0)
+                name = w ? FIXTURES "host-ipv4-prefix-absent.json" : FIXTURES "host-ipv4-prefix-primary.json";
+        if (!*name || file_read(name, 1 << 20, &text, NULL) < 0)
+                return strdup("");
+        return text;
+}
+
+/* One connection: each NUL-ended command answered with its reply, three NULs and status 0. */
+static void serve_one(struct fake_bgpd *b, int c)
+{
+        char buf[4096];
+        size_t have = 0;
+        while (!atomic_load(&b->stop)) {
+                char *end = memchr(buf, '\0', have);
+                if (!end) {
+                        struct pollfd p = { .fd = c, .events = POLLIN };
+                        if (poll(&p, 1, 20) <= 0)
+                                continue;
+                        ssize_t n = recv(c, buf + have, sizeof(buf) - have, 0);
+                        if (n <= 0)
+                                return;
+                        have += (size_t)n;
+                        continue;
+                }
+                char *reply = answer_to(b, buf);
+                size_t len = strlen(reply);
+                int ok = send(c, reply, len, MSG_NOSIGNAL) == (ssize_t)len && send(c, "\0\0\0\0", 4, MSG_NOSIGNAL) == 4;
+                free(reply);
+                if (!ok)
+                        return;
+                size_t used = (size_t)(end - buf) + 1;
+                memmove(buf, buf + used, have - used);
+                have -= used;
+        }
+}
+
+static void *serve(void *arg)
+{
+        struct fake_bgpd *b = arg;
+        while (!atomic_load(&b->stop)) {
+                struct pollfd p = { .fd = b->listen_fd, .events = POLLIN };
+                if (poll(&p, 1, 20) <= 0)
+                        continue;
+                int c = accept(b->listen_fd, NULL, NULL);
+                if (c < 0)
+                        continue;
+                serve_one(b, c);
+                close(c);
+        }
+        return NULL;
+}
+
+/* The fixture's bgpd stand-in replaced by one that answers the watch's commands. */
+static void fake_bgpd_start(struct fixture *f, struct fake_bgpd *b)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (f->listener >= 0)
+                close(f->listener);
+        f->listener = -1;
+        snprintf(b->dir, sizeof(b->dir), "%s", f->dir);
+        snprintf(b->path, sizeof(b->path), "%s", f->sock);
+        unlink(b->path);
+        b->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", b->path);
+        ck_assert_int_eq(bind(b->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        ck_assert_int_eq(listen(b->listen_fd, 16), 0);
+        atomic_store(&b->stop, 0);
+        ck_assert_int_eq(pthread_create(&b->thread, NULL, serve, b), 0);
+}
+
+/* bgpd's process ends: its socket refuses, vtysh fails. */
+static void fake_bgpd_stop(struct fixture *f, struct fake_bgpd *b)
+{
+        if (b->listen_fd < 0)
+                return;
+        put(f, "down", "");
+        atomic_store(&b->stop, 1);
+        pthread_join(b->thread, NULL);
+        close(b->listen_fd);
+        unlink(b->path);
+        b->listen_fd = -1;
+}
+
+static int lo_up(void)
+{
+        struct ifreq ifr = { .ifr_name = "lo" };
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int r = fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ? -1 : 0;
+        ifr.ifr_flags |= IFF_UP;
+        if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                r = -1;
+        if (fd >= 0)
+                close(fd);
+        return r;
+}
+
+struct lookup {
+        struct nladdr want;
+        int ifindex;
+        bool found;
+};
+
+static void find_cb(const struct nladdr_msg *msg, void *userdata)
+{
+        struct lookup *l = userdata;
+        if (msg->ifindex == l->ifindex && nladdr_equal(&msg->a, &l->want))
+                l->found = true;
+}
+
+/* 198.51.100.10/32 on lo. */
+static bool address_on_lo(void)
+{
+        struct prefix p;
+        struct nladdr_sock *s = NULL;
+        struct lookup l = { .ifindex = (int)if_nametoindex("lo") };
+        ck_assert_int_eq(prefix_parse_shared("198.51.100.10", &p), PREFIX_OK);
+        ck_assert_int_eq(nladdr_form(&p, &l.want), 0);
+        ck_assert_int_eq(nladdr_sock_open(false, &s), 0);
+        ck_assert_int_eq(nladdr_dump(s, find_cb, &l), 0);
+        nladdr_sock_close(s);
+        return l.found;
+}
+
+/* A manager announcing 198.51.100.10/32 as primary, the address managed on lo (of a network namespace of
+ * this test's process: Check runs each test in a child of its own), the watch reading bgpd; false: no
+ * namespace here (not root, or CK_FORK=no). */
+static bool setup_stop(struct fixture *f, struct fake_bgpd *b)
+{
+        const char *fork_mode = getenv("CK_FORK");
+        if ((fork_mode && strcmp(fork_mode, "no") == 0) || unshare(CLONE_NEWNET) < 0 || lo_up() < 0) {
+                fprintf(stderr, "manager: no network namespace here (not root, or CK_FORK=no), skipped\n");
+                return false;
+        }
+        setup_with(f, "role = \"primary\";\nshared_ips = [\"198.51.100.10\"];\non_stop = \"withdraw\";\n"
+                      "addresses = \"manage\";\naddresses_on_stop = \"remove\";\n"
+                      "checks = { directory = \"@D@/none\"; };\n");
+        char pid[300];
+        path_of(pid, sizeof(pid), f->dir, "bgpd.pid");
+        fake_bgpd_start(f, b);
+        ck_assert_int_eq(manager_attach(&f->m), 0);
+        watch_use_paths(f->m.watch, f->sock, pid);
+        ck_assert(address_on_lo());             /* before the first announcement */
+        ck_assert(settle(f, 20));
+        ck_assert_int_eq(queue_applied(&f->m.queue), STATE_PRIMARY);
+        ck_assert(!bgpd_withdrawn(f->dir));
+        return true;
+}
+
+/* Runs the loop until it ends or secs pass (real time: a bound, not a wait); with bgpd up, the address never
+ * leaves lo while bgpd still runs the announcement. */
+static void run_until_finished(struct fixture *f, double secs)
+{
+        double end = now_s() + secs;
+        bool up = access(f->sock, F_OK) == 0;
+        while (sd_event_get_state(f->m.event) != SD_EVENT_FINISHED && now_s() < end) {
+                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
+                ck_assert_msg(!up || address_on_lo() || bgpd_withdrawn(f->dir), "the address left lo before the withdrawal");
+        }
+}
+
+/* on_stop = "withdraw" with addresses_on_stop = "remove" (issue 23): the withdrawal in bgpd first, read back
+ * from bgpd by the watch, then one more second (on the fake clock), then the address leaves lo. */
+START_TEST(test_manager_stop_withdraw_then_remove)
+{
+        struct fixture f;
+        struct fake_bgpd b = { .listen_fd = -1 };
+        if (!setup_stop(&f, &b))
+                return;
+        ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
+        double end = now_s() + 20;
+        bool reading = false;
+        /* Until the reads of bgpd that verify the withdrawal are done: then only the fake clock moves on. */
+        while (!(reading && f.m.stop_reads == 0) && now_s() < end) {
+                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+                ck_assert(address_on_lo());
+                reading |= f.m.stop_reads > 0;
+        }
+        ck_assert(bgpd_withdrawn(f.dir));
+        ck_assert(watch_withdrawal_sent(f.m.watch));
+        run_until_finished(&f, 0.3);
+        ck_assert_int_ne(sd_event_get_state(f.m.event), SD_EVENT_FINISHED);
+        ck_assert(address_on_lo());             /* the route servers' second has not passed */
+        timer_fake_advance(999000);
+        run_until_finished(&f, 0.3);
+        ck_assert(address_on_lo());
+        timer_fake_advance(1000);
+        run_until_finished(&f, 10);
+        ck_assert_int_eq(sd_event_get_state(f.m.event), SD_EVENT_FINISHED);
+        ck_assert(!address_on_lo());
+        ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
+        fake_bgpd_stop(&f, &b);
+        teardown(&f);
+}
+END_TEST
+
+/* The same with bgpd down at the stop: nothing can be withdrawn and nothing is announced (its sessions ended
+ * with it), so the address leaves lo after the same second, without a read of bgpd (issue 23: it stayed). */
+START_TEST(test_manager_stop_bgpd_down_removes)
+{
+        struct fixture f;
+        struct fake_bgpd b = { .listen_fd = -1 };
+        if (!setup_stop(&f, &b))
+                return;
+        fake_bgpd_stop(&f, &b);
+        ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
+        double end = now_s() + 20;
+        while (queue_get_state(&f.m.queue) != QUEUE_STOPPED && now_s() < end)
+                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+        run_until_finished(&f, 0.3);
+        ck_assert(address_on_lo());
+        timer_fake_advance(1000000);
+        run_until_finished(&f, 10);
+        ck_assert_int_eq(sd_event_get_state(f.m.event), SD_EVENT_FINISHED);
+        ck_assert_msg(!address_on_lo(), "bgpd down: the address stayed on lo");
+        ck_assert(timer_fake_now() < 2 * f.m.conf->frr.timeout * 1000000);     /* not the stop timer's bound */
         teardown(&f);
 }
 END_TEST
@@ -512,14 +799,15 @@ START_TEST(test_manager_waits_for_bgpd)
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRIFT_SEEN, NULL), 0);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_GONE, "refused"), 0);
-        run_for(&f, 1.5);
+        fake_for(&f, 1500000);
         ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);
         ck_assert_int_eq(count_calls(&f, "vtysh") + count_calls(&f, "frr-reload.py"), calls);
         ck_assert_uint_ge(queue_probes(&f.m.queue), 4);
         bgpd_up(&f);
-        double t0 = now_s();
-        run_until_state(&f, QUEUE_APPLYING, 2);
-        ck_assert_msg(now_s() - t0 < 0.5, "the apply went out %.2f s after the socket answered", now_s() - t0);
+        uint64_t t0 = timer_fake_now();
+        run_until_state(&f, QUEUE_APPLYING, 20);
+        double took = (timer_fake_now() - t0) / 1e6;
+        ck_assert_msg(took < 0.5, "the apply went out %.2f s after the socket answered", took);
         ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FULL);
         /* The watch's "bgpd answers again" that follows is the same news: no second full apply. */
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
@@ -542,7 +830,7 @@ START_TEST(test_manager_gone_during_backoff)
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_GONE, "refused"), 0);
         ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);
         int calls = count_calls(&f, "vtysh");
-        run_for(&f, 1.2);                                      /* past the 0.5 s retry */
+        fake_for(&f, 1200000);                                 /* past the 0.5 s retry */
         ck_assert_int_eq(count_calls(&f, "vtysh"), calls);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
         ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);   /* the socket still refuses */
@@ -683,6 +971,8 @@ Suite *manager_suite(void)
         tcase_add_test(tc, test_manager_start_withdrawn_lets_go);
         tcase_add_test(tc, test_manager_reload_bgpd_down_ready);
         tcase_add_test(tc, test_manager_stop_withdraw_bgpd_down);
+        tcase_add_test(tc, test_manager_stop_withdraw_then_remove);
+        tcase_add_test(tc, test_manager_stop_bgpd_down_removes);
         tcase_add_test(tc, test_manager_reload_during_apply);
         tcase_add_test(tc, test_manager_drift_full_apply);
         tcase_add_test(tc, test_manager_bgpd_restart_full_apply);
