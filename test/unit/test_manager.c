@@ -1,6 +1,8 @@
 /* Unit tests for the manager and its apply queue (agent/daemon.c, agent/queue.c) with a stand-in vtysh and
  * frr-reload.py (test/unit/fake-frr) and a listening socket standing in for bgpd's vty socket: coalescing
- * of decisions, retries and back-off, a reload during an apply, drift, bgpd restarted or gone. */
+ * of decisions, retries and back-off, a reload during an apply, drift, bgpd restarted or gone. The queue's
+ * and the manager's timers run on the fake clock of agent/timer.c: a back-off is waited for by moving it,
+ * never by sleeping (real time only bounds a wait for a child). */
 #include <errno.h>
 #include <net/if.h>
 #include <poll.h>
@@ -109,30 +111,48 @@ static double now_s(void)
         return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Runs the loop until the queue is idle with nothing owed, or secs pass. */
+#define STEP_USEC 10000     /* the fake clock's step: below every timer of the queue */
+
+/* Moves the fake clock on by usec, a step at a time, running whatever falls due at each. */
+static void fake_for(struct fixture *f, uint64_t usec)
+{
+        for (uint64_t t = 0; t < usec; t += STEP_USEC) {
+                timer_fake_advance(STEP_USEC);
+                int r;
+                while ((r = sd_event_run(f->m.event, 0)) > 0)
+                        ;
+                ck_assert_int_ge(r, 0);
+        }
+}
+
+/* One turn of the loop. A queue waiting on its own timer (a back-off, bgpd's socket) gets the fake clock
+ * moved on a step; anything else (a child running) is waited for. */
+static void turn(struct fixture *f)
+{
+        enum queue_state st = queue_get_state(&f->m.queue);
+        if (st == QUEUE_RETRY_WAIT || st == QUEUE_BGPD_WAIT)
+                fake_for(f, STEP_USEC);
+        else
+                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
+}
+
+/* Runs the loop until the queue is idle with nothing owed, or secs pass (real time: a bound, not a wait). */
 static bool settle(struct fixture *f, double secs)
 {
         double end = now_s() + secs;
         while (now_s() < end) {
                 if (queue_get_state(&f->m.queue) == QUEUE_IDLE && !queue_busy(&f->m.queue))
                         return true;
-                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
+                turn(f);
         }
         return false;
-}
-
-static void run_for(struct fixture *f, double secs)
-{
-        double end = now_s() + secs;
-        while (now_s() < end)
-                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
 }
 
 static void run_until_state(struct fixture *f, enum queue_state st, double secs)
 {
         double end = now_s() + secs;
         while (queue_get_state(&f->m.queue) != st && now_s() < end)
-                ck_assert_int_ge(sd_event_run(f->m.event, 10000), 0);
+                turn(f);
         ck_assert_msg(queue_get_state(&f->m.queue) == st, "queue is %s, not %s", queue_state_name(queue_get_state(&f->m.queue)),
                       queue_state_name(st));
 }
@@ -188,6 +208,7 @@ static void setup_with(struct fixture *f, const char *extra)
         sigaddset(&mask, SIGCHLD);
         ck_assert_int_eq(sigprocmask(SIG_BLOCK, &mask, NULL), 0);
         log_set_level(LOG_INFO);
+        timer_fake_start();
         bgpd_up(f);
         ck_assert_int_eq(manager_init(&f->m, f->conf), 0);
         queue_use_vty_path(&f->m.queue, f->sock);
@@ -211,6 +232,7 @@ static void teardown(struct fixture *f)
                 close(f->listener);
         unit_rmrf(f->dir);
         free(f->dir);
+        timer_fake_stop();
 }
 
 START_TEST(test_manager_first_apply_is_full)
@@ -257,22 +279,23 @@ START_TEST(test_manager_retries_with_backoff)
         struct fixture f;
         setup(&f);
         put(&f, "fail", "3");
-        double t0 = now_s();
+        double end = now_s() + 20;
+        uint64_t t0 = timer_fake_now();
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRAIN_REQUESTED, NULL), 0);
         unsigned seen[8];
         size_t n = 0;
-        while (queue_get_state(&f.m.queue) != QUEUE_IDLE && now_s() < t0 + 20) {
+        while (queue_get_state(&f.m.queue) != QUEUE_IDLE && now_s() < end) {
                 if (queue_get_state(&f.m.queue) == QUEUE_RETRY_WAIT && (n == 0 || seen[n - 1] != queue_retry_ms(&f.m.queue)) && n < 8)
                         seen[n++] = queue_retry_ms(&f.m.queue);
-                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+                turn(&f);
         }
-        double took = now_s() - t0;
+        double took = (timer_fake_now() - t0) / 1e6;
         ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_IDLE);
         ck_assert_uint_eq(n, 3);
         ck_assert_uint_eq(seen[0], 500);
         ck_assert_uint_eq(seen[1], 1000);
         ck_assert_uint_eq(seen[2], 2000);
-        ck_assert_msg(took >= 3.5, "three back-offs took %.2f s", took);
+        ck_assert_msg(took >= 3.5, "three back-offs took %.2f s", took);       /* on the fake clock */
         ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
         ck_assert_uint_eq(queue_retry_ms(&f.m.queue), 0);
         ck_assert_ptr_null(queue_last_error(&f.m.queue));
@@ -371,13 +394,15 @@ START_TEST(test_manager_reload_bgpd_down_ready)
         run_until_state(&f, QUEUE_BGPD_WAIT, 20);
         write_conf(&f, "secondary");
         ck_assert_int_eq(manager_report(&f.m, EVENT_RELOAD_REQUESTED, NULL), 0);
-        double end = now_s() + 3;
+        double end = now_s() + 20;
+        uint64_t t0 = timer_fake_now();
         while (!strstr(log, "READY=1") && now_s() < end) {
                 ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
                 notify_read(fd, log, sizeof(log));
         }
         ck_assert_msg(strstr(log, "RELOADING=1") && strstr(log, "READY=1") > strstr(log, "RELOADING=1"),
                       "notify: %s", log);
+        ck_assert_uint_eq(timer_fake_now(), t0);       /* at once: bgpd is still down */
         ck_assert_int_eq(f.m.phase, PHASE_READY);
         ck_assert_int_eq(f.m.conf->role, ROLE_SECONDARY);
         unsetenv("NOTIFY_SOCKET");
@@ -395,12 +420,14 @@ START_TEST(test_manager_stop_withdraw_bgpd_down)
         ck_assert(settle(&f, 20));
         ck_assert_int_eq(queue_applied(&f.m.queue), STATE_PRIMARY);
         bgpd_down(&f);
-        double t0 = now_s();
+        double end = now_s() + 20;
+        uint64_t t0 = timer_fake_now();
         ck_assert_int_eq(kill(getpid(), SIGTERM), 0);
-        while (sd_event_get_state(f.m.event) != SD_EVENT_FINISHED && now_s() < t0 + 8)
-                ck_assert_int_ge(sd_event_run(f.m.event, 10000), 0);
+        while (sd_event_get_state(f.m.event) != SD_EVENT_FINISHED && now_s() < end)
+                turn(&f);
         ck_assert_int_eq(sd_event_get_state(f.m.event), SD_EVENT_FINISHED);
-        ck_assert_msg(now_s() - t0 < 5, "stopped after %.1f s", now_s() - t0);      /* frr.timeout is 10 */
+        double took = (timer_fake_now() - t0) / 1e6;
+        ck_assert_msg(took < 5, "stopped after %.1f s", took);      /* frr.timeout is 10; the fake clock */
         ck_assert_int_eq(f.m.phase, PHASE_STOP_WITHDRAW);
         teardown(&f);
 }
@@ -571,7 +598,6 @@ static bool setup_stop(struct fixture *f, struct fake_bgpd *b)
                 fprintf(stderr, "manager: no network namespace here (not root, or CK_FORK=no), skipped\n");
                 return false;
         }
-        timer_fake_start();
         setup_with(f, "role = \"primary\";\nshared_ips = [\"198.51.100.10\"];\non_stop = \"withdraw\";\n"
                       "addresses = \"manage\";\naddresses_on_stop = \"remove\";\n"
                       "checks = { directory = \"@D@/none\"; };\n");
@@ -631,7 +657,6 @@ START_TEST(test_manager_stop_withdraw_then_remove)
         ck_assert_int_eq(queue_applied(&f.m.queue), STATE_WITHDRAWN);
         fake_bgpd_stop(&f, &b);
         teardown(&f);
-        timer_fake_stop();
 }
 END_TEST
 
@@ -656,7 +681,6 @@ START_TEST(test_manager_stop_bgpd_down_removes)
         ck_assert_msg(!address_on_lo(), "bgpd down: the address stayed on lo");
         ck_assert(timer_fake_now() < 2 * f.m.conf->frr.timeout * 1000000);     /* not the stop timer's bound */
         teardown(&f);
-        timer_fake_stop();
 }
 END_TEST
 
@@ -775,14 +799,15 @@ START_TEST(test_manager_waits_for_bgpd)
         ck_assert_int_eq(manager_report(&f.m, EVENT_RESUME_REQUESTED, NULL), 0);
         ck_assert_int_eq(manager_report(&f.m, EVENT_DRIFT_SEEN, NULL), 0);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_GONE, "refused"), 0);
-        run_for(&f, 1.5);
+        fake_for(&f, 1500000);
         ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);
         ck_assert_int_eq(count_calls(&f, "vtysh") + count_calls(&f, "frr-reload.py"), calls);
         ck_assert_uint_ge(queue_probes(&f.m.queue), 4);
         bgpd_up(&f);
-        double t0 = now_s();
-        run_until_state(&f, QUEUE_APPLYING, 2);
-        ck_assert_msg(now_s() - t0 < 0.5, "the apply went out %.2f s after the socket answered", now_s() - t0);
+        uint64_t t0 = timer_fake_now();
+        run_until_state(&f, QUEUE_APPLYING, 20);
+        double took = (timer_fake_now() - t0) / 1e6;
+        ck_assert_msg(took < 0.5, "the apply went out %.2f s after the socket answered", took);
         ck_assert_int_eq(queue_apply_kind(&f.m.queue), APPLY_FULL);
         /* The watch's "bgpd answers again" that follows is the same news: no second full apply. */
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
@@ -805,7 +830,7 @@ START_TEST(test_manager_gone_during_backoff)
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_GONE, "refused"), 0);
         ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);
         int calls = count_calls(&f, "vtysh");
-        run_for(&f, 1.2);                                      /* past the 0.5 s retry */
+        fake_for(&f, 1200000);                                 /* past the 0.5 s retry */
         ck_assert_int_eq(count_calls(&f, "vtysh"), calls);
         ck_assert_int_eq(manager_report(&f.m, EVENT_BGPD_BACK, NULL), 0);
         ck_assert_int_eq(queue_get_state(&f.m.queue), QUEUE_BGPD_WAIT);   /* the socket still refuses */
