@@ -1600,6 +1600,25 @@ START_TEST(test_ctl_drain_grammar_daemon)
         ck_assert_str_eq(fm.events[3], "drain requested: kernel upgrade");
         pthread_mutex_unlock(&fm.lock);
 
+        /* With drain_delay and drain_check the answer says the drain's order, not "withdrawn". The loop's thread
+         * reads conf only while it answers a request, so it is changed between requests. */
+        char *argv[] = { "/bin/true", NULL };
+        conf->drain_delay = 30;
+        ck_assert_int_eq(ctl_request(path, "drain", NULL, 2000, &r), 0);
+        ck_assert_str_eq(js(r, "message"), "drained: the shared addresses are demoted first, withdrawn after 30 s "
+                                           "(drain_delay), until failoverctl resume");
+        json_object_put(r);
+        conf->drain_check = argv;
+        ck_assert_int_eq(ctl_request(path, "drain", NULL, 2000, &r), 0);
+        assert_contains(js(r, "message"), "withdrawn after 30 s (drain_delay) and only while drain_check says the other "
+                                          "host is healthy, until");
+        json_object_put(r);
+        conf->drain_delay = 0;
+        ck_assert_int_eq(ctl_request(path, "drain", NULL, 2000, &r), 0);
+        assert_contains(js(r, "message"), "are demoted first, withdrawn only while drain_check says");
+        json_object_put(r);
+        conf->drain_check = NULL;
+
         uint64_t one = 1;
         ck_assert_int_eq(write(stop, &one, sizeof(one)), (ssize_t)sizeof(one));
         pthread_join(th, NULL);
