@@ -5,7 +5,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share/failoverd
-UNITDIR    ?= /lib/systemd/system
+UNITDIR    ?= /usr/lib/systemd/system
 DESTDIR    ?=
 VERSION    := 0.1.0
 

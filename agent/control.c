@@ -181,8 +181,16 @@ static int handler(const char *command, const char *arg, json_object **reply, vo
                 const char *why = t.reason;
                 log_notice("drain requested by uid %ld%s%s", uid, why ? ": " : "", why ? why : "");
                 report(c, EVENT_DRAIN_REQUESTED, why);
-                *reply = message("drained%s%s: the shared addresses are withdrawn until failoverctl resume",
-                                 why ? ": " : "", why ? why : "");
+                /* What the drain does, in its order (agent/drain.c): demoted first with drain_delay or drain_check. */
+                char order[160] = "withdrawn";
+                const char *peer = c->conf->drain_check ? "only while drain_check says the other host is healthy" : "";
+                if (c->conf->drain_delay > 0)
+                        snprintf(order, sizeof(order), "demoted first, withdrawn after %.3g s (drain_delay)%s%s,",
+                                 c->conf->drain_delay, *peer ? " and " : "", peer);
+                else if (*peer)
+                        snprintf(order, sizeof(order), "demoted first, withdrawn %s,", peer);
+                *reply = message("drained%s%s: the shared addresses are %s until failoverctl resume",
+                                 why ? ": " : "", why ? why : "", order);
                 return 0;
         }
         if (strcmp(command, "resume") == 0) {

@@ -29,7 +29,7 @@ static void usage(FILE *f)
                 "Commands:\n"
                 "  status [--json]   why this host is or is not carrying traffic, on one screen\n"
                 "  checks            the health checks and their results\n"
-                "  drain [--reason TEXT]  withdraw this host's shared addresses; kept until resume\n"
+                "  drain [--reason TEXT]  until resume: demote this host, withdraw after drain_delay and drain_check\n"
                 "  drain --service NAME [--reason TEXT]  the same for one service (unknown NAME: refused)\n"
                 "  resume [--service NAME]  undo drain (NAME's alone; without it, every drain)\n"
                 "  reload            re-read the configuration and conf.d (like SIGHUP)\n"

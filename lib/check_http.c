@@ -42,7 +42,7 @@ static int libcurl_load(void)
         lc.tried = true;
         void *h = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
         if (!h) {
-                snprintf(lc.error, sizeof(lc.error), "cannot load " LIBCURL " (Debian: libcurl4): %s", dlerror());
+                snprintf(lc.error, sizeof(lc.error), "cannot load " LIBCURL " (package libcurl4 on Debian, libcurl on RHEL): %s", dlerror());
                 return -ENOENT;
         }
         struct {

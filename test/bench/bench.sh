@@ -5,7 +5,7 @@
 # on a slow machine; it exits non-zero only when the lab cannot be built. Method: docs/bench.md.
 # Run as root from the repository (make bench). Environment: FAILOVERD_BUILD (default build/release),
 # LAB_PREFIX (default fobench), BENCH_REPS (default 30), BENCH_REPS_RESTART, BENCH_REPS_SILENT (default 10:
-# each sample of those takes 6-13 s), BENCH_IDLE_SECONDS (default 60).
+# each sample of those takes 6-13 s), BENCH_IDLE_SECONDS (default 60; section 7 runs 3 such windows).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,6 +35,7 @@ cleanup() {
 	local rc=$? n
 	trap - EXIT INT TERM
 	declare -F native_cleanup >/dev/null && native_cleanup
+	declare -F events_cleanup >/dev/null && events_cleanup
 	for n in "${!DPID[@]}"; do kill -TERM "${DPID[$n]}" 2>/dev/null || true; done
 	for n in "${!DPID[@]}"; do wait "${DPID[$n]}" 2>/dev/null || true; done
 	"$LAB" down >/dev/null 2>&1 || true
@@ -88,6 +89,8 @@ with_shared() {
 
 # The native checks' part (6.) and keepalived beside them: test/bench/native.sh.
 . "$ROOT/test/bench/native.sh"
+# The event stream's part (7.): test/bench/events.sh.
+. "$ROOT/test/bench/events.sh"
 
 # --- lab --------------------------------------------------------------------------------------
 
@@ -172,6 +175,10 @@ sleep 5
 bench footprint "${idle_args[@]}" --seconds "$IDLE" || note "footprint run failed"
 say "4. one run of a check script without failoverd: CPU per exec of $T/h1.d/ok1"
 floor execcost --script "$T/h1.d/ok1" --runs 200 || note "exec cost run failed"
+
+# --- 7. failoverctl events: the idle daemon with no reader and with one (h2 back on the default watch) --
+
+events_run
 
 # --- 3. silent host ----------------------------------------------------------------------------
 
@@ -268,6 +275,7 @@ echo
 cp "$RES" "${out%.txt}.jsonl"
 bench report --results "$RES" --output "$out" --build "${BIN#"$ROOT"/}"
 native_report "$RES" | tee -a "$out"
+events_report "$RES" | tee -a "$out"
 echo
 rel=${out#"$ROOT"/}
 echo "written to $rel (raw samples: ${rel%.txt}.jsonl, re-rendered by test/bench/bench.py report --results)"

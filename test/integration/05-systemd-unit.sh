@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The systemd unit: systemd-analyze verify accepts it as make install writes it, and make install lays out
-# binaries, unit, example configuration and man pages under DESTDIR.
+# binaries, unit (in /usr/lib/systemd/system, on Debian and RHEL alike), example configuration and man
+# pages under DESTDIR.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${FAILOVERD_BUILD:-$ROOT/build/release}
 D=$(mktemp -d)
 trap 'rm -rf "$D"' EXIT
 make -C "$ROOT" --no-print-directory B="${B#"$ROOT"/}" DESTDIR="$D" PREFIX=/usr install >/dev/null
-for f in usr/sbin/failoverd usr/sbin/failoverctl lib/systemd/system/failoverd.service \
-	lib/systemd/system/failoverd-failsafe.service etc/failoverd/failoverd.conf \
+for f in usr/sbin/failoverd usr/sbin/failoverctl usr/lib/systemd/system/failoverd.service \
+	usr/lib/systemd/system/failoverd-failsafe.service etc/failoverd/failoverd.conf \
 	usr/share/failoverd/prometheus/failoverd.rules.yml usr/share/failoverd/grafana/failoverd.json; do
 	[ -e "$D/$f" ] || { echo "FAIL: make install did not install $f"; exit 1; }
 done
@@ -16,7 +17,7 @@ echo "ok: make install laid out binaries, unit, configuration, alerting rules an
 # verify resolves ExecStart= on this machine: point it at the installed copy.
 for u in failoverd.service failoverd-failsafe.service; do
 	sed "s|/usr/sbin/|$D/usr/sbin/|g; s|/etc/failoverd/|$D/etc/failoverd/|g" \
-		"$D/lib/systemd/system/$u" > "$D/$u"
+		"$D/usr/lib/systemd/system/$u" > "$D/$u"
 done
 out=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$D/failoverd.service" "$D/failoverd-failsafe.service" 2>&1) ||
 	{ echo "$out"; echo "FAIL: systemd-analyze verify"; exit 1; }

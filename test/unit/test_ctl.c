@@ -1600,6 +1600,88 @@ START_TEST(test_ctl_drain_grammar_daemon)
         ck_assert_str_eq(fm.events[3], "drain requested: kernel upgrade");
         pthread_mutex_unlock(&fm.lock);
 
+        /* With drain_delay and drain_check the answer says the drain's order, not "withdrawn". The loop's thread
+         * reads conf only while it answers a request, so it is changed between requests. */
+        char *argv[] = { "/bin/true", NULL };
+        conf->drain_delay = 30;
+        ck_assert_int_eq(ctl_request(path, "drain", NULL, 2000, &r), 0);
+        ck_assert_str_eq(js(r, "message"), "drained: the shared addresses are demoted first, withdrawn after 30 s "
+                                           "(drain_delay), until failoverctl resume");
+        json_object_put(r);
+        conf->drain_check = argv;
+        ck_assert_int_eq(ctl_request(path, "drain", NULL, 2000, &r), 0);
+        assert_contains(js(r, "message"), "withdrawn after 30 s (drain_delay) and only while drain_check says the other "
+                                          "host is healthy, until");
+        json_object_put(r);
+        conf->drain_delay = 0;
+        ck_assert_int_eq(ctl_request(path, "drain", NULL, 2000, &r), 0);
+        assert_contains(js(r, "message"), "are demoted first, withdrawn only while drain_check says");
+        json_object_put(r);
+        conf->drain_check = NULL;
+
+        uint64_t one = 1;
+        ck_assert_int_eq(write(stop, &one, sizeof(one)), (ssize_t)sizeof(one));
+        pthread_join(th, NULL);
+        ctl = control_free(ctl);
+        stop_src = sd_event_source_disable_unref(stop_src);
+        close(stop);
+        sd_event_unref(e);
+        conf_free(conf);
+        free(path);
+        free(cpath);
+        unit_rmrf(dir);
+        free(dir);
+}
+END_TEST
+
+/* With nobody following `failoverctl events` the daemon formats no record (make bench measures the idle daemon
+ * with and without a reader): the messages logged before a reader attaches take no sequence number, so the
+ * reader's first record is seq 1. */
+START_TEST(test_ctl_events_unformatted_unfollowed)
+{
+        struct fake_manager fm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+        struct agent_sink sink = { .userdata = &fm, .report = fake_report, .snapshot = fake_snapshot };
+        char *dir = unit_tmpdir(), text[1024], *path, *cpath, *out;
+        struct conf *conf = NULL;
+        struct control *ctl = NULL;
+        struct diag d;
+        sd_event *e;
+        json_object *r = NULL;
+
+        snprintf(text, sizeof(text), "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
+                 "checks = { directory = \"%s/none\"; };\nruntime_directory = \"%s/run\";\n"
+                 "state_directory = \"%s/state\";\n", dir, dir, dir);
+        cpath = unit_write(dir, "failoverd.conf", text, 0644);
+        diag_init(&d);
+        ck_assert_msg(conf_load(cpath, &conf, &d) == 0, "%s", d.n ? d.msgs[0].text : "?");
+        diag_free(&d);
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        ck_assert_int_eq(control_new(e, conf, &sink, &ctl), 0);
+        ck_assert_int_eq(ctl_socket_path(conf->runtime_directory, &path), 0);
+        int stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        sd_event_source *stop_src = NULL;
+        ck_assert_int_ge(sd_event_add_io(e, &stop_src, stop, EPOLLIN, on_stop, NULL), 0);
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, loop_fn, e), 0);
+
+        /* Three drains logged (notice, a level the stream carries) while nobody follows. */
+        for (int i = 0; i < 3; i++) {
+                ck_assert_int_eq(ctl_request(path, "drain", "--reason unheard", 2000, &r), 0);
+                ck_assert(jok(r));
+                json_object_put(r);
+        }
+        int ev = raw_connect(path);
+        ck_assert_int_eq(send(ev, "events\n", 7, MSG_NOSIGNAL), 7);
+        out = read_until(ev, "\n", 5);
+        ck_assert_str_eq(out, "{\"ok\":true,\"stream\":\"events\"}\n");
+        free(out);
+        ck_assert_int_eq(ctl_request(path, "drain", "--reason heard", 2000, &r), 0);
+        json_object_put(r);
+        out = read_until(ev, "drain requested by uid 0: heard", 5);
+        ck_assert_msg(strncmp(out, "{\"seq\":1,", 8) == 0 && !strstr(out, "unheard"), "%s", out);
+        free(out);
+        close(ev);
+
         uint64_t one = 1;
         ck_assert_int_eq(write(stop, &one, sizeof(one)), (ssize_t)sizeof(one));
         pthread_join(th, NULL);
@@ -1838,6 +1920,7 @@ Suite *ctl_suite(void)
         tcase_add_test(tc, test_ctl_failoverctl_no_daemon_and_usage);
         tcase_add_test(tc, test_ctl_failoverctl_with_daemon);
         tcase_add_test(tc, test_ctl_drain_grammar_daemon);
+        tcase_add_test(tc, test_ctl_events_unformatted_unfollowed);
         suite_add_tcase(s, tc);
         return s;
 }
