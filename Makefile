@@ -92,8 +92,9 @@ include $(wildcard $(ALL_DEP))
 DEB_PKGS := build-essential pkg-config libconfig-dev libsystemd-dev libjson-c-dev libcurl4-openssl-dev libmnl-dev check frr \
             frr-pythontools iproute2 procps psmisc util-linux groff-base man-db systemd \
             valgrind clang libclang-rt-dev llvm python3 openssl dbus-daemon \
-            dpkg-dev lintian debootstrap systemd-container prometheus rpm rpmlint
-# Unversioned names only (Debian 12 and 13 both have them; prometheus for promtool, rpm for rpmbuild); llvm brings llvm-symbolizer, which LeakSanitizer
+            dpkg-dev lintian debootstrap systemd-container prometheus rpm rpmlint bird2
+# Unversioned names only (Debian 12 and 13 both have them; prometheus for promtool, rpm for rpmbuild, bird2 for
+# the lab's BIRD route servers); llvm brings llvm-symbolizer, which LeakSanitizer
 # needs to match test/fuzz/lsan.supp. Other apt runs (unattended upgrades, a second make) may hold the lock.
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 deps:

@@ -86,7 +86,7 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
         s->conf_path = m->conf_path;
         s->target = m->target;
         s->previous = m->previous;
-        s->applied = m->queue.applied;
+        s->applied = queue_applied(&m->queue);
         s->reason = m->reason;
         s->since = m->target_since;
         s->transitions = m->transitions;
@@ -94,9 +94,9 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
         s->drain_save_error = drain_save_error(m->drain);
         s->reload_error = m->reload_error;
         s->stopping = stopping(m);
-        s->queue = queue_state_name(m->queue.state);
-        s->last_apply_error = m->queue.last_apply_error;
-        s->last_apply_usec = m->queue.last_apply_usec;
+        s->queue = queue_state_name(queue_get_state(&m->queue));
+        s->last_apply_error = queue_last_error(&m->queue);
+        s->last_apply_usec = queue_last_apply_usec(&m->queue);
         s->checks = calloc(m->n_checks + 1, sizeof(*s->checks));
         for (size_t i = 0; s->checks && i < m->n_checks; i++)
                 s->checks[i] = (struct snapshot_check){
@@ -106,7 +106,7 @@ void manager_snapshot(struct manager *m, struct snapshot *s)
                         .conf = check_get_conf(m->checks[i]),
                 };
         s->n_checks = s->checks ? m->n_checks : 0;
-        services_snapshot(m->services, m->queue.applied == STATE_INVALID ? NULL : m->queue.applied_each, s);
+        services_snapshot(m->services, queue_applied_each(&m->queue), s);
         if (m->watch)
                 watch_snapshot(m->watch, s);
         if (m->addresses)
@@ -239,10 +239,11 @@ static void apply_tried(struct manager *m, const char *why)
 
 static bool withdrawn_everywhere(const struct manager *m)
 {
-        if (m->queue.applied == STATE_INVALID || m->queue.need_full)
+        const enum fo_state *each = queue_applied_each(&m->queue);
+        if (!each || queue_full_owed(&m->queue))
                 return false;
         for (size_t s = 0; s < services_count(m->services) && s < CONF_MAX_SERVICES; s++)
-                if (m->queue.applied_each[s] != STATE_WITHDRAWN)
+                if (each[s] != STATE_WITHDRAWN)
                         return false;
         return true;
 }
@@ -326,7 +327,7 @@ static void on_queue_ended(struct apply_queue *q, void *userdata)
         if (m->watch)
                 watch_soon(m->watch);   /* status shows what bgpd does now */
         if (m->phase == PHASE_STOP_WITHDRAW && !withdrawn_everywhere(m)) {
-                if (q->state == QUEUE_BGPD_WAIT) {
+                if (queue_get_state(q) == QUEUE_BGPD_WAIT) {
                         stop_bgpd_down(m);
                         return;
                 }
@@ -425,7 +426,7 @@ static int reload_commit(struct manager *m, struct conf *c)
         queue_request_full(&m->queue, false, "reload");
         /* No apply could start (bgpd is away, or nothing is decided yet): the reload is done as far as it
          * can be, and systemctl reload must not hang until bgpd is back. */
-        if (m->queue.state != QUEUE_APPLYING)
+        if (queue_get_state(&m->queue) != QUEUE_APPLYING)
                 apply_tried(m, "reloaded; no apply can start now");
         return 0;
 }
@@ -451,7 +452,7 @@ int manager_reload(struct manager *m)
         diag_init(&d);
         int r = conf_load(m->conf_path, &c, &d);
         log_diag(&d);
-        bool applying = m->queue.state == QUEUE_APPLYING;
+        bool applying = queue_get_state(&m->queue) == QUEUE_APPLYING;
         if (r < 0) {
                 char msg[512];
                 const char *first = NULL;
@@ -580,13 +581,14 @@ static int sink_report(void *userdata, enum agent_event ev, const char *detail)
 static enum fo_state sink_applied(void *userdata)
 {
         const struct manager *m = userdata;
-        return m->queue.applied;
+        return queue_applied(&m->queue);
 }
 
 static enum fo_state sink_applied_service(void *userdata, size_t s)
 {
         const struct manager *m = userdata;
-        return m->queue.applied == STATE_INVALID || s >= CONF_MAX_SERVICES ? STATE_INVALID : m->queue.applied_each[s];
+        const enum fo_state *each = queue_applied_each(&m->queue);
+        return !each || s >= CONF_MAX_SERVICES ? STATE_INVALID : each[s];
 }
 
 static bool sink_busy(void *userdata)
@@ -603,12 +605,12 @@ static void sink_snapshot(void *userdata, struct snapshot *out)
 static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct manager *m = userdata;
+        const char *why = queue_last_error(&m->queue);
         (void)s;
         (void)usec;
-        if (m->phase == PHASE_STOP_WITHDRAW && m->queue.state != QUEUE_APPLYING)
+        if (m->phase == PHASE_STOP_WITHDRAW && queue_get_state(&m->queue) != QUEUE_APPLYING)
                 log_err("on_stop = \"withdraw\": not every service was withdrawn in time (apply queue %s%s%s): "
-                        "stopping anyway", queue_state_name(m->queue.state), m->queue.last_apply_error ? ": " : "",
-                        m->queue.last_apply_error ? m->queue.last_apply_error : "");
+                        "stopping anyway", queue_state_name(queue_get_state(&m->queue)), why ? ": " : "", why ? why : "");
         else
                 log_err("the %s in flight did not end within frr.timeout: stopping anyway", queue_apply_name(&m->queue));
         sd_event_exit(m->event, 0);
@@ -643,16 +645,16 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                         sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu", (unsigned long long)((secs + 5) * 1e6));
                 drain_stop(m->drain);
                 stop_order(m);
-                if (m->queue.state != QUEUE_APPLYING && withdrawn_everywhere(m)) {
+                if (queue_get_state(&m->queue) != QUEUE_APPLYING && withdrawn_everywhere(m)) {
                         stop_withdrawn(m);
-                } else if (m->queue.state == QUEUE_BGPD_WAIT) {
+                } else if (queue_get_state(&m->queue) == QUEUE_BGPD_WAIT) {
                         stop_bgpd_down(m);
                 }
                 return 0;
         }
         set_phase(m, PHASE_STOPPING, sig);
         queue_stop(&m->queue);
-        if (m->queue.state == QUEUE_APPLYING) {
+        if (queue_get_state(&m->queue) == QUEUE_APPLYING) {
                 /* SIGKILLing vtysh or frr-reload.py mid-way could leave one address family switched and the
                  * other not: the apply finishes first. Each of its steps is bounded by frr.timeout; the
                  * deadline covers the one in flight (the unit's TimeoutStopSec is above it). */

@@ -320,6 +320,22 @@ const char *drain_save_error(const struct drain *d)
         return d->save_error;
 }
 
+/* bgp.secondary = "silent" with a secondary service: the drain check runs all the time, not only for a drain. */
+static bool standby(const struct drain *d)
+{
+        if (!d->conf->bgp.secondary_silent || !d->conf->drain_check)
+                return false;
+        for (size_t s = 0; s < d->conf->n_services; s++)
+                if (d->conf->services[s].role == ROLE_SECONDARY)
+                        return true;
+        return false;
+}
+
+bool drain_peer_healthy(const struct drain *d)
+{
+        return d->peer == 1;
+}
+
 static uint64_t delay_usec(const struct drain *d)
 {
         return (uint64_t)(d->conf->drain_delay * 1e6);
@@ -379,11 +395,13 @@ static void on_check_done(struct proc *p, struct proc_result *r, void *userdata)
         proc_describe(r, what, sizeof(what));
         if (verdict != d->peer) {
                 if (verdict)
-                        log_notice("drain check: the other host is healthy (%s): a drain past drain_delay withdraws", what);
+                        log_notice("drain check: the other host is healthy (%s): a drain past drain_delay withdraws%s",
+                                   what, standby(d) ? ", a silent secondary stands by" : "");
                 else
                         log_warn("drain check: the other host is not known to be healthy (%s%s%s): drained services "
-                                 "stay demoted, checked again every %g s", what, r->output && *r->output ? ": " : "",
-                                 r->output ? r->output : "", d->conf->bgp.poll_interval);
+                                 "stay demoted%s, checked again every %g s", what, r->output && *r->output ? ": " : "",
+                                 r->output ? r->output : "", standby(d) ? ", a silent secondary announces" : "",
+                                 d->conf->bgp.poll_interval);
         }
         d->peer = verdict;
         d->next_check_usec = clock_mono_usec() + (uint64_t)(d->conf->bgp.poll_interval * 1e6);
@@ -432,7 +450,7 @@ static int on_order_timer(sd_event_source *s, uint64_t usec, void *userdata)
 static void reschedule(struct drain *d)
 {
         uint64_t now = clock_mono_usec(), next = 0;
-        bool past = false;              /* a drain is past its delay: the drain check decides it */
+        bool past = standby(d);         /* a drain is past its delay, or a standby: the drain check decides */
         const struct drain_one *all[1 + CONF_MAX_SERVICES];
         size_t n = 0;
 

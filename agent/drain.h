@@ -52,5 +52,8 @@ enum drain_phase drain_phase(const struct drain *d, size_t s);
 double drain_demote_left(const struct drain *d, size_t s);
 /* Called whenever a phase may have changed (a delay ended, the drain check's verdict changed). */
 void drain_on_order(struct drain *d, void (*fn)(void *userdata), void *userdata);
+/* The drain check's last verdict said the other host is healthy (with bgp.secondary = "silent" it runs every
+ * bgp.poll_interval, drained or not). */
+bool drain_peer_healthy(const struct drain *d);
 /* on_stop = "withdraw": every service drained from now, in the same order, never saved. */
 void drain_stop(struct drain *d);

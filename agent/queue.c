@@ -432,6 +432,21 @@ enum fo_state queue_applied(const struct apply_queue *q)
         return q->applied;
 }
 
+const enum fo_state *queue_applied_each(const struct apply_queue *q)
+{
+        return q->applied == STATE_INVALID ? NULL : q->applied_each;
+}
+
+bool queue_full_owed(const struct apply_queue *q)
+{
+        return q->need_full;
+}
+
+uint64_t queue_last_apply_usec(const struct apply_queue *q)
+{
+        return q->last_apply_usec;
+}
+
 enum apply_kind queue_apply_kind(const struct apply_queue *q)
 {
         return q->apply_kind;

@@ -97,6 +97,12 @@ bool queue_busy(const struct apply_queue *q);
 enum queue_state queue_get_state(const struct apply_queue *q);
 /* What FRR was last verified to run; STATE_INVALID: unknown. */
 enum fo_state queue_applied(const struct apply_queue *q);
+/* The same per service of conf (CONF_MAX_SERVICES of them), or NULL while unknown. */
+const enum fo_state *queue_applied_each(const struct apply_queue *q);
+/* A full apply is owed: what FRR runs is not what the queue last verified. */
+bool queue_full_owed(const struct apply_queue *q);
+/* CLOCK_MONOTONIC of the last apply that ended, 0: none yet. */
+uint64_t queue_last_apply_usec(const struct apply_queue *q);
 /* The kind of the apply in flight, or of the last one. */
 enum apply_kind queue_apply_kind(const struct apply_queue *q);
 uint64_t queue_attempts(const struct apply_queue *q);

@@ -142,6 +142,8 @@ static void describe(struct services *ss, size_t s, const size_t *idx)
                          why ? ": " : "", why ? why : "");
         } else if (drain_host(ss->drain, &why) || drain_service(ss->drain, s, &why)) {
                 snprintf(r, len, "drained%s%s", why ? ": " : "", why ? why : "");
+        } else if (v->standby) {
+                snprintf(r, len, "standby: bgp.secondary = \"silent\" and drain_check says the other host is healthy");
         } else if (v->st.why >= 0) {
                 struct check *c = ss->checks[idx[v->st.why]];
                 const struct check_result *cr = check_get_result(c);
@@ -230,7 +232,10 @@ enum fo_state services_evaluate(struct services *ss, struct check *const *checks
                 }
                 enum fo_state before = v->st.target;
                 enum drain_phase ph = drain_phase(ss->drain, s);
-                bool drained = ph == DRAIN_WITHDRAW;
+                /* A silent secondary stands by as a drain does: withdrawn, no failback delay, no flap count. */
+                v->standby = ss->conf->bgp.secondary_silent && sv->role == ROLE_SECONDARY &&
+                             drain_peer_healthy(ss->drain);
+                bool drained = ph == DRAIN_WITHDRAW || v->standby;
                 v->st.drain_demote = ph == DRAIN_DEMOTE;
                 bool changed = svc_decide(sv, &v->st, cs, rise, n, drained, now, &next);
                 if (next > 0 && (next_all == 0 || next < next_all))

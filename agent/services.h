@@ -20,6 +20,7 @@ struct svc_rt {
         unsigned transitions;
         char reason[768];
         bool notify_pending;            /* changed: the hook runs after the apply has started */
+        bool standby;                   /* bgp.secondary = "silent" withdraws it: the other host is healthy */
 };
 
 struct services;

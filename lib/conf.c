@@ -80,7 +80,7 @@ static void parse_bgp(const struct conf_ctx *x, const config_setting_t *root, st
                 "asn", "router_id", "route_servers", "neighbor_pattern", "route_server_count", "multihop",
                 "keepalive", "holdtime", "coalesce_time", "communities", "demote_prepend", "poll_interval",
                 "profile", "neighbors", "remote_as", "password_file", "bfd", "bfd_interval", "bfd_multiplier",
-                "preference", "prepend", "med", "priority", NULL,
+                "preference", "prepend", "med", "priority", "secondary", NULL,
         };
         static const char *const comm_keys[] = { "primary", "secondary", NULL };
         config_setting_t *g = config_setting_get_member(root, "bgp");

@@ -313,6 +313,19 @@ static void parse_preference(const struct conf_ctx *x, const config_setting_t *g
         conf_get_int32(x, g, "bgp", "prepend", 1, 32, &c->bgp.prepend);
         conf_get_int32(x, g, "bgp", "priority", 0, 31, &c->bgp.priority);
 
+        /* ECMP providers share the traffic among announcers of equal rank: "silent" leaves a secondary out of
+         * the set while the primary is known healthy, which only a program can tell (parsed before bgp). */
+        if (conf_get_str(x, g, "bgp", "secondary", &v) == 1) {
+                config_setting_t *s = config_setting_get_member(g, "secondary");
+                if (strcmp(v, "announce") != 0 && strcmp(v, "silent") != 0)
+                        conf_err(x, DIAG_ERROR, s, "bgp.secondary", v, "must be \"announce\" or \"silent\"");
+                else if (strcmp(v, "silent") == 0 && !c->drain_check)
+                        conf_err(x, DIAG_ERROR, s, "bgp.secondary", v, "needs drain_check (the program that says "
+                                 "the primary is healthy): without it a silent secondary would never announce");
+                else
+                        c->bgp.secondary_silent = strcmp(v, "silent") == 0;
+        }
+
         config_setting_t *m = config_setting_get_member(g, "med");
         if (m && !config_setting_is_group(m)) {
                 conf_err(x, DIAG_ERROR, m, "bgp.med", NULL,

@@ -101,6 +101,8 @@ struct conf {
                 int prepend;                    /* preference "prepend": a secondary's prepends */
                 long long med_primary, med_secondary, med_demoted, med_step;
                 int priority;                   /* rank among secondaries, 0 first: extra prepends or MED steps */
+                bool secondary_silent;          /* bgp.secondary "silent": a secondary withdraws while drain_check
+                                                 * says the other host is healthy (agent/services.c) */
         } bgp;
 
         struct {

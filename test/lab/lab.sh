@@ -28,7 +28,9 @@
 # LAB_TRANSPORT (v6 | v4 | mixed: which route-server addresses failoverd-conf uses; default v6),
 # LAB_RS_PASSWORD (at "up": the route servers require this TCP-MD5 password of every host; default none),
 # LAB_BFD (at "up": 1 starts bfdd on every node and gives the route servers BFD for every host session,
-# LAB_BFD_MS x 3, default 200 ms; default off).
+# LAB_BFD_MS x 3, default 200 ms; default off),
+# LAB_RS (at "up": "frr", the default, or "bird": the route servers are BIRD 2 daemons with the same policy,
+# test/lab/rs-bird.conf; bestpath, paths, wait-bestpath, established and "bird NODE CMD..." query them).
 
 LAB_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
@@ -44,6 +46,7 @@ if [[ ${BASH_SOURCE[0]} != "$0" ]]; then
 	lab_exec() { "$LAB_SH" exec "$@"; }
 	lab_vtysh() { "$LAB_SH" vtysh "$@"; }
 	lab_vty() { "$LAB_SH" vty "$@"; }
+	lab_bird() { "$LAB_SH" bird "$@"; }
 	lab_bestpath() { "$LAB_SH" bestpath "$@"; }
 	lab_paths() { "$LAB_SH" paths "$@"; }
 	lab_wait_bestpath() { "$LAB_SH" wait-bestpath "$@"; }
@@ -90,6 +93,7 @@ usage: lab.sh COMMAND [ARGS]     (LAB_PREFIX=$P, LAB_DIR=$DIR)
   exec NODE CMD...                    run CMD in the node's namespace
   vtysh NODE CMD...                   vtysh -N PATHSPACE -c CMD [-c CMD...]
   vty NODE CMD...                     send CMDs straight to the node's bgpd vty socket (fast)
+  bird NODE CMD...                    birdc CMD on a BIRD route server (LAB_RS=bird)
   bestpath RS PREFIX                  "h1 65000:1" or "none"
   paths RS PREFIX                     every path: node community localpref aspath [best]
   wait-bestpath RS PREFIX EXP SECS [SINCE]
@@ -176,17 +180,19 @@ terminate() {
 
 # --- up / down --------------------------------------------------------------------------------
 
-# Pids of FRR daemons started with "-N NAME" for one of this lab's names, found by command line: they
-# outlive their namespace and pid files when a run was killed half-way and a later run reused the names.
+# Pids of FRR daemons started with "-N NAME" for one of this lab's names, and of BIRD route servers started
+# with "-s $DIR/rsN-bird.ctl", found by command line: they outlive their namespace and pid files when a run
+# was killed half-way and a later run reused the names.
 frr_orphans() {
 	local f pid comm prev arg
 	for f in /proc/[0-9]*/cmdline; do
 		pid=${f#/proc/}; pid=${pid%/cmdline}
 		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
-		[[ $comm =~ ^(zebra|bgpd|staticd|watchfrr|bfdd)$ ]] || continue
+		[[ $comm =~ ^(zebra|bgpd|staticd|watchfrr|bfdd|bird)$ ]] || continue
 		prev=
 		while IFS= read -r -d '' arg; do
 			if [[ $prev == -N ]] && is_lab_name "$arg"; then alive "$pid" && echo "$pid"; break; fi
+			if [[ $comm == bird && $prev == -s && $arg == "$DIR"/rs*-bird.ctl ]]; then alive "$pid" && echo "$pid"; break; fi
 			prev=$arg
 		done < "$f" 2>/dev/null || true
 	done
@@ -206,6 +212,10 @@ cmd_down() {
 	done
 	# shellcheck disable=SC2207
 	pids+=($(frr_orphans))
+	for d in "$DIR"/rs*-bird.pid; do
+		d=$(cat "$d" 2>/dev/null) || continue
+		[[ $d =~ ^[0-9]+$ && $(cat "/proc/$d/comm" 2>/dev/null) == bird ]] && alive "$d" && pids+=("$d")
+	done
 	terminate "${pids[@]}"
 	for ns in $(ip netns list | awk '{print $1}'); do
 		is_lab_name "$ns" && ip netns del "$ns"
@@ -309,6 +319,33 @@ wait_vty() {
 	die "$1: bgpd does not answer on $RUN/$ns/bgpd.vty"
 }
 
+# BIRD route server NODE's configuration for NHOSTS hosts: rs-bird.conf, then one passive session per host
+# and transport family, named after the host ("h1v6"), which is how queries name a path's node.
+bird_conf() {
+	local node=$1 n=$2 i h k
+	i=$(node_num "$1")
+	[[ -z ${LAB_RS_PASSWORD:-} && ${LAB_BFD:-} != 1 ]] || die "LAB_RS=bird: no LAB_RS_PASSWORD or LAB_BFD yet"
+	sed -e "s|@ROUTER_ID@|${NET4%.0/24}.$i|" -e "s|@ASN@|$RS_ASN|" -e "s|@LOG@|$DIR/log/$node-bird.log|" \
+		"$HERE/rs-bird.conf"
+	for ((h = 1; h <= n; h++)); do
+		k=$((10 + h))
+		printf 'protocol bgp h%sv6 from HOSTS { neighbor %s::%s external; }\n' "$h" "${NET6%::/64}" "$k"
+		printf 'protocol bgp h%sv4 from HOSTS { neighbor %s.%s external; }\n' "$h" "${NET4%.0/24}" "$k"
+	done
+}
+
+# Starts NODE's BIRD (it daemonizes once its control socket is up) and waits until it answers.
+start_bird() {
+	local node=$1 ctl=$DIR/$1-bird.ctl i
+	ip netns exec "$P-$node" bird -c "$DIR/$node-bird.conf" -s "$ctl" -P "$DIR/$node-bird.pid" \
+		2>>"$DIR/log/$node-start.log" || die "$node: bird did not start (see $DIR/log/$node-start.log)"
+	for ((i = 0; i < 250; i++)); do
+		birdc -s "$ctl" show status >/dev/null 2>&1 && return 0
+		sleep 0.02
+	done
+	die "$node: bird does not answer on $ctl"
+}
+
 cmd_up() {
 	local n=${1:-2} node i pids=() rc=0
 	if ! [[ $n =~ ^[0-9]+$ ]] || ((n < 1 || n > 200)); then die "up: NHOSTS must be 1..200"; fi
@@ -319,6 +356,12 @@ cmd_up() {
 	echo "$n" >"$DIR/nhosts"
 	# Remembered, so that a later "start NODE" brings bfdd back too.
 	[[ ${LAB_BFD:-} == 1 ]] && touch "$DIR/bfd"
+	case ${LAB_RS:-frr} in
+	frr) ;;
+	bird) { command -v bird && command -v birdc; } >/dev/null || die "LAB_RS=bird: BIRD 2 is not installed (Debian: bird2)"
+		touch "$DIR/bird" ;;
+	*) die "LAB_RS must be frr or bird" ;;
+	esac
 	install -d -o frr -g frr -m 0755 "$DIR/log"
 
 	ns_add "$P-sw"
@@ -330,7 +373,10 @@ cmd_up() {
 	EOF
 	for node in $(nodes); do
 		net_node "$node"
-		if [[ $node == rs* ]]; then
+		if [[ $node == rs* && -f $DIR/bird ]]; then
+			bird_conf "$node" "$n" >"$DIR/$node-bird.conf"
+			install -d -m 0755 "$RUN/$P-$node"
+		elif [[ $node == rs* ]]; then
 			i=$(node_num "$node")
 			frr_dirs "$P-$node" "$(sed -e "s|@NAME@|$P-$node|" -e "s|@ASN@|$RS_ASN|" -e "s|@ROUTER_ID@|${NET4%.0/24}.$i|" \
 				-e "s|@NET6@|$NET6|" -e "s|@NET4@|$NET4|" "$HERE/rs-frr.conf" | rs_options)"
@@ -340,7 +386,7 @@ cmd_up() {
 		fi
 	done
 	for node in $(nodes); do
-		start_frr "$node" &
+		if [[ $node == rs* && -f $DIR/bird ]]; then start_bird "$node" & else start_frr "$node" & fi
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i" || rc=1; done
@@ -353,7 +399,66 @@ frrq() {
 	local node=$1
 	shift
 	check_node "$node"
+	[[ $node == rs* && -f $DIR/bird ]] && { birdq "$node" "$@"; exit; }
 	exec "$PY" -I "$HERE/frrq.py" "$RUN/$P-$node/bgpd.vty" "$@"
+}
+
+# frrq's queries answered by a BIRD route server, in frrq's formats.
+bird_paths() {
+	{ birdc -s "$DIR/$1-bird.ctl" show route for "$2" all || true; } | awk '
+		function flush() { if (node != "") printf "%s %s localpref=%s aspath=%s%s\n", node, comm == "" ? "-" : comm, lp, path == "" ? "-" : path, best ? " best" : "" }
+		match($0, /\[h[0-9]+v[46] /) {
+			flush(); node = substr($0, RSTART + 1, RLENGTH - 4); best = ($0 ~ /\] \* /); comm = ""; lp = ""; path = ""
+		}
+		node != "" && $1 == "BGP.as_path:" { $1 = ""; sub(/^ /, ""); gsub(/ /, ","); path = $0 }
+		node != "" && $1 == "BGP.local_pref:" { lp = $2 }
+		node != "" && $1 == "BGP.community:" { $1 = ""; sub(/^ /, ""); gsub(/[()]/, ""); gsub(/,/, ":"); gsub(/ /, ","); comm = $0 }
+		END { flush() }'
+}
+bird_bestpath() {
+	local b
+	b=$(bird_paths "$1" "$2" | awk '/ best$/ { print $1, $2; exit }')
+	echo "${b:-none}"
+}
+# Microseconds in a decimal number of seconds ("2", "0.5", $EPOCHREALTIME, date +%s.%N).
+usecs() {
+	local i=${1%%.*} f=
+	[[ $1 == *.* ]] && f=${1#*.}
+	f=${f:0:6}
+	while ((${#f} < 6)); do f+=0; done
+	echo $(( 10#${i:-0} * 1000000 + 10#$f ))
+}
+bird_established() { birdc -s "$DIR/$1-bird.ctl" show protocols | grep -c ' Established' || true; }
+birdq() {
+	local node=$1 op=$2 seen since end
+	shift 2
+	case $op in
+	bestpath) bird_bestpath "$node" "$1" ;;
+	paths) bird_paths "$node" "$1" ;;
+	established) bird_established "$node" ;;
+	wait-bestpath | wait-established)
+		since=$(usecs "${4:-$EPOCHREALTIME}")
+		[[ $op == wait-established ]] && since=$(usecs "$EPOCHREALTIME")
+		end=$(( ${EPOCHREALTIME/./} + $(usecs "${3:-$2}") ))
+		while :; do
+			if [[ $op == wait-bestpath ]]; then
+				seen=$(bird_bestpath "$node" "$1")
+				# EXP may give fewer fields than the answer ("h1" matches "h1 65000:1").
+				[[ "$seen " == "$2 "* ]] && break
+			else
+				seen=$(bird_established "$node")
+				[[ $seen == "$1" ]] && break
+			fi
+			if (( ${EPOCHREALTIME/./} > end )); then
+				echo "lab.sh: timeout: $node: $op ${*:1:2}: saw '$seen'" >&2
+				return 1
+			fi
+			sleep 0.02
+		done
+		echo $(( (${EPOCHREALTIME/./} - since) / 1000 ))
+		;;
+	*) die "$op: not available on a BIRD route server (use: lab.sh bird $node CMD...)" ;;
+	esac
 }
 
 # KEY=VALUE lines describing host NODE, for tests and for failoverd-conf.
@@ -442,6 +547,11 @@ cmd_status() {
 	[[ -f $DIR/nhosts ]] || { echo "no lab (LAB_PREFIX=$P)"; return 0; }
 	for node in $(nodes); do
 		ps=$P-$node
+		if [[ $node == rs* && -f $DIR/bird ]]; then
+			printf '%-4s %-12s bird: %-17s established: %s\n' "$node" "$ps" "$(cat "$DIR/$node-bird.pid" 2>/dev/null)" \
+				"$(bird_established "$node" 2>/dev/null || echo none)"
+			continue
+		fi
 		pids=$(frr_pids "$ps" | tr '\n' ' ')
 		printf '%-4s %-12s daemons: %-14s established: %s\n' "$node" "$ps" "${pids:-none}" \
 			"$("$PY" -I "$HERE/frrq.py" "$RUN/$ps/bgpd.vty" established 2>/dev/null || echo none)"
@@ -498,6 +608,12 @@ main() {
 		exec vtysh -N "$P-$1" "${a[@]}"
 		;;
 	vty) (($# >= 2)) || usage; frrq "$1" cmd "${@:2}" ;;
+	bird)
+		(($# >= 2)) || usage
+		check_node "$1"
+		[[ $1 == rs* && -f $DIR/bird ]] || die "bird: '$1' is not a BIRD route server"
+		exec birdc -s "$DIR/$1-bird.ctl" "${@:2}"
+		;;
 	bestpath | paths) (($# == 2)) || usage; frrq "$1" "$cmd" "$2" ;;
 	wait-bestpath) (($# == 4 || $# == 5)) || usage; frrq "$1" wait-bestpath "${@:2}" ;;
 	established) (($# == 1)) || usage; frrq "$1" established ;;

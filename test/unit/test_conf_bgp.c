@@ -515,6 +515,32 @@ START_TEST(test_preference)
 }
 END_TEST
 
+/* bgp.secondary: "silent" changes what a secondary announces at run time (agent/services.c), not the rendering. */
+START_TEST(test_secondary_silent)
+{
+        one_ok("datacenter = 4;\nbgp = { preference = \"prepend\"; asn = 64512; };");
+        ck_assert(!c->bgp.secondary_silent);
+        char *before = render(0, STATE_SECONDARY);
+        one_ok("datacenter = 4;\nbgp = { preference = \"prepend\"; asn = 64512; secondary = \"announce\"; };");
+        ck_assert(!c->bgp.secondary_silent);
+        one_ok("datacenter = 4;\ndrain_check = [\"/bin/true\"];\n"
+               "bgp = { preference = \"prepend\"; asn = 64512; secondary = \"silent\"; };");
+        ck_assert(c->bgp.secondary_silent);
+        char *out = render(0, STATE_SECONDARY);
+        ck_assert_str_eq(out, before);
+        free(out);
+        free(before);
+
+        one_error("datacenter = 4;\nbgp = { secondary = \"quiet\"; };",
+                  "failoverd.conf:5: bgp.secondary: \"quiet\": must be \"announce\" or \"silent\"");
+        one_error("datacenter = 4;\nbgp = {\n secondary = \"silent\"; };",
+                  "failoverd.conf:6: bgp.secondary: \"silent\": needs drain_check (the program that says the primary "
+                  "is healthy): without it a silent secondary would never announce");
+        one_error("datacenter = 4;\nbgp = { secondary = true; };",
+                  "failoverd.conf:5: bgp.secondary: must be a string, not a boolean");
+}
+END_TEST
+
 static bool diag_has(enum diag_level lvl, const char *msg)
 {
         char *m = subst(msg);
@@ -566,6 +592,7 @@ Suite *conf_bgp_suite(void)
         tcase_add_test(tc, test_redact);
         tcase_add_test(tc, test_secret_not_on_display);
         tcase_add_test(tc, test_preference);
+        tcase_add_test(tc, test_secondary_silent);
         tcase_add_test(tc, test_bfdd_enabled);
         suite_add_tcase(s, tc);
         return s;

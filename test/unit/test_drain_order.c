@@ -12,17 +12,17 @@
 #include "drain.h"
 #include "unit.h"
 
-static struct conf *load_conf(const char *dir, const char *extra)
+static struct conf *load_conf_as(const char *dir, const char *role, const char *bgp, const char *extra)
 {
         char text[2000], path[600];
         struct conf *c = NULL;
         struct diag d;
 
         snprintf(text, sizeof(text),
-                 "role = \"primary\";\nshared_ips = [\"198.51.100.10\"];\n"
-                 "bgp = { route_servers = [\"192.0.2.1\"]; poll_interval = 0.1; };\n"
+                 "role = \"%s\";\nshared_ips = [\"198.51.100.10\"];\n"
+                 "bgp = { route_servers = [\"192.0.2.1\"]; poll_interval = 0.1; %s };\n"
                  "checks = { directory = \"%s/none\"; };\nruntime_directory = \"%s/run\";\n"
-                 "state_directory = \"%s/state\";\n%s\n", dir, dir, dir, extra);
+                 "state_directory = \"%s/state\";\n%s\n", role, bgp, dir, dir, dir, extra);
         free(unit_write(dir, "failoverd.conf", text, 0644));
         snprintf(path, sizeof(path), "%s/failoverd.conf", dir);
         diag_init(&d);
@@ -32,6 +32,11 @@ static struct conf *load_conf(const char *dir, const char *extra)
         diag_free(&d);
         ck_assert_int_eq(r, 0);
         return c;
+}
+
+static struct conf *load_conf(const char *dir, const char *extra)
+{
+        return load_conf_as(dir, "primary", "", extra);
 }
 
 static int order_calls;
@@ -177,6 +182,57 @@ START_TEST(test_drain_order_check)
 }
 END_TEST
 
+/* bgp.secondary = "silent": on a secondary the drain check runs with no drain (agent/services.c withdraws
+ * while it says yes); on a primary it does not run. */
+START_TEST(test_drain_order_standby)
+{
+        char *dir = unit_tmpdir();
+        char extra[1200], flag[600];
+        sd_event *e = NULL;
+        struct drain *d = NULL;
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        snprintf(flag, sizeof(flag), "%s/peer", dir);
+        free(unit_write(dir, "peer", "0\n", 0644));
+        char *script = unit_write(dir, "peer-check", "#!/bin/sh\nread code < \"$1\"\nexit \"$code\"\n", 0755);
+        snprintf(extra, sizeof(extra), "drain_check = [\"%s\", \"%s\"];", script, flag);
+        ck_assert_int_ge(sd_event_new(&e), 0);
+
+        struct conf *c = load_conf_as(dir, "secondary", "secondary = \"silent\";", extra);
+        ck_assert(c->bgp.secondary_silent);
+        ck_assert_int_eq(drain_new(e, c, NULL, NULL, &d), 0);
+        uint64_t t0 = clock_mono_usec();
+        while (!drain_peer_healthy(d) && clock_mono_usec() - t0 < 5000000)
+                sd_event_run(e, 20000);
+        ck_assert(drain_peer_healthy(d));
+        ck_assert_int_eq(drain_phase(d, 0), DRAIN_NONE);
+        free(unit_write(dir, "peer", "2\n", 0644));
+        t0 = clock_mono_usec();
+        while (drain_peer_healthy(d) && clock_mono_usec() - t0 < 5000000)
+                sd_event_run(e, 20000);
+        ck_assert(!drain_peer_healthy(d));
+        d = drain_free(d);
+        conf_free(c);
+
+        free(unit_write(dir, "peer", "0\n", 0644));
+        c = load_conf_as(dir, "primary", "secondary = \"silent\";", extra);
+        ck_assert_int_eq(drain_new(e, c, NULL, NULL, &d), 0);
+        t0 = clock_mono_usec();
+        while (clock_mono_usec() - t0 < 500000)
+                sd_event_run(e, 20000);
+        ck_assert(!drain_peer_healthy(d));
+        d = drain_free(d);
+        conf_free(c);
+        sd_event_unref(e);
+        free(script);
+        unit_rmrf(dir);
+        free(dir);
+}
+END_TEST
+
 /* The keys: refused with the file, the line and the value. */
 START_TEST(test_drain_order_conf)
 {
@@ -218,6 +274,7 @@ Suite *drain_order_suite(void)
         tcase_add_test(tc, test_drain_order_delay);
         tcase_add_test(tc, test_drain_order_stop);
         tcase_add_test(tc, test_drain_order_check);
+        tcase_add_test(tc, test_drain_order_standby);
         tcase_add_test(tc, test_drain_order_conf);
         suite_add_tcase(s, tc);
         return s;
