@@ -2,6 +2,7 @@
  * with an RTM_NEWADDR/RTM_DELADDR subscription on the loop, put back when removed, removed only when asked. */
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@
 struct managed {
         struct nladdr a;
         char text[64];                  /* "198.51.100.10/32" */
+        char prefix[64];                /* the shared_ips entry it is the form of */
+        uint64_t restored;              /* removed by someone and put back */
         bool present;                   /* on lo, as last seen */
         bool lost;                      /* was on lo, then someone removed it: the next add puts it back */
         bool seen;                      /* found by the dump in progress */
@@ -33,6 +36,7 @@ struct addresses {
         struct managed *m;
         size_t n;
         uint64_t restored;              /* removed by someone and put back */
+        bool known;                     /* the last read of lo worked and no notification was lost since */
         bool removing;                  /* stopping: nothing is put back any more */
         sd_event_source *remove_timer;
         void (*removed)(void *userdata);
@@ -75,6 +79,7 @@ static int sync_dump(struct addresses *a)
         for (size_t i = 0; i < a->n; i++)
                 a->m[i].seen = false;
         int r = nladdr_dump(a->req, on_dumped, a);
+        a->known = r >= 0;
         if (r < 0)
                 return r;
         for (size_t i = 0; i < a->n; i++) {
@@ -110,8 +115,10 @@ static void reconcile(struct addresses *a)
                         x->add_error = r;
                         continue;
                 }
-                if (x->lost)
+                if (x->lost) {
                         a->restored++;
+                        x->restored++;
+                }
                 log_notice("shared address %s %s lo", x->text, x->lost ? "is back on" : "put on");
                 x->present = true;
                 x->lost = false;
@@ -148,6 +155,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         }
         if (r < 0) {
                 log_err("rtnetlink address notifications: %s", strerror(-r));
+                a->known = false;       /* until the next dump */
                 return 0;
         }
         reconcile(a);
@@ -169,6 +177,7 @@ static int load(struct addresses *a, const struct conf *c)
                                 m[n] = a->m[k];
                                 a->m[k].text[0] = '\0';
                         }
+                snprintf(m[n].prefix, sizeof(m[n].prefix), "%s", c->shared_ips[i].text);
                 n++;
         }
         for (size_t k = 0; k < a->n; k++)
@@ -292,4 +301,20 @@ void addresses_snapshot(const struct addresses *a, struct snapshot *s)
         s->addresses_missing = 0;
         for (size_t i = 0; i < a->n; i++)
                 s->addresses_missing += !a->m[i].present;
+        /* Stopping (removed, or about to be) or a read of lo lost: what was last seen is not claimed. */
+        s->addresses_watching = !a->removing && a->known;
+        s->addresses = calloc(a->n + 1, sizeof(*s->addresses));
+        s->n_addresses = s->addresses ? a->n : 0;
+        for (size_t i = 0; i < s->n_addresses; i++) {
+                const struct managed *x = &a->m[i];
+                s->addresses[i] = (struct snapshot_address){
+                        .prefix = x->prefix,
+                        .address = x->text,
+                        .present = s->addresses_watching ? x->present : -1,
+                        .restored = x->restored,
+                        .error = x->present || !x->add_error ? NULL
+                                 : x->add_error == -EEXIST ? "lo has this address with another prefix length"
+                                                           : strerror(-x->add_error),
+                };
+        }
 }

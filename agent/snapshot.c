@@ -17,6 +17,7 @@ void snapshot_clear(struct snapshot *s)
         free(s->services);
         free(s->prefixes);
         free(s->peers);
+        free(s->addresses);
         memset(s, 0, sizeof(*s));
 }
 
@@ -103,6 +104,34 @@ static json_object *services_json(const struct snapshot *s)
         return a;
 }
 
+/* addresses: what failoverd puts on lo (addresses = "manage"); a state is claimed only while lo is watched. */
+static json_object *addresses_json(const struct snapshot *s)
+{
+        bool managed = s->conf->addresses_manage, watching = managed && s->addresses_managed && s->addresses_watching;
+        json_object *o = json_object_new_object(), *lo = json_object_new_array();
+        json_object_object_add(o, "managed", json_object_new_boolean(managed));
+        json_object_object_add(o, "watching", json_object_new_boolean(watching));
+        json_object_object_add(o, "missing", watching ? json_object_new_int64((int64_t)s->addresses_missing) : NULL);
+        json_object_object_add(o, "restored", managed && s->addresses_managed
+                                                      ? json_object_new_int64((int64_t)s->addresses_restored) : NULL);
+        /* Managed but no watch at all (a reload could not open rtnetlink): each prefix, its state unknown. */
+        size_t n = !managed ? 0 : s->addresses_managed ? s->n_addresses : s->conf->n_shared_ips;
+        for (size_t i = 0; i < n; i++) {
+                const struct snapshot_address *a = s->addresses_managed ? &s->addresses[i] : NULL;
+                int present = a && watching ? a->present : -1;
+                json_object *e = json_object_new_object();
+                json_object_object_add(e, "prefix", json_object_new_string(a ? a->prefix : s->conf->shared_ips[i].text));
+                json_object_object_add(e, "address", json_string_or_null(a ? a->address : NULL));
+                json_object_object_add(e, "state", json_object_new_string(present < 0 ? "unknown"
+                                                                           : present ? "present" : "missing"));
+                json_object_object_add(e, "restored", a ? json_object_new_int64((int64_t)a->restored) : NULL);
+                json_object_object_add(e, "error", json_string_or_null(a ? a->error : NULL));
+                json_object_array_add(lo, e);
+        }
+        json_object_object_add(o, "lo", lo);
+        return o;
+}
+
 json_object *snapshot_json(const struct snapshot *s)
 {
         json_object *o = json_object_new_object();
@@ -149,6 +178,7 @@ json_object *snapshot_json(const struct snapshot *s)
                 json_object_array_add(ips, e);
         }
         json_object_object_add(o, "shared_ips", ips);
+        json_object_object_add(o, "addresses", addresses_json(s));
 
         json_object *checks = json_object_new_array();
         for (size_t i = 0; i < s->n_checks; i++) {

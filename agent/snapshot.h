@@ -25,6 +25,14 @@ struct snapshot_prefix {
         const char *route_map;          /* of that statement; NULL: none */
 };
 
+struct snapshot_address {
+        const char *prefix;             /* the shared_ips entry */
+        const char *address;            /* its form on lo (IPv6: an address inside the prefix, its length) */
+        int present;                    /* on lo: 1, 0, or -1 when not known (not watched now) */
+        uint64_t restored;              /* removed by someone and put back */
+        const char *error;              /* why putting it on lo fails, while it does; NULL */
+};
+
 struct snapshot_check {
         const char *name;
         const struct check_state *state;
@@ -94,6 +102,9 @@ struct snapshot {
         bool addresses_managed;
         size_t addresses_missing;       /* not on lo right now */
         uint64_t addresses_restored;    /* removed by someone and put back */
+        bool addresses_watching;        /* lo is watched and was read: addresses[].present is known */
+        struct snapshot_address *addresses;     /* one per address failoverd puts on lo */
+        size_t n_addresses;
 };
 
 void snapshot_clear(struct snapshot *s);

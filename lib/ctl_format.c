@@ -408,6 +408,18 @@ static void format_headline(json_object *st, double now, struct buf *out)
         buf_puts(out, "\n");
 }
 
+/* addresses.lo's entry for prefix (addresses = "manage"), or NULL. */
+static json_object *lo_entry(json_object *st, const char *prefix)
+{
+        json_object *lo = member(member(st, "addresses"), "lo");
+        for (size_t i = 0; prefix && i < array_len(lo); i++) {
+                json_object *e = json_object_array_get_idx(lo, i);
+                if (member_str(e, "prefix") && strcmp(member_str(e, "prefix"), prefix) == 0)
+                        return e;
+        }
+        return NULL;
+}
+
 /* Every reason the host may not be doing what the headline says, one line each. */
 static void format_warnings(json_object *st, struct buf *out)
 {
@@ -441,6 +453,15 @@ static void format_warnings(json_object *st, struct buf *out)
                                    or_q(member_str(ip, "prefix")), member_str(ip, "not_announced_why") ? " (" : "",
                                    member_str(ip, "not_announced_why") ? member_str(ip, "not_announced_why") : "",
                                    member_str(ip, "not_announced_why") ? ")" : "");
+        }
+        json_object *lo = member(member(st, "addresses"), "lo");
+        for (size_t i = 0; i < array_len(lo); i++) {
+                json_object *e = json_object_array_get_idx(lo, i);
+                const char *s = member_str(e, "state"), *err = member_str(e, "error");
+                if (s && strcmp(s, "missing") == 0)
+                        buf_printf(out, "WARNING: %s is missing from lo: failoverd puts it back, bgpd does not announce it "
+                                   "meanwhile%s%s%s\n", or_q(member_str(e, "address")), err ? " (cannot: " : "",
+                                   err ? err : "", err ? ")" : "");
         }
 }
 
@@ -489,6 +510,22 @@ static void format_route_servers(json_object *st, struct buf *out, struct table 
         }
 }
 
+/* addresses = "manage": whether prefix's address is on lo, as the watch of lo last saw it; "" otherwise. */
+static void lo_cell(json_object *e, const char *prefix, char *lo, size_t len)
+{
+        const char *s = or_q(member_str(e, "state")), *addr = member_str(e, "address");
+        double back = 0;
+
+        lo[0] = '\0';
+        if (!e)
+                return;
+        bool present = strcmp(s, "present") == 0, other = addr && prefix && strcmp(addr, prefix) != 0;
+        snprintf(lo, len, "%s%s%s%s", present ? "on lo" : strcmp(s, "missing") == 0 ? "MISSING from lo" : "on lo: unknown",
+                 other ? (present ? " as " : " (") : "", other ? addr : "", other && !present ? ")" : "");
+        if (member_num(e, "restored", &back) && back > 0)
+                snprintf(lo + strlen(lo), len - strlen(lo), ", put back %.0f time%s", back, back == 1 ? "" : "s");
+}
+
 static void format_shared_ips(json_object *st, struct table *t)
 {
         json_object *ips = member(st, "shared_ips");
@@ -511,8 +548,26 @@ static void format_shared_ips(json_object *st, struct table *t)
                         snprintf(ann, sizeof(ann), "withdrawn");
                 else
                         snprintf(ann, sizeof(ann), "%s", an == 0 ? "not announced" : "?");
+                char lo[160];
+                lo_cell(lo_entry(st, member_str(ip, "prefix")), member_str(ip, "prefix"), lo, sizeof(lo));
                 const char *cells[TCOLS] = { or_q(member_str(ip, "prefix")),
-                                             as == 1 ? "assigned" : as == 0 ? "NOT ASSIGNED" : "?", ann };
+                                             as == 1 ? "assigned" : as == 0 ? "NOT ASSIGNED" : "?", ann, lo };
+                table_add(t, cells);
+        }
+        /* A managed address whose prefix the watch of bgpd has not reported (not read yet, stopping). */
+        json_object *lo = member(member(st, "addresses"), "lo");
+        for (size_t i = 0; i < array_len(lo); i++) {
+                json_object *e = json_object_array_get_idx(lo, i);
+                const char *prefix = member_str(e, "prefix");
+                bool listed = false;
+                for (size_t k = 0; prefix && k < array_len(ips) && !listed; k++)
+                        listed = member_str(json_object_array_get_idx(ips, k), "prefix") &&
+                                 strcmp(member_str(json_object_array_get_idx(ips, k), "prefix"), prefix) == 0;
+                if (listed)
+                        continue;
+                char cell[160];
+                lo_cell(e, prefix, cell, sizeof(cell));
+                const char *cells[TCOLS] = { or_q(prefix), "?", "?", cell };
                 table_add(t, cells);
         }
 }
@@ -531,7 +586,17 @@ static int format_status(json_object *st, double now, struct buf *out)
         table_print(&rs, out);
         int r = format_checks(member(st, "checks"), out);
 
-        buf_puts(out, "shared addresses:\n");
+        json_object *addrs = member(st, "addresses");
+        double missing = 0, restored = 0;
+        if (member_bool(addrs, "managed") != 1)
+                buf_puts(out, "shared addresses:\n");
+        else if (member_bool(addrs, "watching") == 1 && member_num(addrs, "missing", &missing))
+                buf_printf(out, "shared addresses (addresses = manage: %.0f/%zu on lo, %.0f put back since start):\n",
+                           (double)array_len(member(addrs, "lo")) - missing, array_len(member(addrs, "lo")),
+                           member_num(addrs, "restored", &restored) ? restored : 0);
+        else
+                buf_puts(out, "shared addresses (addresses = manage: lo not watched now, whether they are on it is "
+                         "unknown):\n");
         format_shared_ips(st, &ips);
         table_print(&ips, out);
 

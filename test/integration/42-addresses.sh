@@ -51,6 +51,13 @@ ok "failoverd_managed_addresses_restored_total 1"
 t0=${EPOCHREALTIME/./}; lab_lo_addr h1 del $V6_LO
 wait_until 1.5 "$V6_LO back on h1's lo" 'on_lo $V6_LO' 0.01 || fail "$V6_LO not back on lo within a poll (1 s)"
 echo "MEASURED deleted by hand (IPv6) -> back on lo (seen by a 10 ms poll): $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms"
+# failoverctl status says it per address (issue 23.1): each on lo, each put back once.
+assert_eq "$("$FAILOVERCTL" -c "$T/h1.conf" status --json | /usr/bin/python3 -c 'import json,sys; a=json.load(sys.stdin)["addresses"]; print(a["managed"], a["watching"], a["missing"], a["restored"], " ".join(e["address"]+":"+e["state"]+":"+str(e["restored"]) for e in a["lo"]))')" \
+	"True True 0 2 $V4:present:1 $V6_LO:present:1" "status --json addresses"
+st=$("$FAILOVERCTL" -c "$T/h1.conf" status)
+[[ $st == *"shared addresses (addresses = manage: 2/2 on lo, 2 put back since start):"* && $st == *"on lo as $V6_LO, put back 1 time"* ]] ||
+	fail "failoverctl status does not say the addresses are on lo: $st"
+ok "failoverctl status: both on lo, each put back once"
 # bgpd announces again (or never stopped): the route servers still pick h1.
 expect_best $V4 "h1 65000:1" 10
 expect_best $V6 "h1 65000:1" 10

@@ -18,6 +18,7 @@
 #include "addresses.h"
 #include "clock.h"
 #include "conf.h"
+#include "ctl_format.h"
 #include "nladdr.h"
 #include "snapshot.h"
 #include "unit.h"
@@ -55,6 +56,36 @@ static bool run_until(sd_event *e, struct nladdr_sock *s, int lo, const struct n
         return true;
 }
 
+/* addresses.lo[i].key of the status JSON, as text ("null" when null). */
+static const char *lo_field(json_object *st, size_t i, const char *key)
+{
+        json_object *a = NULL, *lo = NULL, *v = NULL;
+        if (!json_object_object_get_ex(st, "addresses", &a) || !json_object_object_get_ex(a, "lo", &lo) ||
+            i >= json_object_array_length(lo) || !json_object_object_get_ex(json_object_array_get_idx(lo, i), key, &v))
+                return "absent";
+        return v ? json_object_get_string(v) : "null";
+}
+
+/* The status JSON of snap and its screen (failoverctl status) contain want (NULL: not checked). */
+static bool status_says(struct snapshot *snap, const char *json_want, const char *text_want)
+{
+        json_object *st = snapshot_json(snap);
+        const char *js = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN);
+        struct buf b;
+        buf_init(&b);
+        bool ok = st && ctl_format_status(st, 1700000000, &b) == 0;
+        if (ok && json_want && !strstr(js, json_want))
+                ok = false;
+        if (ok && text_want && !strstr(b.data, text_want))
+                ok = false;
+        if (!ok)
+                fprintf(stderr, "addresses: wanted %s / %s in\n%s\n%s\n", json_want ? json_want : "-",
+                        text_want ? text_want : "-", js, b.data ? b.data : "");
+        buf_free(&b);
+        json_object_put(st);
+        return ok;
+}
+
 static int lo_up(void)
 {
         int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -87,6 +118,8 @@ static int netns_child(void)
         REQ(prefix_parse_shared("198.51.100.10", &p[0]) == 0 && nladdr_form(&p[0], &a[0]) == 0);
         REQ(prefix_parse_shared("2001:db8:e001:1b8c::/64", &p[1]) == 0 && nladdr_form(&p[1], &a[1]) == 0);
         memset(&c, 0, sizeof(c));
+        c.hostname = "h1";
+        c.addresses_manage = true;
         c.shared_ips = p;
         c.n_shared_ips = v6 ? 2 : 1;
         c.bgp.poll_interval = 0.2;
@@ -100,8 +133,16 @@ static int netns_child(void)
 
         struct snapshot snap;
         memset(&snap, 0, sizeof(snap));
+        snap.conf = &c;
         addresses_snapshot(m, &snap);
         REQ(snap.addresses_managed && snap.addresses_restored == 0 && snap.addresses_missing == 0);
+        REQ(snap.addresses_watching && snap.n_addresses == c.n_shared_ips);
+        for (size_t i = 0; i < c.n_shared_ips; i++)
+                REQ(snap.addresses[i].present == 1 && snap.addresses[i].restored == 0 && !snap.addresses[i].error);
+        REQ(status_says(&snap, "\"addresses\":{\"managed\":true,\"watching\":true,\"missing\":0,\"restored\":0,"
+                        "\"lo\":[{\"prefix\":\"198.51.100.10\\/32\",\"address\":\"198.51.100.10\\/32\",\"state\":\"present\","
+                        "\"restored\":0,\"error\":null}", "(addresses = manage: "));
+        snapshot_clear(&snap);
 
         /* Removed by someone: back on lo, counted. */
         for (size_t i = 0; i < c.n_shared_ips; i++) {
@@ -110,8 +151,43 @@ static int netns_child(void)
         }
         /* The notification of the re-add may still be queued: one more turn of the loop. */
         sd_event_run(e, 0);
+        snap.conf = &c;
         addresses_snapshot(m, &snap);
         REQ(snap.addresses_managed && snap.addresses_restored == c.n_shared_ips && snap.addresses_missing == 0);
+        for (size_t i = 0; i < c.n_shared_ips; i++)
+                REQ(snap.addresses[i].present == 1 && snap.addresses[i].restored == 1);
+        REQ(status_says(&snap, NULL, v6 ? "(addresses = manage: 2/2 on lo, 2 put back since start)"
+                                        : "(addresses = manage: 1/1 on lo, 1 put back since start)"));
+        snapshot_clear(&snap);
+
+        /* Put back it cannot be while lo has the IPv6 address with another length: missing, and why. */
+        if (v6) {
+                struct nladdr other = a[1];
+                other.prefixlen = 128;
+                REQ(nladdr_request(s, RTM_DELADDR, lo, &a[1]) == 0);
+                REQ(nladdr_request(s, RTM_NEWADDR, lo, &other) == 0);
+                uint64_t end = clock_mono_usec() + 5000000;
+                for (bool missing = false; !missing && clock_mono_usec() < end; snapshot_clear(&snap)) {
+                        sd_event_run(e, 100000);
+                        snap.conf = &c;
+                        addresses_snapshot(m, &snap);
+                        missing = snap.addresses[1].present == 0;
+                        if (missing) {
+                                REQ(snap.addresses_missing == 1 && snap.addresses[0].present == 1);
+                                REQ(strcmp(snap.addresses[1].error, "lo has this address with another prefix length") == 0);
+                                REQ(status_says(&snap, "\"missing\":1,", "WARNING: 2001:db8:e001:1b8c::1/64 is missing "
+                                                "from lo: failoverd puts it back, bgpd does not announce it meanwhile "
+                                                "(cannot: lo has this address with another prefix length)"));
+                                REQ(status_says(&snap, NULL, "MISSING from lo (2001:db8:e001:1b8c::1/64), put back 1 time"));
+                                json_object *st = snapshot_json(&snap);
+                                REQ(strcmp(lo_field(st, 1, "state"), "missing") == 0);
+                                REQ(strcmp(lo_field(st, 0, "state"), "present") == 0);
+                                json_object_put(st);
+                        }
+                }
+                REQ(nladdr_request(s, RTM_DELADDR, lo, &other) == 0);
+                REQ(run_until(e, s, lo, &a[1], true));
+        }
 
         /* Removal is final: nothing puts them back afterwards. */
         REQ(addresses_remove_all(m) == 0);
@@ -121,6 +197,16 @@ static int netns_child(void)
                 sd_event_run(e, 100000);
         for (size_t i = 0; i < c.n_shared_ips; i++)
                 REQ(!on_lo(s, lo, &a[i]));
+        /* lo is no longer watched: nothing is claimed about it. */
+        snap.conf = &c;
+        addresses_snapshot(m, &snap);
+        REQ(!snap.addresses_watching && snap.addresses[0].present == -1);
+        json_object *st = snapshot_json(&snap);
+        REQ(strcmp(lo_field(st, 0, "state"), "unknown") == 0);
+        json_object_put(st);
+        REQ(status_says(&snap, "\"watching\":false,\"missing\":null,", "lo not watched now, whether they are on it "
+                        "is unknown"));
+        snapshot_clear(&snap);
 
         addresses_free(m);
         nladdr_sock_close(s);

@@ -1185,6 +1185,36 @@ START_TEST(test_ctl_format_status)
         buf_free(&b);
         json_object_put(st);
 
+        /* addresses = "manage": each address on lo or not, put back how often; unknown while lo is not watched. */
+        st = json_tokener_parse(sample_status);
+        json_object_object_add(st, "addresses", json_tokener_parse(
+                "{\"managed\":true,\"watching\":true,\"missing\":1,\"restored\":3,\"lo\":["
+                "{\"prefix\":\"198.51.100.10/32\",\"address\":\"198.51.100.10/32\",\"state\":\"present\",\"restored\":3,"
+                "\"error\":null},{\"prefix\":\"2001:db8:e001:1b8c::/64\",\"address\":\"2001:db8:e001:1b8c::1/64\","
+                "\"state\":\"missing\",\"restored\":0,\"error\":\"Operation not permitted\"}]}"));
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "WARNING: 2001:db8:e001:1b8c::1/64 is missing from lo: failoverd puts it back, bgpd does "
+                        "not announce it meanwhile (cannot: Operation not permitted)\n");
+        assert_contains(b.data, "\nshared addresses (addresses = manage: 1/2 on lo, 3 put back since start):\n"
+                        "  198.51.100.10/32         assigned  announced (primary)  on lo, put back 3 times\n"
+                        "  2001:db8:e001:1b8c::/64  assigned  announced (primary)  MISSING from lo (2001:db8:e001:1b8c::1/64)\n");
+        buf_free(&b);
+        json_object *addrs, *lo;
+        json_object_object_get_ex(st, "addresses", &addrs);
+        json_object_object_add(addrs, "watching", json_object_new_boolean(0));
+        json_object_object_add(addrs, "missing", NULL);
+        json_object_object_get_ex(addrs, "lo", &lo);
+        for (size_t i = 0; i < 2; i++)
+                json_object_object_add(json_object_array_get_idx(lo, i), "state", json_object_new_string("unknown"));
+        buf_init(&b);
+        ck_assert_int_eq(ctl_format_status(st, 1700000000, &b), 0);
+        assert_contains(b.data, "\nshared addresses (addresses = manage: lo not watched now, whether they are on it is "
+                        "unknown):\n  198.51.100.10/32         assigned  announced (primary)  on lo: unknown, put back 3 times\n");
+        ck_assert_ptr_null(strstr(b.data, "missing from lo"));
+        buf_free(&b);
+        json_object_put(st);
+
         st = json_object_new_object();
         buf_init(&b);
         ck_assert_int_eq(ctl_format_status(st, 0, &b), 0);
