@@ -30,6 +30,7 @@ h2_silent() {
 say "h1 primary and healthy: h2 stands by, announcing nothing"
 for p in $V4 $V6; do expect_best $p h1 30; done
 wait_log h2 '[a-z]+ -> withdrawn \(standby'
+wait_log h2 'withdrawn in effect'
 lab_wait_established h2 2 20 >/dev/null
 h2_silent
 ok "h2 (secondary, silent) sends nothing while h1 is primary"
