@@ -274,15 +274,30 @@ frr_dirs() {
 	printf '%s\n' "$hostconf" >"$ETC/$ps/frr.conf"
 }
 
-# The route servers' optional extras (LAB_RS_PASSWORD), added to the peer-group HOSTS of rs-frr.conf.
+# The route servers' optional extras (LAB_RS_PASSWORD, LAB_BFD), added to the peer-group HOSTS of
+# rs-frr.conf, for NHOSTS hosts.
+# With BFD each host is also a static member of HOSTS (on the transport LAB_TRANSPORT gives failoverd), so
+# the route server runs BFD towards it before any BGP session, as route servers that offer BFD do: FRR
+# 10.2.0-10.2.2 and 10.3.0 (Debian 13's) start no BGP session while its BFD session is down, and a
+# listen-range neighbor, hence its BFD session, exists only once the host's BGP connects (docs/frr-facts.md).
 rs_options() {
+	local nhosts=$1
 	local pw=${LAB_RS_PASSWORD:-}
 	[[ -z $pw || $pw =~ ^[!-~]{1,80}$ ]] || die "LAB_RS_PASSWORD must be 1-80 printable characters, no spaces"
-	local bfd=${LAB_BFD:-} ms=${LAB_BFD_MS:-200}
+	local bfd=${LAB_BFD:-} ms=${LAB_BFD_MS:-200} statics="" i
 	[[ $ms =~ ^[0-9]{2,5}$ ]] || die "LAB_BFD_MS must be milliseconds (10-60000)"
-	awk -v pw="$pw" -v bfd="$bfd" -v ms="$ms" '{ print }
+	if [[ $bfd == 1 ]]; then
+		for ((i = 1; i <= nhosts; i++)); do
+			[[ ${LAB_TRANSPORT:-v6} == v4 ]] || statics+=" neighbor ${NET6%::/64}::$((10 + i)) peer-group HOSTS;"
+			[[ ${LAB_TRANSPORT:-v6} == v6 ]] || statics+=" neighbor ${NET4%.0/24}.$((10 + i)) peer-group HOSTS;"
+		done
+	fi
+	awk -v pw="$pw" -v bfd="$bfd" -v ms="$ms" -v statics="$statics" '{ print }
 		/^ neighbor HOSTS capability extended-nexthop$/ && pw != "" { print " neighbor HOSTS password " pw }
-		/^ neighbor HOSTS capability extended-nexthop$/ && bfd == "1" { print " neighbor HOSTS bfd profile lab" }
+		/^ neighbor HOSTS capability extended-nexthop$/ && bfd == "1" {
+			print " neighbor HOSTS bfd profile lab"
+			n = split(statics, s, ";"); for (i = 1; i < n; i++) print s[i]
+		}
 		END { if (bfd == "1") printf "bfd\n profile lab\n  receive-interval %s\n  transmit-interval %s\n exit\n!\nexit\n!\n", ms, ms }'
 }
 
@@ -379,7 +394,7 @@ cmd_up() {
 		elif [[ $node == rs* ]]; then
 			i=$(node_num "$node")
 			frr_dirs "$P-$node" "$(sed -e "s|@NAME@|$P-$node|" -e "s|@ASN@|$RS_ASN|" -e "s|@ROUTER_ID@|${NET4%.0/24}.$i|" \
-				-e "s|@NET6@|$NET6|" -e "s|@NET4@|$NET4|" "$HERE/rs-frr.conf" | rs_options)"
+				-e "s|@NET6@|$NET6|" -e "s|@NET4@|$NET4|" "$HERE/rs-frr.conf" | rs_options "$n")"
 		else
 			frr_dirs "$P-$node" "hostname $P-$node"
 			install -d -m 0755 "$DIR/$node" "$DIR/$node/conf.d" "$DIR/$node/state" "$DIR/$node/run"
