@@ -177,15 +177,52 @@ int render_frr_conf_opts(const struct conf *c, const enum fo_state *states, unsi
         return 0;
 }
 
-static int strv_push(char ***v, size_t *n, struct buf *b)
+/* The vtysh lines of one fast-path script, built one at a time: any allocation failure makes lines_end()
+ * return NULL. lines_begin() enters "configure terminal" and "router bgp ASN"; lines_end() adds "end". */
+struct lines {
+        char **v;
+        size_t n;
+        bool oom;
+};
+
+static void lines_add(struct lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void lines_add(struct lines *l, const char *fmt, ...)
 {
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv || b->oom)
-                return -ENOMEM;
-        *v = nv;
-        nv[(*n)++] = buf_steal(b);
-        nv[*n] = NULL;
-        return nv[*n - 1] ? 0 : -ENOMEM;
+        struct buf b;
+        va_list ap;
+
+        if (l->oom)
+                return;
+        buf_init(&b);
+        va_start(ap, fmt);
+        buf_vprintf(&b, fmt, ap);
+        va_end(ap);
+        char **nv = b.oom ? NULL : realloc(l->v, (l->n + 2) * sizeof(char *));
+        char *line = nv ? buf_steal(&b) : NULL;
+        if (!line) {
+                buf_free(&b);
+                l->oom = true;
+                return;
+        }
+        l->v = nv;
+        l->v[l->n++] = line;
+        l->v[l->n] = NULL;
+}
+
+static void lines_begin(struct lines *l, const struct conf *c)
+{
+        *l = (struct lines){ .v = calloc(1, sizeof(char *)) };
+        l->oom = !l->v;
+        lines_add(l, "configure terminal");
+        lines_add(l, "router bgp %lld", c->bgp.asn);
+}
+
+static char **lines_end(struct lines *l)
+{
+        lines_add(l, "end");
+        if (l->oom)
+                return strv_free(l->v);
+        return l->v;
 }
 
 char **render_fast_path(const struct conf *c, const enum fo_state *states)
@@ -204,24 +241,14 @@ static bool family_in(const struct conf *c, int family, const bool *only)
 
 char **render_fast_path_only(const struct conf *c, const enum fo_state *states, const bool *only)
 {
-        char **v = calloc(1, sizeof(char *));
-        size_t n = 0;
-        struct buf b;
-        int r = 0;
+        struct lines l;
 
-        if (!v)
-                return NULL;
-        buf_init(&b);
-        buf_puts(&b, "configure terminal");
-        r |= strv_push(&v, &n, &b);
-        buf_printf(&b, "router bgp %lld", c->bgp.asn);
-        r |= strv_push(&v, &n, &b);
+        lines_begin(&l, c);
         for (int f = 0; f < 2; f++) {
                 int family = f == 0 ? AF_INET : AF_INET6;
                 if (!family_in(c, family, only))
                         continue;
-                buf_printf(&b, "address-family %s unicast", family == AF_INET ? "ipv4" : "ipv6");
-                r |= strv_push(&v, &n, &b);
+                lines_add(&l, "address-family %s unicast", family == AF_INET ? "ipv4" : "ipv6");
                 for (size_t s = 0; s < c->n_services; s++) {
                         const char *rm = state_route_map(states[s]);
                         /* Another service's lines are never re-entered: that would re-originate its path. */
@@ -234,21 +261,14 @@ char **render_fast_path_only(const struct conf *c, const enum fo_state *states, 
                                 /* Re-entering the statement re-originates at once; a route-map body edit
                                  * would wait for bgpd's 5 s route-map delay timer (docs/frr-facts.md). */
                                 if (rm)
-                                        buf_printf(&b, "network %s route-map %s", p->text, rm);
+                                        lines_add(&l, "network %s route-map %s", p->text, rm);
                                 else
-                                        buf_printf(&b, "no network %s", p->text);
-                                r |= strv_push(&v, &n, &b);
+                                        lines_add(&l, "no network %s", p->text);
                         }
                 }
-                buf_puts(&b, "exit-address-family");
-                r |= strv_push(&v, &n, &b);
+                lines_add(&l, "exit-address-family");
         }
-        buf_puts(&b, "end");
-        r |= strv_push(&v, &n, &b);
-        buf_free(&b);
-        if (r)
-                return strv_free(v);
-        return v;
+        return lines_end(&l);
 }
 
 /* The state of the service that owns shared prefix i (each service is a slice of c->shared_ips). */
@@ -263,18 +283,9 @@ static enum fo_state state_of_prefix(const struct conf *c, const enum fo_state *
 
 char **render_reannounce(const struct conf *c, const enum fo_state *states, const bool *prefixes)
 {
-        char **v = calloc(1, sizeof(char *));
-        size_t n = 0;
-        struct buf b;
-        int r = 0;
+        struct lines l;
 
-        if (!v)
-                return NULL;
-        buf_init(&b);
-        buf_puts(&b, "configure terminal");
-        r |= strv_push(&v, &n, &b);
-        buf_printf(&b, "router bgp %lld", c->bgp.asn);
-        r |= strv_push(&v, &n, &b);
+        lines_begin(&l, c);
         for (int f = 0; f < 2; f++) {
                 int family = f == 0 ? AF_INET : AF_INET6;
                 bool open = false;
@@ -284,24 +295,14 @@ char **render_reannounce(const struct conf *c, const enum fo_state *states, cons
                         if (!prefixes[i] || p->family != family || !rm)
                                 continue;
                         if (!open) {
-                                buf_printf(&b, "address-family %s unicast", family == AF_INET ? "ipv4" : "ipv6");
-                                r |= strv_push(&v, &n, &b);
+                                lines_add(&l, "address-family %s unicast", family == AF_INET ? "ipv4" : "ipv6");
                                 open = true;
                         }
-                        buf_printf(&b, "no network %s", p->text);
-                        r |= strv_push(&v, &n, &b);
-                        buf_printf(&b, "network %s route-map %s", p->text, rm);
-                        r |= strv_push(&v, &n, &b);
+                        lines_add(&l, "no network %s", p->text);
+                        lines_add(&l, "network %s route-map %s", p->text, rm);
                 }
-                if (open) {
-                        buf_puts(&b, "exit-address-family");
-                        r |= strv_push(&v, &n, &b);
-                }
+                if (open)
+                        lines_add(&l, "exit-address-family");
         }
-        buf_puts(&b, "end");
-        r |= strv_push(&v, &n, &b);
-        buf_free(&b);
-        if (r)
-                return strv_free(v);
-        return v;
+        return lines_end(&l);
 }
