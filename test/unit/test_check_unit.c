@@ -398,6 +398,41 @@ static void fake_barrier(struct fake *f, sd_event *e)
         ck_assert(wait_int(e, &f->pings, want, 10000));
 }
 
+/* --- the fixture: an event loop, the private bus, the fake systemd on it, and the check under test ------ */
+
+struct fixture {
+        sd_event *e;
+        struct fake f;
+        struct rec r;
+        struct check *c;
+};
+
+/* false (the test is skipped) when this machine cannot run it; else x has a loop, a bus and a fake systemd. */
+static bool fixture_start(struct fixture *x, const char *test)
+{
+        memset(x, 0, sizeof(*x));
+        if (!can_run(test))
+                return false;
+        ck_assert_int_ge(sd_event_new(&x->e), 0);
+        bus_start();
+        fake_start(&x->f, x->e);
+        return true;
+}
+
+/* Starts the check on unit and waits (10 s) for its first result, sev and desc. */
+static void fixture_watch(struct fixture *x, const char *unit, enum severity sev, const char *desc)
+{
+        x->c = start_unit(x->e, unit, &x->r);
+        ck_assert(wait_result(x->e, &x->r, sev, desc, 10000));
+}
+
+static void fixture_stop(struct fixture *x)
+{
+        x->c = check_free(x->c);
+        fake_stop(&x->f);
+        x->e = sd_event_unref(x->e);
+}
+
 /* --- the tests ---------------------------------------------------------------------------------------- */
 
 START_TEST(test_unit_no_bus)
@@ -427,47 +462,39 @@ END_TEST
 
 START_TEST(test_unit_states)
 {
-        if (!can_run("test_unit_states"))
+        struct fixture x;
+        if (!fixture_start(&x, "test_unit_states"))
                 return;
-        sd_event *e = NULL;
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        bus_start();
-        struct fake f;
-        fake_start(&f, e);
-        struct rec r = { 0 };
-        struct check *c = start_unit(e, "fake.service", &r);
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 10000));
-        ck_assert_str_eq(r.message, "fake.service is active (running), NRestarts=0");
-        ck_assert_int_eq(f.subscribes, 1);
-        ck_assert_int_eq(f.loads, 1);
+        fixture_watch(&x, "fake.service", SEV_OK, "unit active");
+        ck_assert_str_eq(x.r.message, "fake.service is active (running), NRestarts=0");
+        ck_assert_int_eq(x.f.subscribes, 1);
+        ck_assert_int_eq(x.f.loads, 1);
 
         uint64_t t0 = mono_usec();
-        fake_emit(&f, "failed", "failed");
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit failed", 5000));
+        fake_emit(&x.f, "failed", "failed");
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit failed", 5000));
         ck_assert_uint_lt(mono_usec() - t0, 2000000);
-        ck_assert_str_eq(r.message, "fake.service is failed (failed), NRestarts=0");
+        ck_assert_str_eq(x.r.message, "fake.service is failed (failed), NRestarts=0");
 
         /* activating keeps the last grade; active brings it back; inactive and deactivating fail. */
-        int n = r.n;
-        fake_emit(&f, "activating", "start");
-        fake_barrier(&f, e);
-        ck_assert(wait_int(e, &f.reads, 3, 5000));
-        fake_emit(&f, "active", "running");
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 5000));
-        ck_assert_int_eq(r.n, n + 1);
-        fake_emit(&f, "deactivating", "stop-sigterm");
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit deactivating", 5000));
-        fake_emit(&f, "inactive", "dead");
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit inactive", 5000));
-        fake_emit(&f, "active", "running");
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 5000));
+        int n = x.r.n;
+        fake_emit(&x.f, "activating", "start");
+        fake_barrier(&x.f, x.e);
+        ck_assert(wait_int(x.e, &x.f.reads, 3, 5000));
+        fake_emit(&x.f, "active", "running");
+        ck_assert(wait_result(x.e, &x.r, SEV_OK, "unit active", 5000));
+        ck_assert_int_eq(x.r.n, n + 1);
+        fake_emit(&x.f, "deactivating", "stop-sigterm");
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit deactivating", 5000));
+        fake_emit(&x.f, "inactive", "dead");
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit inactive", 5000));
+        fake_emit(&x.f, "active", "running");
+        ck_assert(wait_result(x.e, &x.r, SEV_OK, "unit active", 5000));
 
         /* The bus goes away: failed, and said so. */
         kill(bus_pid, SIGTERM);
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit state unknown", 5000));
-        check_free(c);
-        fake_stop(&f);
-        sd_event_unref(e);
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit state unknown", 5000));
+        fixture_stop(&x);
 }
 END_TEST
 
@@ -537,180 +564,140 @@ static int run_forger(sd_event *e, const char *dest, int count)
 
 START_TEST(test_unit_forged_signal)
 {
-        if (!can_run("test_unit_forged_signal"))
+        struct fixture x;
+        if (!fixture_start(&x, "test_unit_forged_signal"))
                 return;
-        sd_event *e = NULL;
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        bus_start();
-        struct fake f;
-        fake_start(&f, e);
-        snprintf(f.active, sizeof(f.active), "failed");
-        snprintf(f.sub, sizeof(f.sub), "failed");
-        struct rec r = { 0 };
-        struct check *c = start_unit(e, "fake.service", &r);
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit failed", 10000));
-        ck_assert_str_ne(f.subscriber, "");
-        int reads = f.reads;
+        snprintf(x.f.active, sizeof(x.f.active), "failed");
+        snprintf(x.f.sub, sizeof(x.f.sub), "failed");
+        fixture_watch(&x, "fake.service", SEV_FAILED, "unit failed");
+        ck_assert_str_ne(x.f.subscriber, "");
+        int reads = x.f.reads;
 
         /* One forged signal, then a flood: nothing moves, and no forged signal costs a read. */
-        ck_assert_int_eq(run_forger(e, f.subscriber, 1), 0);
-        fake_barrier(&f, e);
-        ck_assert_msg(r.ok == 0 && r.sev == SEV_FAILED, "a forged signal made the check %s (%s)", r.description,
-                      r.message);
+        ck_assert_int_eq(run_forger(x.e, x.f.subscriber, 1), 0);
+        fake_barrier(&x.f, x.e);
+        ck_assert_msg(x.r.ok == 0 && x.r.sev == SEV_FAILED, "a forged signal made the check %s (%s)", x.r.description,
+                      x.r.message);
         uint64_t t0 = mono_usec();
-        ck_assert_int_eq(run_forger(e, f.subscriber, 20000), 0);
-        fake_barrier(&f, e);
+        ck_assert_int_eq(run_forger(x.e, x.f.subscriber, 20000), 0);
+        fake_barrier(&x.f, x.e);
         fprintf(stderr, "MEASURED 20000 forged PropertiesChanged as nobody: sent and dispatched in %llu ms, "
-                        "%d reads caused\n", (unsigned long long)(mono_usec() - t0) / 1000, f.reads - reads);
-        ck_assert_msg(r.ok == 0 && r.sev == SEV_FAILED, "forged signals made the check %s (%s)", r.description,
-                      r.message);
-        ck_assert_int_eq(f.reads, reads);
+                        "%d reads caused\n", (unsigned long long)(mono_usec() - t0) / 1000, x.f.reads - reads);
+        ck_assert_msg(x.r.ok == 0 && x.r.sev == SEV_FAILED, "forged signals made the check %s (%s)", x.r.description,
+                      x.r.message);
+        ck_assert_int_eq(x.f.reads, reads);
 
         /* systemd itself still moves it. */
-        fake_emit(&f, "active", "running");
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 5000));
-        check_free(c);
-        fake_stop(&f);
-        sd_event_unref(e);
+        fake_emit(&x.f, "active", "running");
+        ck_assert(wait_result(x.e, &x.r, SEV_OK, "unit active", 5000));
+        fixture_stop(&x);
 }
 END_TEST
 
 START_TEST(test_unit_coalesce)
 {
-        if (!can_run("test_unit_coalesce"))
+        struct fixture x;
+        if (!fixture_start(&x, "test_unit_coalesce"))
                 return;
-        sd_event *e = NULL;
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        bus_start();
-        struct fake f;
-        fake_start(&f, e);
-        struct rec r = { 0 };
-        struct check *c = start_unit(e, "fake.service", &r);
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 10000));
-        ck_assert_int_eq(f.reads, 1);
+        fixture_watch(&x, "fake.service", SEV_OK, "unit active");
+        ck_assert_int_eq(x.f.reads, 1);
 
         /* A read in flight (systemd slow to answer) while 1000 changes are signalled: one more read after it,
          * and the held read's answer (failed by then) is graded while the next one is still out. */
-        f.hold = true;
-        fake_emit(&f, NULL, NULL);
-        ck_assert(wait_int(e, &f.reads, 2, 5000));
+        x.f.hold = true;
+        fake_emit(&x.f, NULL, NULL);
+        ck_assert(wait_int(x.e, &x.f.reads, 2, 5000));
         for (int i = 0; i < 1000; i++)
-                fake_emit(&f, i % 2 ? "failed" : "active", i % 2 ? "failed" : "running");
-        fake_barrier(&f, e);
-        ck_assert_int_eq(f.reads, 2);
-        fake_release(&f);
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit failed", 5000));
-        ck_assert(wait_int(e, &f.reads, 3, 5000));
-        fake_barrier(&f, e);
-        ck_assert_int_eq(f.reads, 3);
-        f.hold = false;
-        fake_release(&f);
-        fake_emit(&f, "active", "running");
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 5000));
-        ck_assert_int_eq(f.reads, 4);
-        check_free(c);
-        fake_stop(&f);
-        sd_event_unref(e);
+                fake_emit(&x.f, i % 2 ? "failed" : "active", i % 2 ? "failed" : "running");
+        fake_barrier(&x.f, x.e);
+        ck_assert_int_eq(x.f.reads, 2);
+        fake_release(&x.f);
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit failed", 5000));
+        ck_assert(wait_int(x.e, &x.f.reads, 3, 5000));
+        fake_barrier(&x.f, x.e);
+        ck_assert_int_eq(x.f.reads, 3);
+        x.f.hold = false;
+        fake_release(&x.f);
+        fake_emit(&x.f, "active", "running");
+        ck_assert(wait_result(x.e, &x.r, SEV_OK, "unit active", 5000));
+        ck_assert_int_eq(x.f.reads, 4);
+        fixture_stop(&x);
 }
 END_TEST
 
 START_TEST(test_unit_auto_restart)
 {
-        if (!can_run("test_unit_auto_restart"))
+        struct fixture x;
+        if (!fixture_start(&x, "test_unit_auto_restart"))
                 return;
-        sd_event *e = NULL;
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        bus_start();
-        struct fake f;
-        fake_start(&f, e);
-        struct rec r = { 0 };
-        struct check *c = start_unit(e, "fake.service", &r);
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 10000));
+        fixture_watch(&x, "fake.service", SEV_OK, "unit active");
 
         /* Restart= after a crash: active -> activating (auto-restart), never failed. */
-        f.restarts = 1;
-        fake_emit(&f, "activating", "auto-restart");
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit auto-restart", 5000));
-        ck_assert_str_eq(r.message, "fake.service is activating (auto-restart), NRestarts=1");
-        int n = r.n;
-        fake_emit(&f, "activating", "start");
-        fake_barrier(&f, e);
-        fake_emit(&f, "active", "running");
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 5000));
-        ck_assert_int_eq(r.n, n + 1);
-        ck_assert_str_eq(r.message, "fake.service is active (running), NRestarts=1");
+        x.f.restarts = 1;
+        fake_emit(&x.f, "activating", "auto-restart");
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit auto-restart", 5000));
+        ck_assert_str_eq(x.r.message, "fake.service is activating (auto-restart), NRestarts=1");
+        int n = x.r.n;
+        fake_emit(&x.f, "activating", "start");
+        fake_barrier(&x.f, x.e);
+        fake_emit(&x.f, "active", "running");
+        ck_assert(wait_result(x.e, &x.r, SEV_OK, "unit active", 5000));
+        ck_assert_int_eq(x.r.n, n + 1);
+        ck_assert_str_eq(x.r.message, "fake.service is active (running), NRestarts=1");
         /* systemd 254 and later: auto-restart-queued. */
-        f.restarts = 2;
-        fake_emit(&f, "activating", "auto-restart-queued");
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit auto-restart", 5000));
-        ck_assert_str_eq(r.message, "fake.service is activating (auto-restart-queued), NRestarts=2");
-        check_free(c);
-        fake_stop(&f);
-        sd_event_unref(e);
+        x.f.restarts = 2;
+        fake_emit(&x.f, "activating", "auto-restart-queued");
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit auto-restart", 5000));
+        ck_assert_str_eq(x.r.message, "fake.service is activating (auto-restart-queued), NRestarts=2");
+        fixture_stop(&x);
 }
 END_TEST
 
 /* The check names an alias: systemd signals changes on the unit's own path, which LoadUnit gives. */
 START_TEST(test_unit_alias)
 {
-        if (!can_run("test_unit_alias"))
+        struct fixture x;
+        if (!fixture_start(&x, "test_unit_alias"))
                 return;
-        sd_event *e = NULL;
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        bus_start();
-        struct fake f;
-        fake_start(&f, e);
-        struct rec r = { 0 };
-        struct check *c = start_unit(e, "alias.service", &r);
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 10000));
-        fake_emit(&f, "failed", "failed");
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit failed", 5000));
-        ck_assert_str_eq(r.message, "alias.service is failed (failed), NRestarts=0");
-        check_free(c);
+        fixture_watch(&x, "alias.service", SEV_OK, "unit active");
+        fake_emit(&x.f, "failed", "failed");
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit failed", 5000));
+        ck_assert_str_eq(x.r.message, "alias.service is failed (failed), NRestarts=0");
+        check_free(x.c);
 
         /* A unit systemd does not know: failed with systemd's words. */
-        memset(&r, 0, sizeof(r));
-        c = start_unit(e, "nosuch.service", &r);
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit state unknown", 10000));
-        ck_assert_ptr_nonnull(strstr(r.message, "nosuch.service: cannot load the unit: Unit nosuch.service not loaded."));
-        check_free(c);
-        fake_stop(&f);
-        sd_event_unref(e);
+        memset(&x.r, 0, sizeof(x.r));
+        x.c = start_unit(x.e, "nosuch.service", &x.r);
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit state unknown", 10000));
+        ck_assert_ptr_nonnull(strstr(x.r.message, "nosuch.service: cannot load the unit: Unit nosuch.service not loaded."));
+        fixture_stop(&x);
 }
 END_TEST
 
 /* Replies of the wrong type: the state is unknown (failed), an odd NRestarts is left out. */
 START_TEST(test_unit_bad_replies)
 {
-        if (!can_run("test_unit_bad_replies"))
+        struct fixture x;
+        if (!fixture_start(&x, "test_unit_bad_replies"))
                 return;
-        sd_event *e = NULL;
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        bus_start();
-        struct fake f;
-        fake_start(&f, e);
-        f.restarts_type = "s";
-        struct rec r = { 0 };
-        struct check *c = start_unit(e, "fake.service", &r);
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 10000));
-        ck_assert_str_eq(r.message, "fake.service is active (running)");
-        f.active_type = "u";
-        fake_emit(&f, NULL, NULL);
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit state unknown", 5000));
-        ck_assert_str_eq(r.message, "fake.service: cannot read ActiveState: not a string");
-        f.active_type = "s";
-        fake_emit(&f, NULL, NULL);
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 5000));
-        f.active_type = "!";
-        fake_emit(&f, NULL, NULL);
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit state unknown", 5000));
-        ck_assert_str_eq(r.message, "fake.service: cannot read ActiveState: denied");
-        f.active_type = "s";
-        fake_emit(&f, NULL, NULL);
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 5000));
-        check_free(c);
-        fake_stop(&f);
-        sd_event_unref(e);
+        x.f.restarts_type = "s";
+        fixture_watch(&x, "fake.service", SEV_OK, "unit active");
+        ck_assert_str_eq(x.r.message, "fake.service is active (running)");
+        x.f.active_type = "u";
+        fake_emit(&x.f, NULL, NULL);
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit state unknown", 5000));
+        ck_assert_str_eq(x.r.message, "fake.service: cannot read ActiveState: not a string");
+        x.f.active_type = "s";
+        fake_emit(&x.f, NULL, NULL);
+        ck_assert(wait_result(x.e, &x.r, SEV_OK, "unit active", 5000));
+        x.f.active_type = "!";
+        fake_emit(&x.f, NULL, NULL);
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit state unknown", 5000));
+        ck_assert_str_eq(x.r.message, "fake.service: cannot read ActiveState: denied");
+        x.f.active_type = "s";
+        fake_emit(&x.f, NULL, NULL);
+        ck_assert(wait_result(x.e, &x.r, SEV_OK, "unit active", 5000));
+        fixture_stop(&x);
 }
 END_TEST
 
@@ -718,29 +705,21 @@ END_TEST
  * subscribes again with the new connection and reads the unit without waiting for a signal. */
 START_TEST(test_unit_owner_change)
 {
-        if (!can_run("test_unit_owner_change"))
+        struct fixture x;
+        if (!fixture_start(&x, "test_unit_owner_change"))
                 return;
-        sd_event *e = NULL;
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        bus_start();
-        struct fake f, g;
-        fake_start(&f, e);
-        struct rec r = { 0 };
-        struct check *c = start_unit(e, "fake.service", &r);
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 10000));
-        int n = r.n;
-        fake_stop(&f);
-        fake_start(&g, e);
-        snprintf(g.active, sizeof(g.active), "failed");
-        snprintf(g.sub, sizeof(g.sub), "failed");
-        ck_assert(wait_result(e, &r, SEV_FAILED, "unit failed", 5000));
-        ck_assert_int_eq(r.n, n + 1);
-        ck_assert_int_eq(g.subscribes, 1);
-        fake_emit(&g, "active", "running");
-        ck_assert(wait_result(e, &r, SEV_OK, "unit active", 5000));
-        check_free(c);
-        fake_stop(&g);
-        sd_event_unref(e);
+        fixture_watch(&x, "fake.service", SEV_OK, "unit active");
+        int n = x.r.n;
+        fake_stop(&x.f);
+        fake_start(&x.f, x.e);          /* systemd again, on a new connection */
+        snprintf(x.f.active, sizeof(x.f.active), "failed");
+        snprintf(x.f.sub, sizeof(x.f.sub), "failed");
+        ck_assert(wait_result(x.e, &x.r, SEV_FAILED, "unit failed", 5000));
+        ck_assert_int_eq(x.r.n, n + 1);
+        ck_assert_int_eq(x.f.subscribes, 1);
+        fake_emit(&x.f, "active", "running");
+        ck_assert(wait_result(x.e, &x.r, SEV_OK, "unit active", 5000));
+        fixture_stop(&x);
 }
 END_TEST
 
