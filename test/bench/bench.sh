@@ -8,78 +8,17 @@
 # each sample of those takes 6-13 s), BENCH_IDLE_SECONDS (default 60; section 7 runs 3 such windows).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-export LAB_PREFIX=${LAB_PREFIX:-fobench}
-LAB=$ROOT/test/lab/lab.sh
-BIN=${FAILOVERD_BUILD:-$ROOT/build/release}
-# Debian's python3: a pyenv shim in PATH would add ~150 ms to every start-up.
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
-BENCH="$PY -I $ROOT/test/bench/bench.py"
+# Settings (LAB, BIN, PY, IDLE, V4, V6), helpers (say, note, bench, start_daemon, ...) and the exit trap.
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 REPS=${BENCH_REPS:-30}
 REPS_RESTART=${BENCH_REPS_RESTART:-$REPS}
 REPS_SILENT=${BENCH_REPS_SILENT:-10}
-IDLE=${BENCH_IDLE_SECONDS:-60}
 OUTDIR=$ROOT/test/output
-V4=198.51.100.10/32
-V6=2001:db8:e001:1b8c::/64
 
-[[ $(id -u) == 0 ]] || { echo "bench.sh: run as root (network namespaces, FRR)" >&2; exit 1; }
-[[ -x $BIN/failoverd ]] || { echo "bench.sh: $BIN/failoverd is not built (make all)" >&2; exit 1; }
+bench_init bench.sh ""
 
-T=$(mktemp -d /tmp/failoverd-bench.XXXXXX)
-RES=$T/results.jsonl
-declare -A DPID=()
-
-cleanup() {
-	local rc=$? n
-	trap - EXIT INT TERM
-	declare -F native_cleanup >/dev/null && native_cleanup
-	declare -F events_cleanup >/dev/null && events_cleanup
-	for n in "${!DPID[@]}"; do kill -TERM "${DPID[$n]}" 2>/dev/null || true; done
-	for n in "${!DPID[@]}"; do wait "${DPID[$n]}" 2>/dev/null || true; done
-	"$LAB" down >/dev/null 2>&1 || true
-	rm -rf "$T"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-say() { printf '\n== %s\n' "$*"; }
-note() { printf '  %s\n' "$*"; }
-bench() { $BENCH --out "$RES" --prefix "$LAB_PREFIX" --lab "$LAB" "$@"; }
 # test/bench/floor.py: the floor (the same commands straight to bgpd's vty socket) and a script's exec cost.
 floor() { $PY -I "$ROOT/test/bench/floor.py" --out "$RES" --prefix "$LAB_PREFIX" "$@"; }
-
-# A check script printing "flag N" and exiting N, N read from FILE (3 when unreadable).
-flag_check() {
-	# shellcheck disable=SC2016 # $code is the script's own variable
-	printf '#!/bin/sh\nread -r code < %s || code=3\necho "flag $code"\nexit "$code"\n' "$2" >"$1"
-	chmod 755 "$1"
-}
-ok_check() {
-	printf '#!/bin/sh\necho ok\nexit 0\n' >"$1"
-	chmod 755 "$1"
-}
-
-# Starts failoverd for NODE with CONF (extra environment after), log in $T/NODE.log in UTC.
-start_daemon() {
-	local node=$1 conf=$2
-	shift 2
-	env TZ=UTC "$@" ip netns exec "$("$LAB" ns "$node")" "$BIN/failoverd" -c "$conf" >>"$T/$node.log" 2>&1 &
-	DPID[$node]=$!
-}
-stop_daemon() {
-	local node=$1
-	[[ -n ${DPID[$node]:-} ]] || return 0
-	kill -TERM "${DPID[$node]}" 2>/dev/null || true
-	wait "${DPID[$node]}" 2>/dev/null || true
-	unset "DPID[$node]"
-}
-# Waits until both route servers pick h1 as primary for every shared prefix in $T/shared.
-wait_primary() {
-	bench --shared "$T/shared" wait primary "${1:-30}" || { note "warning: route servers do not pick h1"; return 1; }
-}
 # Replaces the shared_ips line of a failoverd.conf with the prefixes in FILE.
 with_shared() {
 	local conf=$1 list=$2 ips
@@ -98,13 +37,7 @@ say "building the lab ($LAB_PREFIX: two route servers, h1 primary, h2 secondary)
 t_start=$SECONDS
 "$LAB" up 2 || { echo "bench.sh: the lab could not be built" >&2; exit 1; }
 printf '%s\n' $V4 $V6 >"$T/shared"
-for h in h1 h2; do
-	echo 0 >"$T/$h.flag"
-	install -d -m 0755 "$T/$h.d"
-	flag_check "$T/$h.d/flag" "$T/$h.flag"
-	ok_check "$T/$h.d/ok1"
-	ok_check "$T/$h.d/ok2"
-done
+host_scripts h1 h2
 # h1 for the fast-path runs: one flag check polled every 0.2 s, rise 1, fall 1 (timing starts at the decision).
 install -d -m 0755 "$T/h1fast.d"
 flag_check "$T/h1fast.d/flag" "$T/h1.flag"

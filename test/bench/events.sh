@@ -8,7 +8,7 @@
 #     without a reader (their difference is the window-to-window noise) and once with one.
 # Figures: the daemon's own CPU from /proc (schedstat of every thread), as section 4.
 
-# Expects bench.sh's T, LAB, BIN, IDLE, DPID, $T/h1.conf and $T/h2.conf (3 /bin/sh checks each) and helpers.
+# Expects common.sh's T, LAB, BIN, IDLE, DPID and helpers, and $T/h1.conf and $T/h2.conf (3 /bin/sh checks each).
 EV_READER=
 events_cleanup() {
 	[[ -n $EV_READER ]] && { kill -TERM "$EV_READER" 2>/dev/null || true; wait "$EV_READER" 2>/dev/null || true; }
@@ -99,57 +99,10 @@ PY
 # Alone: a lab of its own, the part, its table.
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	set -euo pipefail
-	ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-	export LAB_PREFIX=${LAB_PREFIX:-fobench}
-	LAB=$ROOT/test/lab/lab.sh
-	BIN=${FAILOVERD_BUILD:-$ROOT/build/release}
-	PY=/usr/bin/python3
-	[[ -x $PY ]] || PY=python3
-	IDLE=${BENCH_IDLE_SECONDS:-60}
-	[[ $(id -u) == 0 ]] || { echo "events.sh: run as root (network namespaces, FRR)" >&2; exit 1; }
-	[[ -x $BIN/failoverd && -x $BIN/failoverctl ]] || { echo "events.sh: $BIN is not built (make all)" >&2; exit 1; }
-	T=$(mktemp -d /tmp/failoverd-bench-ev.XXXXXX)
-	RES=$T/results.jsonl
-	declare -A DPID=()
-	say() { printf '\n== %s\n' "$*"; }
-	note() { printf '  %s\n' "$*"; }
-	bench() { $PY -I "$ROOT/test/bench/bench.py" --out "$RES" --prefix "$LAB_PREFIX" --lab "$LAB" "$@"; }
-	start_daemon() {
-		local node=$1 conf=$2
-		shift 2
-		env TZ=UTC "$@" ip netns exec "$("$LAB" ns "$node")" "$BIN/failoverd" -c "$conf" >>"$T/$node.log" 2>&1 &
-		DPID[$node]=$!
-	}
-	stop_daemon() {
-		[[ -n ${DPID[$1]:-} ]] || return 0
-		kill -TERM "${DPID[$1]}" 2>/dev/null || true
-		wait "${DPID[$1]}" 2>/dev/null || true
-		unset "DPID[$1]"
-	}
-	wait_primary() { bench --shared "$T/shared" wait primary "${1:-30}" || { note "warning: route servers do not pick h1"; return 1; }; }
-	ev_exit() {
-		local rc=$? n
-		trap - EXIT
-		events_cleanup
-		for n in "${!DPID[@]}"; do stop_daemon "$n"; done
-		"$LAB" down >/dev/null 2>&1 || true
-		rm -rf "$T"
-		exit "$rc"
-	}
-	trap ev_exit EXIT
-	trap 'exit 130' INT TERM
-	"$LAB" up 2 >/dev/null
-	printf '%s\n' 198.51.100.10/32 2001:db8:e001:1b8c::/64 >"$T/shared"
+	. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+	bench_alone events.sh -ev failoverctl
 	# The same 3 scripts as bench.sh's, on both hosts.
-	for h in h1 h2; do
-		install -d -m 0755 "$T/$h.d"
-		echo 0 >"$T/$h.flag"
-		# shellcheck disable=SC2016 # $code is the script's own variable
-		printf '#!/bin/sh\nread -r code < %s || code=3\necho "flag $code"\nexit "$code"\n' "$T/$h.flag" >"$T/$h.d/flag"
-		printf '#!/bin/sh\necho ok\nexit 0\n' >"$T/$h.d/ok1"
-		printf '#!/bin/sh\necho ok\nexit 0\n' >"$T/$h.d/ok2"
-		chmod 755 "$T/$h.d/flag" "$T/$h.d/ok1" "$T/$h.d/ok2"
-	done
+	host_scripts h1 h2
 	"$LAB" failoverd-conf h1 primary "$T/h1.d" >"$T/h1.conf"
 	"$LAB" failoverd-conf h2 secondary "$T/h2.d" >"$T/h2.conf"
 	start_daemon h1 "$T/h1.conf"

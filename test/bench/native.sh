@@ -11,7 +11,7 @@
 # Figures: CPU of a core from /proc (schedstat of every thread, and the reaped children's ticks).
 # keepalived's figure is its parent plus its VRRP process plus the scripts that process reaped.
 
-# The part's own files and daemons; expects bench.sh's T, LAB, BIN, ROOT, DPID and helpers.
+# The part's own files and daemons; expects common.sh's T, LAB, BIN, ROOT, DPID and helpers.
 native_setup() {
 	NA_PORT=18080
 	install -d -m 0755 "$T/na.d" "$T/na100.d" "$T/na.www"
@@ -242,54 +242,10 @@ PY
 # Alone: a lab of its own, the part, its table.
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	set -euo pipefail
-	ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-	export LAB_PREFIX=${LAB_PREFIX:-fobench}
-	LAB=$ROOT/test/lab/lab.sh
-	BIN=${FAILOVERD_BUILD:-$ROOT/build/release}
-	PY=/usr/bin/python3
-	[[ -x $PY ]] || PY=python3
-	IDLE=${BENCH_IDLE_SECONDS:-60}
-	V4=198.51.100.10/32
-	[[ $(id -u) == 0 ]] || { echo "native.sh: run as root (network namespaces, FRR)" >&2; exit 1; }
-	T=$(mktemp -d /tmp/failoverd-bench-na.XXXXXX)
-	RES=$T/results.jsonl
-	declare -A DPID=()
-	say() { printf '\n== %s\n' "$*"; }
-	note() { printf '  %s\n' "$*"; }
-	bench() { $PY -I "$ROOT/test/bench/bench.py" --out "$RES" --prefix "$LAB_PREFIX" --lab "$LAB" "$@"; }
-	start_daemon() {
-		local node=$1 conf=$2
-		shift 2
-		env TZ=UTC "$@" ip netns exec "$("$LAB" ns "$node")" "$BIN/failoverd" -c "$conf" >>"$T/$node.log" 2>&1 &
-		DPID[$node]=$!
-	}
-	stop_daemon() {
-		[[ -n ${DPID[$1]:-} ]] || return 0
-		kill -TERM "${DPID[$1]}" 2>/dev/null || true
-		wait "${DPID[$1]}" 2>/dev/null || true
-		unset "DPID[$1]"
-	}
-	wait_primary() { bench --shared "$T/shared" wait primary "${1:-30}" || { note "warning: route servers do not pick h1"; return 1; }; }
-	na_exit() {
-		local rc=$? n
-		trap - EXIT
-		native_cleanup
-		for n in "${!DPID[@]}"; do stop_daemon "$n"; done
-		"$LAB" down >/dev/null 2>&1 || true
-		rm -rf "$T"
-		exit "$rc"
-	}
-	trap na_exit EXIT
-	trap 'exit 130' INT TERM
-	"$LAB" up 2 >/dev/null
-	printf '%s\n' 198.51.100.10/32 2001:db8:e001:1b8c::/64 >"$T/shared"
-	install -d -m 0755 "$T/h2.d"
-	echo 0 >"$T/h2.flag"
+	. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+	bench_alone native.sh -na
 	# The same 3 scripts as bench.sh's.
-	printf '#!/bin/sh\nread -r code < %s || code=3\necho "flag $code"\nexit "$code"\n' "$T/h2.flag" >"$T/h2.d/flag"
-	printf '#!/bin/sh\necho ok\nexit 0\n' >"$T/h2.d/ok1"
-	printf '#!/bin/sh\necho ok\nexit 0\n' >"$T/h2.d/ok2"
-	chmod 755 "$T/h2.d/flag" "$T/h2.d/ok1" "$T/h2.d/ok2"
+	host_scripts h2
 	"$LAB" failoverd-conf h2 secondary "$T/h2.d" >"$T/h2.conf"
 	start_daemon h2 "$T/h2.conf"
 	native_run
