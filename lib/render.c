@@ -198,13 +198,14 @@ static void lines_add(struct lines *l, const char *fmt, ...)
         buf_vprintf(&b, fmt, ap);
         va_end(ap);
         char **nv = b.oom ? NULL : realloc(l->v, (l->n + 2) * sizeof(char *));
+        if (nv)
+                l->v = nv;      /* at once: realloc may have moved the list even if the line fails below */
         char *line = nv ? buf_steal(&b) : NULL;
         if (!line) {
                 buf_free(&b);
                 l->oom = true;
                 return;
         }
-        l->v = nv;
         l->v[l->n++] = line;
         l->v[l->n] = NULL;
 }
