@@ -408,12 +408,11 @@ static void format_headline(json_object *st, double now, struct buf *out)
         buf_puts(out, "\n");
 }
 
-/* addresses.lo's entry for prefix (addresses = "manage"), or NULL. */
-static json_object *lo_entry(json_object *st, const char *prefix)
+/* The entry of array a (shared_ips, addresses.lo) whose "prefix" is prefix, or NULL. */
+static json_object *by_prefix(json_object *a, const char *prefix)
 {
-        json_object *lo = member(member(st, "addresses"), "lo");
-        for (size_t i = 0; prefix && i < array_len(lo); i++) {
-                json_object *e = json_object_array_get_idx(lo, i);
+        for (size_t i = 0; prefix && i < array_len(a); i++) {
+                json_object *e = json_object_array_get_idx(a, i);
                 if (member_str(e, "prefix") && strcmp(member_str(e, "prefix"), prefix) == 0)
                         return e;
         }
@@ -549,7 +548,8 @@ static void format_shared_ips(json_object *st, struct table *t)
                 else
                         snprintf(ann, sizeof(ann), "%s", an == 0 ? "not announced" : "?");
                 char lo[160];
-                lo_cell(lo_entry(st, member_str(ip, "prefix")), member_str(ip, "prefix"), lo, sizeof(lo));
+                lo_cell(by_prefix(member(member(st, "addresses"), "lo"), member_str(ip, "prefix")), member_str(ip, "prefix"),
+                        lo, sizeof(lo));
                 const char *cells[TCOLS] = { or_q(member_str(ip, "prefix")),
                                              as == 1 ? "assigned" : as == 0 ? "NOT ASSIGNED" : "?", ann, lo };
                 table_add(t, cells);
@@ -559,11 +559,7 @@ static void format_shared_ips(json_object *st, struct table *t)
         for (size_t i = 0; i < array_len(lo); i++) {
                 json_object *e = json_object_array_get_idx(lo, i);
                 const char *prefix = member_str(e, "prefix");
-                bool listed = false;
-                for (size_t k = 0; prefix && k < array_len(ips) && !listed; k++)
-                        listed = member_str(json_object_array_get_idx(ips, k), "prefix") &&
-                                 strcmp(member_str(json_object_array_get_idx(ips, k), "prefix"), prefix) == 0;
-                if (listed)
+                if (by_prefix(ips, prefix))
                         continue;
                 char cell[160];
                 lo_cell(e, prefix, cell, sizeof(cell));
