@@ -5,7 +5,6 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,21 +85,6 @@ static bool status_says(struct snapshot *snap, const char *json_want, const char
         return ok;
 }
 
-static int lo_up(void)
-{
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct ifreq ifr;
-        memset(&ifr, 0, sizeof(ifr));
-        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-        int r = fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ? -1 : 0;
-        ifr.ifr_flags |= IFF_UP;
-        if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-                r = -1;
-        if (fd >= 0)
-                close(fd);
-        return r;
-}
-
 static int netns_child(void)
 {
         struct prefix p[2];
@@ -113,7 +97,7 @@ static int netns_child(void)
 
         if (unshare(CLONE_NEWNET) < 0)
                 return 77;
-        REQ(lo_up() == 0);
+        REQ(unit_lo_up() == 0);
         int lo = (int)if_nametoindex("lo");
         REQ(prefix_parse_shared("198.51.100.10", &p[0]) == 0 && nladdr_form(&p[0], &a[0]) == 0);
         REQ(prefix_parse_shared("2001:db8:e001:1b8c::/64", &p[1]) == 0 && nladdr_form(&p[1], &a[1]) == 0);

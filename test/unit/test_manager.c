@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -548,19 +547,6 @@ static void fake_bgpd_stop(struct fixture *f, struct fake_bgpd *b)
         b->listen_fd = -1;
 }
 
-static int lo_up(void)
-{
-        struct ifreq ifr = { .ifr_name = "lo" };
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        int r = fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ? -1 : 0;
-        ifr.ifr_flags |= IFF_UP;
-        if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-                r = -1;
-        if (fd >= 0)
-                close(fd);
-        return r;
-}
-
 struct lookup {
         struct nladdr want;
         int ifindex;
@@ -594,7 +580,7 @@ static bool address_on_lo(void)
 static bool setup_stop(struct fixture *f, struct fake_bgpd *b)
 {
         const char *fork_mode = getenv("CK_FORK");
-        if ((fork_mode && strcmp(fork_mode, "no") == 0) || unshare(CLONE_NEWNET) < 0 || lo_up() < 0) {
+        if ((fork_mode && strcmp(fork_mode, "no") == 0) || unshare(CLONE_NEWNET) < 0 || unit_lo_up() < 0) {
                 fprintf(stderr, "manager: no network namespace here (not root, or CK_FORK=no), skipped\n");
                 return false;
         }

@@ -8,7 +8,6 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,22 +159,6 @@ static void count(const struct nladdr_msg *m, void *userdata)
         s->dels += m->type == RTM_DELADDR;
 }
 
-/* Brings lo up in the current namespace (a fresh one has it down). */
-static int lo_up(void)
-{
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct ifreq ifr;
-        memset(&ifr, 0, sizeof(ifr));
-        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-        int r = fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ? -1 : 0;
-        ifr.ifr_flags |= IFF_UP;
-        if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-                r = -1;
-        if (fd >= 0)
-                close(fd);
-        return r;
-}
-
 /* No ck_assert in the child: it exits with the line that failed (0: all good, 77: no namespace here). */
 #define REQ(x) do { if (!(x)) { fprintf(stderr, "nladdr netns: %s failed\n", #x); return __LINE__ % 250 + 1; } } while (0)
 
@@ -215,7 +198,7 @@ static int netns_child(void)
         struct nladdr_sock *req = NULL, *sub = NULL;
         if (unshare(CLONE_NEWNET) < 0)
                 return 77;
-        REQ(lo_up() == 0);
+        REQ(unit_lo_up() == 0);
         int lo = (int)if_nametoindex("lo");
         REQ(lo > 0);
         REQ(nladdr_sock_open(false, &req) == 0);

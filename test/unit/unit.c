@@ -2,9 +2,12 @@
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>
 #include <ftw.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,4 +48,17 @@ void unit_rmrf(const char *dir)
 {
         if (dir)
                 nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int unit_lo_up(void)
+{
+        struct ifreq ifr = { .ifr_name = "lo" };
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int r = fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ? -1 : 0;
+        ifr.ifr_flags |= IFF_UP;
+        if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                r = -1;
+        if (fd >= 0)
+                close(fd);
+        return r;
 }

@@ -13,6 +13,8 @@ char *unit_tmpdir(void);
 char *unit_write(const char *dir, const char *name, const char *text, int mode);
 /* rm -rf dir, without a shell. */
 void unit_rmrf(const char *dir);
+/* Brings lo up in the current network namespace (a fresh one has it down): 0 or -1. */
+int unit_lo_up(void);
 
 /* test/unit/stall.c: while unit_fsync_stall is set, fsync() waits (at most 20 s; unit_fsync_waiting counts
  * the callers waiting now); unit_nss_calls counts getpwnam_r() and getgrouplist() calls. */
