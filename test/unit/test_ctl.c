@@ -1547,36 +1547,70 @@ static void *loop_fn(void *arg)
         return NULL;
 }
 
+/* agent/control.c with a fake manager, its loop on a thread, for a test talking to its socket. */
+struct ctl_daemon {
+        struct fake_manager fm;
+        struct agent_sink sink;
+        char *dir, *cpath, *path;
+        struct conf *conf;
+        struct control *ctl;
+        sd_event *e;
+        int stop;
+        sd_event_source *stop_src;
+        pthread_t th;
+};
+
+static void ctl_daemon_start(struct ctl_daemon *x)
+{
+        char text[1024];
+        struct diag d;
+
+        *x = (struct ctl_daemon){ .fm = { .lock = PTHREAD_MUTEX_INITIALIZER }, .dir = unit_tmpdir() };
+        x->sink = (struct agent_sink){ .userdata = &x->fm, .report = fake_report, .snapshot = fake_snapshot };
+        snprintf(text, sizeof(text), "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
+                 "checks = { directory = \"%s/none\"; };\nruntime_directory = \"%s/run\";\n"
+                 "state_directory = \"%s/state\";\n", x->dir, x->dir, x->dir);
+        x->cpath = unit_write(x->dir, "failoverd.conf", text, 0644);
+        diag_init(&d);
+        ck_assert_msg(conf_load(x->cpath, &x->conf, &d) == 0, "%s", d.n ? d.msgs[0].text : "?");
+        diag_free(&d);
+        ck_assert_int_ge(sd_event_new(&x->e), 0);
+        ck_assert_int_eq(control_new(x->e, x->conf, &x->sink, &x->ctl), 0);
+        ck_assert_int_eq(ctl_socket_path(x->conf->runtime_directory, &x->path), 0);
+        x->stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        ck_assert_int_ge(sd_event_add_io(x->e, &x->stop_src, x->stop, EPOLLIN, on_stop, NULL), 0);
+        ck_assert_int_eq(pthread_create(&x->th, NULL, loop_fn, x->e), 0);
+}
+
+static void ctl_daemon_stop(struct ctl_daemon *x)
+{
+        uint64_t one = 1;
+        ck_assert_int_eq(write(x->stop, &one, sizeof(one)), (ssize_t)sizeof(one));
+        pthread_join(x->th, NULL);
+        x->ctl = control_free(x->ctl);
+        x->stop_src = sd_event_source_disable_unref(x->stop_src);
+        close(x->stop);
+        sd_event_unref(x->e);
+        conf_free(x->conf);
+        free(x->path);
+        free(x->cpath);
+        unit_rmrf(x->dir);
+        free(x->dir);
+}
+
 /* "drain wbe" (a typo for the service web) drained the whole host: now a bare word is a bad request, an
  * unknown --service is refused, and neither reaches the manager nor writes a drain file. */
 START_TEST(test_ctl_drain_grammar_daemon)
 {
-        struct fake_manager fm = { .lock = PTHREAD_MUTEX_INITIALIZER };
-        struct agent_sink sink = { .userdata = &fm, .report = fake_report, .snapshot = fake_snapshot };
-        char *dir = unit_tmpdir(), text[1024], *path, *cpath, drain[600], *out;
-        struct conf *conf = NULL;
-        struct control *ctl = NULL;
-        struct diag d;
+        struct ctl_daemon x;
+        char drain[600], *out;
         struct stat st;
-        sd_event *e;
         json_object *r = NULL;
 
-        snprintf(text, sizeof(text), "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
-                 "checks = { directory = \"%s/none\"; };\nruntime_directory = \"%s/run\";\n"
-                 "state_directory = \"%s/state\";\n", dir, dir, dir);
-        cpath = unit_write(dir, "failoverd.conf", text, 0644);
-        diag_init(&d);
-        ck_assert_msg(conf_load(cpath, &conf, &d) == 0, "%s", d.n ? d.msgs[0].text : "?");
-        diag_free(&d);
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        ck_assert_int_eq(control_new(e, conf, &sink, &ctl), 0);
-        ck_assert_int_eq(ctl_socket_path(conf->runtime_directory, &path), 0);
+        ctl_daemon_start(&x);
+        struct conf *conf = x.conf;
+        const char *path = x.path;
         snprintf(drain, sizeof(drain), "%s/drain", conf->state_directory);
-        int stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        sd_event_source *stop_src = NULL;
-        ck_assert_int_ge(sd_event_add_io(e, &stop_src, stop, EPOLLIN, on_stop, NULL), 0);
-        pthread_t th;
-        ck_assert_int_eq(pthread_create(&th, NULL, loop_fn, e), 0);
 
         /* A follower of the event stream (failoverctl events) sees what the daemon logs, in order. */
         int ev = raw_connect(path);
@@ -1595,11 +1629,11 @@ START_TEST(test_ctl_drain_grammar_daemon)
         ck_assert(!jok(r));
         assert_contains(js(r, "error"), "no such service: wbe");
         json_object_put(r);
-        pthread_mutex_lock(&fm.lock);
-        for (int i = 0; i < fm.n; i++)
-                ck_assert_msg(strncmp(fm.events[i], "service", 7) == 0, "the manager saw %s", fm.events[i]);
-        fm.n = 0;
-        pthread_mutex_unlock(&fm.lock);
+        pthread_mutex_lock(&x.fm.lock);
+        for (int i = 0; i < x.fm.n; i++)
+                ck_assert_msg(strncmp(x.fm.events[i], "service", 7) == 0, "the manager saw %s", x.fm.events[i]);
+        x.fm.n = 0;
+        pthread_mutex_unlock(&x.fm.lock);
         ck_assert_int_eq(lstat(drain, &st), -1);     /* nor a drain file */
 
         /* The forms that are meant. */
@@ -1622,13 +1656,13 @@ START_TEST(test_ctl_drain_grammar_daemon)
         assert_contains(out, "{\"seq\":4,");
         free(out);
         close(ev);
-        pthread_mutex_lock(&fm.lock);
-        ck_assert_int_eq(fm.n, 4);
-        ck_assert_str_eq(fm.events[0], "service drain requested: web kernel upgrade");
-        ck_assert_str_eq(fm.events[1], "service resume requested: web");
-        ck_assert_str_eq(fm.events[2], "drain requested: -");
-        ck_assert_str_eq(fm.events[3], "drain requested: kernel upgrade");
-        pthread_mutex_unlock(&fm.lock);
+        pthread_mutex_lock(&x.fm.lock);
+        ck_assert_int_eq(x.fm.n, 4);
+        ck_assert_str_eq(x.fm.events[0], "service drain requested: web kernel upgrade");
+        ck_assert_str_eq(x.fm.events[1], "service resume requested: web");
+        ck_assert_str_eq(x.fm.events[2], "drain requested: -");
+        ck_assert_str_eq(x.fm.events[3], "drain requested: kernel upgrade");
+        pthread_mutex_unlock(&x.fm.lock);
 
         /* With drain_delay and drain_check the answer says the drain's order, not "withdrawn". The loop's thread
          * reads conf only while it answers a request, so it is changed between requests. */
@@ -1649,18 +1683,7 @@ START_TEST(test_ctl_drain_grammar_daemon)
         json_object_put(r);
         conf->drain_check = NULL;
 
-        uint64_t one = 1;
-        ck_assert_int_eq(write(stop, &one, sizeof(one)), (ssize_t)sizeof(one));
-        pthread_join(th, NULL);
-        ctl = control_free(ctl);
-        stop_src = sd_event_source_disable_unref(stop_src);
-        close(stop);
-        sd_event_unref(e);
-        conf_free(conf);
-        free(path);
-        free(cpath);
-        unit_rmrf(dir);
-        free(dir);
+        ctl_daemon_stop(&x);
 }
 END_TEST
 
@@ -1669,30 +1692,12 @@ END_TEST
  * reader's first record is seq 1. */
 START_TEST(test_ctl_events_unformatted_unfollowed)
 {
-        struct fake_manager fm = { .lock = PTHREAD_MUTEX_INITIALIZER };
-        struct agent_sink sink = { .userdata = &fm, .report = fake_report, .snapshot = fake_snapshot };
-        char *dir = unit_tmpdir(), text[1024], *path, *cpath, *out;
-        struct conf *conf = NULL;
-        struct control *ctl = NULL;
-        struct diag d;
-        sd_event *e;
+        struct ctl_daemon x;
+        char *out;
         json_object *r = NULL;
 
-        snprintf(text, sizeof(text), "role = \"primary\";\ndatacenter = 4;\nshared_ips = [\"198.51.100.10\"];\n"
-                 "checks = { directory = \"%s/none\"; };\nruntime_directory = \"%s/run\";\n"
-                 "state_directory = \"%s/state\";\n", dir, dir, dir);
-        cpath = unit_write(dir, "failoverd.conf", text, 0644);
-        diag_init(&d);
-        ck_assert_msg(conf_load(cpath, &conf, &d) == 0, "%s", d.n ? d.msgs[0].text : "?");
-        diag_free(&d);
-        ck_assert_int_ge(sd_event_new(&e), 0);
-        ck_assert_int_eq(control_new(e, conf, &sink, &ctl), 0);
-        ck_assert_int_eq(ctl_socket_path(conf->runtime_directory, &path), 0);
-        int stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        sd_event_source *stop_src = NULL;
-        ck_assert_int_ge(sd_event_add_io(e, &stop_src, stop, EPOLLIN, on_stop, NULL), 0);
-        pthread_t th;
-        ck_assert_int_eq(pthread_create(&th, NULL, loop_fn, e), 0);
+        ctl_daemon_start(&x);
+        const char *path = x.path;
 
         /* Three drains logged (notice, a level the stream carries) while nobody follows. */
         for (int i = 0; i < 3; i++) {
@@ -1712,18 +1717,7 @@ START_TEST(test_ctl_events_unformatted_unfollowed)
         free(out);
         close(ev);
 
-        uint64_t one = 1;
-        ck_assert_int_eq(write(stop, &one, sizeof(one)), (ssize_t)sizeof(one));
-        pthread_join(th, NULL);
-        ctl = control_free(ctl);
-        stop_src = sd_event_source_disable_unref(stop_src);
-        close(stop);
-        sd_event_unref(e);
-        conf_free(conf);
-        free(path);
-        free(cpath);
-        unit_rmrf(dir);
-        free(dir);
+        ctl_daemon_stop(&x);
 }
 END_TEST
 
