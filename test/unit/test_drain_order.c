@@ -129,23 +129,34 @@ START_TEST(test_drain_order_stop)
 }
 END_TEST
 
-/* drain_check: withdrawn only while it exits 0 ("the other host is healthy"); demoted again when it stops
- * saying so, as long as the drain lasts. */
-START_TEST(test_drain_order_check)
+/* A drain_check program in dir that exits with the number in dir/peer (written as code: 0 says the other host
+ * is healthy); extra gets prefix and the drain_check line. SIGCHLD is blocked for sd-event's child sources.
+ * Returns the program's path, malloc'd. */
+static char *peer_check(const char *dir, int code, const char *prefix, char *extra, size_t len)
 {
-        char *dir = unit_tmpdir();
-        char extra[1200], flag[600];
-        sd_event *e = NULL;
-        struct drain *d = NULL;
+        char flag[600], text[16];
         sigset_t mask;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         snprintf(flag, sizeof(flag), "%s/peer", dir);
-        free(unit_write(dir, "peer", "1\n", 0644));
+        snprintf(text, sizeof(text), "%d\n", code);
+        free(unit_write(dir, "peer", text, 0644));
         char *script = unit_write(dir, "peer-check", "#!/bin/sh\nread code < \"$1\"\nexit \"$code\"\n", 0755);
-        snprintf(extra, sizeof(extra), "drain_delay = 0.2;\ndrain_check = [\"%s\", \"%s\"];", script, flag);
+        snprintf(extra, len, "%sdrain_check = [\"%s\", \"%s\"];", prefix, script, flag);
+        return script;
+}
+
+/* drain_check: withdrawn only while it exits 0 ("the other host is healthy"); demoted again when it stops
+ * saying so, as long as the drain lasts. */
+START_TEST(test_drain_order_check)
+{
+        char *dir = unit_tmpdir();
+        char extra[1200];
+        sd_event *e = NULL;
+        struct drain *d = NULL;
+        char *script = peer_check(dir, 1, "drain_delay = 0.2;\n", extra, sizeof(extra));
         struct conf *c = load_conf(dir, extra);
 
         ck_assert_int_ge(sd_event_new(&e), 0);
@@ -187,18 +198,10 @@ END_TEST
 START_TEST(test_drain_order_standby)
 {
         char *dir = unit_tmpdir();
-        char extra[1200], flag[600];
+        char extra[1200];
         sd_event *e = NULL;
         struct drain *d = NULL;
-        sigset_t mask;
-
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        snprintf(flag, sizeof(flag), "%s/peer", dir);
-        free(unit_write(dir, "peer", "0\n", 0644));
-        char *script = unit_write(dir, "peer-check", "#!/bin/sh\nread code < \"$1\"\nexit \"$code\"\n", 0755);
-        snprintf(extra, sizeof(extra), "drain_check = [\"%s\", \"%s\"];", script, flag);
+        char *script = peer_check(dir, 0, "", extra, sizeof(extra));
         ck_assert_int_ge(sd_event_new(&e), 0);
 
         struct conf *c = load_conf_as(dir, "secondary", "secondary = \"silent\";", extra);
