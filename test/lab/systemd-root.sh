@@ -12,12 +12,17 @@ mirror=${DEBIAN_MIRROR:-$({ cat /etc/apt/sources.list.d/*.sources /etc/apt/sourc
 	awk '$1 == "URIs:" && $2 !~ /security/ { print $2; exit } $1 == "deb" && $2 !~ /security/ { print $2; exit }')}
 [ -n "$mirror" ] || { echo "systemd-root: no Debian mirror in /etc/apt; set DEBIAN_MIRROR" >&2; exit 1; }
 # The runtime packages of the libraries failoverd links (libconfig9 on Debian 12, libconfig11 on 13, ...).
+# Read whole, never through a reader that stops early: under pipefail a writer killed by SIGPIPE (ldconfig
+# -p's 50 kB after awk's first match) failed this script 11 times in 400.
 libpkgs=
+cache_list=$(ldconfig -p)
 for l in libconfig.so libjson-c.so libsystemd.so libcurl.so; do
-	p=$(ldconfig -p | awk -v l="$l." 'index($1, l) == 1 { print $NF; exit }')
+	p=$(awk -v l="$l." 'index($1, l) == 1 && !p { p = $NF } END { print p }' <<<"$cache_list")
 	[ -n "$p" ] || { echo "systemd-root: $l not installed" >&2; exit 1; }
+	pk=
 	for c in "$p" "$(readlink -f "$p")" "${p#/usr}"; do
-		pk=$(dpkg-query -S "$c" 2>/dev/null | head -1 | cut -d: -f1) && [ -n "$pk" ] && break
+		pk=$(dpkg-query -S "$c" 2>/dev/null | awk -F: 'NR == 1 { print $1 }') || pk=
+		[ -n "$pk" ] && break
 	done
 	[ -n "$pk" ] || { echo "systemd-root: no package owns $p" >&2; exit 1; }
 	libpkgs=$libpkgs,$pk
